@@ -1,0 +1,91 @@
+//! `Session`: `requests.Session` over any `tower::Service<http::Request<Body>>`.
+//!
+//! # Overview
+//!
+//! This crate is the transport-agnostic core of
+//! [http-session](https://docs.rs/http-session): the [`Session`] and its
+//! [`SessionBuilder`], the [`RequestBuilder`], [`Response`], [`Body`],
+//! [`Error`] and the [`Middleware`](middleware::Middleware) trait. It names no
+//! socket and no HTTP implementation: the transport is any tower service over
+//! `http` types, so a test swaps it for a [`MockTransport`](mock::MockTransport)
+//! in one line, and `mount` picks a transport per URL prefix.
+//!
+//! Most users depend on the `http-session` facade, whose `Session::new()`
+//! wires the hyper transport, the cookie jar and retries.
+//!
+//! # Example
+//!
+//! ```
+//! use http::{Method, StatusCode};
+//! use session_core::{mock::MockTransport, Session};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), session_core::Error> {
+//! let mock = MockTransport::new().route(Method::GET, "/data", |_| (StatusCode::OK, r#"{"ok":true}"#));
+//! let session = Session::builder()
+//!     .transport(mock)
+//!     .user_agent("MyApp/1.0")
+//!     .build()?;
+//! let data: serde_json::Value = session.get("https://api.test/data").send().await?.json().await?;
+//! assert_eq!(data["ok"], true);
+//! # Ok(()) }
+//! ```
+//!
+//! # The stack
+//!
+//! Each request goes down this stack and its response comes back up:
+//!
+//! ```text
+//!  Session::send ── merges defaults (headers, query, auth, timeout) ─ total timeout
+//!        │
+//!  ┌─────▼──────────────────────────────────┐
+//!  │ layers / middleware   (once per request) │  SessionBuilder::layer, ::middleware
+//!  ├──────────────────────────────────────────┤
+//!  │ redirect layer        (follows 3xx)      │  SessionBuilder::redirect_layer
+//!  ├──────────────────────────────────────────┤
+//!  │ hop layers / middleware (every hop)      │  SessionBuilder::hop_layer, ::hop_middleware
+//!  │   facade adds, innermost last: cookies,  │
+//!  │   retry                                  │
+//!  ├──────────────────────────────────────────┤
+//!  │ mount router (longest prefix wins)       │  SessionBuilder::transport, ::mount
+//!  └─────┬──────────────────────┬─────────────┘
+//!     transport A           transport B ...      any tower::Service<http::Request<Body>>
+//! ```
+//!
+//! The merge rules for defaults are in one table in [`defaults`].
+//!
+//! # Features
+//!
+//! - `json` (default): `RequestBuilder::json` and `Response::json`.
+//!
+//! # MSRV
+//!
+//! The `rust-version` of the workspace manifest.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![deny(missing_docs)]
+
+mod auth;
+pub mod body;
+mod builder;
+pub mod defaults;
+pub mod error;
+pub mod middleware;
+pub mod mock;
+mod mount;
+mod request;
+mod response;
+mod session;
+pub mod transport;
+
+pub use body::Body;
+pub use builder::{SessionBuilder, DEFAULT_MAX_BODY_SIZE};
+pub use defaults::{Defaults, DEFAULT_USER_AGENT};
+pub use error::{BoxError, Error, Result};
+pub use request::{IntoUrl, InvalidUrl, RequestBuilder, ZeroTimeout};
+pub use response::{FinalUrl, History, HistoryEntry, Response};
+pub use session::{CloseFuture, CloseHook, Session};
+pub use transport::{BoxTransport, ConnectionInfo};
+
+pub use http;
+pub use url::Url;

@@ -1,0 +1,127 @@
+//! Routing each request to the transport mounted for its URL.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tower::util::Oneshot;
+use tower::ServiceExt;
+
+use crate::body::Body;
+use crate::error::{BoxError, Error, NoTransport};
+use crate::transport::BoxTransport;
+
+/// Transports by URL prefix: case-insensitive, longest prefix wins, equal
+/// lengths in insertion order (requests' `Session.mount`).
+#[derive(Clone)]
+pub(crate) struct Router {
+    mounts: Arc<[(String, BoxTransport)]>,
+}
+
+impl Router {
+    /// `mounts` in insertion order; a later mount of the same prefix replaces
+    /// the earlier one.
+    pub(crate) fn new(mounts: Vec<(String, BoxTransport)>) -> Self {
+        let mut unique: Vec<(String, BoxTransport)> = Vec::with_capacity(mounts.len());
+        for (prefix, transport) in mounts {
+            let prefix = prefix.to_ascii_lowercase();
+            match unique.iter_mut().find(|(p, _)| *p == prefix) {
+                Some(slot) => slot.1 = transport,
+                None => unique.push((prefix, transport)),
+            }
+        }
+        // A stable sort keeps insertion order among equal lengths.
+        unique.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        Router {
+            mounts: unique.into(),
+        }
+    }
+
+    fn route(&self, uri: &http::Uri) -> Option<&BoxTransport> {
+        self.mounts
+            .iter()
+            .find(|(prefix, _)| uri_starts_with(uri, prefix))
+            .map(|(_, transport)| transport)
+    }
+}
+
+/// Does `scheme://authority/path?query` start with `prefix` (lowercase),
+/// ignoring ASCII case? Compares piece by piece, without formatting the URI.
+fn uri_starts_with(uri: &http::Uri, prefix: &str) -> bool {
+    let pieces = [
+        uri.scheme_str().unwrap_or(""),
+        "://",
+        uri.authority().map_or("", |a| a.as_str()),
+        uri.path_and_query().map_or("", |p| p.as_str()),
+    ];
+    let mut rest = prefix.as_bytes();
+    for piece in pieces {
+        if rest.is_empty() {
+            return true;
+        }
+        let n = piece.len().min(rest.len());
+        if !piece.as_bytes()[..n].eq_ignore_ascii_case(&rest[..n]) {
+            return false;
+        }
+        rest = &rest[n..];
+    }
+    rest.is_empty()
+}
+
+impl tower_service::Service<http::Request<Body>> for Router {
+    type Response = http::Response<Body>;
+    type Error = BoxError;
+    type Future = RouteFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<Body>) -> RouteFuture {
+        match self.route(req.uri()) {
+            Some(transport) => RouteFuture::Routed(transport.clone().oneshot(req)),
+            None => {
+                let url = req.uri().to_string();
+                let mut err = Error::builder(NoTransport { url: url.clone() });
+                if let Ok(parsed) = url::Url::parse(&url) {
+                    err = err.with_url(parsed);
+                }
+                RouteFuture::Failed(Some(Box::new(err)))
+            }
+        }
+    }
+}
+
+pub(crate) enum RouteFuture {
+    Routed(Oneshot<BoxTransport, http::Request<Body>>),
+    Failed(Option<BoxError>),
+}
+
+impl Future for RouteFuture {
+    type Output = Result<http::Response<Body>, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Both variants are `Unpin`: `Oneshot` of a boxed service is.
+        match self.get_mut() {
+            RouteFuture::Routed(fut) => Pin::new(fut).poll(cx),
+            RouteFuture::Failed(err) => Poll::Ready(Err(err.take().expect("polled after ready"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_match_is_case_insensitive_and_piecewise() {
+        let uri: http::Uri = "HTTPS://Api.Example.test/V1/x?q=1".parse().unwrap();
+        assert!(uri_starts_with(&uri, "https://"));
+        assert!(uri_starts_with(&uri, "https://api.example.test/v1"));
+        assert!(uri_starts_with(&uri, "https://api.example.test/v1/x?q=1"));
+        assert!(!uri_starts_with(&uri, "https://api.example.test/v2"));
+        assert!(!uri_starts_with(&uri, "http://"));
+        assert!(!uri_starts_with(&uri, "https://api.example.test/v1/x?q=12"));
+    }
+}

@@ -1,0 +1,396 @@
+//! Building one request: [`RequestBuilder`].
+
+use std::fmt;
+use std::time::Duration;
+
+use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, COOKIE};
+use http::{Method, Version};
+use url::Url;
+
+use crate::auth;
+use crate::body::Body;
+use crate::defaults::Defaults;
+use crate::error::{Error, Result};
+use crate::response::Response;
+use crate::session::Session;
+
+/// Something that names a URL: `&str`, `String` or [`Url`]. A string
+/// without a scheme is relative and joined to the session's base URL.
+pub trait IntoUrl: into_url::Sealed {}
+
+impl IntoUrl for &str {}
+impl IntoUrl for String {}
+impl IntoUrl for &String {}
+impl IntoUrl for Url {}
+impl IntoUrl for &Url {}
+
+#[allow(private_interfaces, unreachable_pub)]
+mod into_url {
+    use super::Target;
+    use url::Url;
+
+    pub trait Sealed {
+        fn into_target(self) -> Result<Target, url::ParseError>;
+    }
+
+    fn parse(s: &str) -> Result<Target, url::ParseError> {
+        match Url::parse(s) {
+            Ok(url) => Ok(Target::Absolute(url)),
+            Err(url::ParseError::RelativeUrlWithoutBase) => Ok(Target::Relative(s.to_owned())),
+            Err(err) => Err(err),
+        }
+    }
+
+    impl Sealed for &str {
+        fn into_target(self) -> Result<Target, url::ParseError> {
+            parse(self)
+        }
+    }
+    impl Sealed for String {
+        fn into_target(self) -> Result<Target, url::ParseError> {
+            parse(&self)
+        }
+    }
+    impl Sealed for &String {
+        fn into_target(self) -> Result<Target, url::ParseError> {
+            parse(self)
+        }
+    }
+    impl Sealed for Url {
+        fn into_target(self) -> Result<Target, url::ParseError> {
+            Ok(Target::Absolute(self))
+        }
+    }
+    impl Sealed for &Url {
+        fn into_target(self) -> Result<Target, url::ParseError> {
+            Ok(Target::Absolute(self.clone()))
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) enum Target {
+    Absolute(Url),
+    Relative(String),
+}
+
+pub(crate) fn into_target(url: impl IntoUrl, raw: impl FnOnce() -> String) -> Result<Target> {
+    url.into_target()
+        .map_err(|err| Error::builder(InvalidUrl { url: raw(), source: err }))
+}
+
+/// A URL could not be parsed.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid URL {url:?}")]
+pub struct InvalidUrl {
+    url: String,
+    #[source]
+    source: url::ParseError,
+}
+
+/// A request being built, before the session's defaults are merged in.
+#[derive(Debug)]
+pub(crate) struct Draft {
+    pub(crate) method: Method,
+    pub(crate) target: Target,
+    pub(crate) headers: HeaderMap,
+    pub(crate) removed: Vec<HeaderName>,
+    pub(crate) query: Vec<(String, String)>,
+    pub(crate) body: Option<Body>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) version: Option<Version>,
+    pub(crate) extensions: http::Extensions,
+}
+
+/// A request with the session's defaults merged in, ready for the stack.
+pub(crate) struct Prepared {
+    pub(crate) request: http::Request<Body>,
+    pub(crate) url: Url,
+    pub(crate) timeout: Option<Duration>,
+}
+
+impl Draft {
+    pub(crate) fn new(method: Method, target: Target) -> Self {
+        Draft {
+            method,
+            target,
+            headers: HeaderMap::new(),
+            removed: Vec::new(),
+            query: Vec::new(),
+            body: None,
+            timeout: None,
+            version: None,
+            extensions: http::Extensions::new(),
+        }
+    }
+
+    /// Applies a snapshot of the session's defaults (see [`crate::defaults`]).
+    pub(crate) fn prepare(self, defaults: &Defaults) -> Result<Prepared> {
+        let mut url = match self.target {
+            Target::Absolute(url) => url,
+            Target::Relative(relative) => defaults.resolve(&relative)?,
+        };
+        defaults.merge_query(&mut url, &self.query);
+        let mut headers = self.headers;
+        defaults.merge_headers(&mut headers, &self.removed);
+        let uri = http::Uri::try_from(url.as_str())
+            .map_err(|err| Error::builder(err).with_url(url.clone()))?;
+        let mut request = http::Request::new(self.body.unwrap_or_default());
+        *request.method_mut() = self.method;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = headers;
+        if let Some(version) = self.version {
+            *request.version_mut() = version;
+        }
+        *request.extensions_mut() = self.extensions;
+        Ok(Prepared {
+            request,
+            url,
+            timeout: self.timeout.or(defaults.timeout),
+        })
+    }
+}
+
+/// A request under construction; `send().await` sends it through the session.
+///
+/// Errors in the builder (a bad header, a body that fails to serialize) are
+/// kept and returned by [`send`](Self::send) or [`build`](Self::build).
+///
+/// ```
+/// # use session_core::{mock::MockTransport, Session};
+/// # async fn run() -> Result<(), session_core::Error> {
+/// # let session = Session::builder().transport(MockTransport::new()).build()?;
+/// let response = session
+///     .post("http://api.test/items")
+///     .header("x-trace", "1")
+///     .query(&[("dry_run", "true")])
+///     .json(&serde_json::json!({"name": "widget"}))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
+#[must_use = "a RequestBuilder does nothing until you `send` it"]
+pub struct RequestBuilder {
+    session: Session,
+    draft: Result<Draft>,
+}
+
+impl fmt::Debug for RequestBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestBuilder").field("draft", &self.draft).finish()
+    }
+}
+
+impl RequestBuilder {
+    pub(crate) fn new(session: Session, draft: Result<Draft>) -> Self {
+        RequestBuilder { session, draft }
+    }
+
+    fn with(mut self, f: impl FnOnce(&mut Draft) -> Result<()>) -> Self {
+        if let Ok(draft) = &mut self.draft {
+            if let Err(err) = f(draft) {
+                self.draft = Err(err);
+            }
+        }
+        self
+    }
+
+    /// Adds a header; it replaces the session's default of the same name.
+    /// Call it again with the same name to send several values.
+    pub fn header<K, V>(self, name: K, value: V) -> Self
+    where
+        HeaderName: TryFrom<K>,
+        <HeaderName as TryFrom<K>>::Error: Into<http::Error>,
+        HeaderValue: TryFrom<V>,
+        <HeaderValue as TryFrom<V>>::Error: Into<http::Error>,
+    {
+        self.with(|draft| {
+            let name = HeaderName::try_from(name).map_err(|e| Error::builder(e.into()))?;
+            let mut value = HeaderValue::try_from(value).map_err(|e| Error::builder(e.into()))?;
+            if name == AUTHORIZATION || name == COOKIE {
+                value.set_sensitive(true);
+            }
+            draft.headers.append(name, value);
+            Ok(())
+        })
+    }
+
+    /// Adds every header of a map.
+    pub fn headers(self, headers: HeaderMap) -> Self {
+        self.with(|draft| {
+            let mut last = None;
+            for (name, value) in headers {
+                let name = match name {
+                    Some(name) => {
+                        last = Some(name.clone());
+                        name
+                    }
+                    None => last.clone().expect("HeaderMap yields a name first"),
+                };
+                draft.headers.append(name, value);
+            }
+            Ok(())
+        })
+    }
+
+    /// Does not send the session's default header of this name on this
+    /// request (requests' `headers={'name': None}`).
+    pub fn without_header<K>(self, name: K) -> Self
+    where
+        HeaderName: TryFrom<K>,
+        <HeaderName as TryFrom<K>>::Error: Into<http::Error>,
+    {
+        self.with(|draft| {
+            let name = HeaderName::try_from(name).map_err(|e| Error::builder(e.into()))?;
+            draft.removed.push(name);
+            Ok(())
+        })
+    }
+
+    /// Adds query parameters, after the session's (see [`crate::defaults`]).
+    ///
+    /// Takes anything `serde_urlencoded` serializes: a slice of pairs, a map,
+    /// a struct.
+    pub fn query<T: serde::Serialize + ?Sized>(self, query: &T) -> Self {
+        self.with(|draft| {
+            let encoded = serde_urlencoded::to_string(query).map_err(Error::builder)?;
+            draft
+                .query
+                .extend(url::form_urlencoded::parse(encoded.as_bytes()).into_owned());
+            Ok(())
+        })
+    }
+
+    /// Sends `Authorization: Basic ...` on this request.
+    pub fn basic_auth(self, username: &str, password: Option<&str>) -> Self {
+        self.with(|draft| {
+            draft.headers.insert(AUTHORIZATION, auth::basic(username, password));
+            Ok(())
+        })
+    }
+
+    /// Sends `Authorization: Bearer <token>` on this request.
+    pub fn bearer_auth(self, token: &str) -> Self {
+        self.with(|draft| {
+            draft.headers.insert(AUTHORIZATION, auth::bearer(token)?);
+            Ok(())
+        })
+    }
+
+    /// Sets the body (bytes, a string, or a streaming [`Body`]).
+    pub fn body(self, body: impl Into<Body>) -> Self {
+        self.with(|draft| {
+            draft.body = Some(body.into());
+            Ok(())
+        })
+    }
+
+    /// Sends `form` URL-encoded, with `Content-Type:
+    /// application/x-www-form-urlencoded` unless a content type is set.
+    pub fn form<T: serde::Serialize + ?Sized>(self, form: &T) -> Self {
+        self.with(|draft| {
+            let encoded = serde_urlencoded::to_string(form).map_err(Error::builder)?;
+            set_default_content_type(&mut draft.headers, "application/x-www-form-urlencoded");
+            draft.body = Some(Body::from(encoded));
+            Ok(())
+        })
+    }
+
+    /// Sends `json` serialized, with `Content-Type: application/json` unless a
+    /// content type is set.
+    #[cfg(feature = "json")]
+    pub fn json<T: serde::Serialize + ?Sized>(self, json: &T) -> Self {
+        self.with(|draft| {
+            let bytes = serde_json::to_vec(json).map_err(Error::builder)?;
+            set_default_content_type(&mut draft.headers, "application/json");
+            draft.body = Some(Body::from(bytes));
+            Ok(())
+        })
+    }
+
+    /// A timeout for this request (response head and body), replacing the
+    /// session's.
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.with(|draft| {
+            if timeout.is_zero() {
+                return Err(Error::builder(ZeroTimeout));
+            }
+            draft.timeout = Some(timeout);
+            Ok(())
+        })
+    }
+
+    /// Asks for an HTTP version (the transport decides what it can do).
+    pub fn version(self, version: Version) -> Self {
+        self.with(|draft| {
+            draft.version = Some(version);
+            Ok(())
+        })
+    }
+
+    /// Adds a typed extension that middleware and transports can read.
+    pub fn extension<T: Clone + Send + Sync + 'static>(self, value: T) -> Self {
+        self.with(|draft| {
+            draft.extensions.insert(value);
+            Ok(())
+        })
+    }
+
+    /// Merges the session's defaults and returns the request as the stack
+    /// would see it, without sending it.
+    ///
+    /// # Errors
+    /// Whatever went wrong while building.
+    pub fn build(self) -> Result<http::Request<Body>> {
+        let defaults = self.session.defaults();
+        Ok(self.draft?.prepare(&defaults)?.request)
+    }
+
+    /// Sends the request and waits for the response head.
+    ///
+    /// # Errors
+    /// A builder error, a transport error, or a timeout; each names the URL.
+    pub async fn send(self) -> Result<Response> {
+        let draft = self.draft?;
+        self.session.send_draft(draft).await
+    }
+
+    /// A copy of this builder, if its body is replayable.
+    pub fn try_clone(&self) -> Option<RequestBuilder> {
+        let draft = self.draft.as_ref().ok()?;
+        let body = match &draft.body {
+            Some(body) => Some(body.try_clone()?),
+            None => None,
+        };
+        let target = match &draft.target {
+            Target::Absolute(url) => Target::Absolute(url.clone()),
+            Target::Relative(s) => Target::Relative(s.clone()),
+        };
+        Some(RequestBuilder {
+            session: self.session.clone(),
+            draft: Ok(Draft {
+                method: draft.method.clone(),
+                target,
+                headers: draft.headers.clone(),
+                removed: draft.removed.clone(),
+                query: draft.query.clone(),
+                body,
+                timeout: draft.timeout,
+                version: draft.version,
+                extensions: draft.extensions.clone(),
+            }),
+        })
+    }
+}
+
+fn set_default_content_type(headers: &mut HeaderMap, value: &'static str) {
+    if !headers.contains_key(CONTENT_TYPE) {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
+    }
+}
+
+/// A timeout of zero was given; it would fail every request.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("a timeout of zero would fail every request")]
+pub struct ZeroTimeout;

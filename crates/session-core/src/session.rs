@@ -1,0 +1,217 @@
+//! [`Session`]: defaults, a middleware stack and transports, shared by clones.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use arc_swap::ArcSwap;
+use http::Method;
+use tower::ServiceExt;
+
+use crate::body::Body;
+use crate::builder::SessionBuilder;
+use crate::defaults::Defaults;
+use crate::error::{BoxError, Error, Result};
+use crate::request::{into_target, Draft, IntoUrl, RequestBuilder};
+use crate::response::Response;
+use crate::transport::BoxTransport;
+
+/// A future run by [`Session::close`].
+pub type CloseFuture = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
+
+/// A hook run by [`Session::close`], such as saving a cookie jar.
+pub type CloseHook = Box<dyn Fn() -> CloseFuture + Send + Sync>;
+
+/// A session: default settings, a middleware stack and transports, used for
+/// many requests. Cloning is cheap and every clone shares everything.
+///
+/// See the [crate docs](crate) for an example.
+#[derive(Clone)]
+pub struct Session {
+    inner: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) defaults: ArcSwap<Defaults>,
+    pub(crate) stack: BoxTransport,
+    pub(crate) max_body: usize,
+    pub(crate) close_hooks: Vec<CloseHook>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("defaults", &**self.inner.defaults.load())
+            .finish_non_exhaustive()
+    }
+}
+
+macro_rules! method_shortcuts {
+    ($($name:ident => $method:ident),* $(,)?) => {
+        $(
+            #[doc = concat!("Starts a `", stringify!($method), "` request.")]
+            pub fn $name(&self, url: impl IntoUrl) -> RequestBuilder {
+                self.request(Method::$method, url)
+            }
+        )*
+    };
+}
+
+impl Session {
+    /// A builder for a session.
+    pub fn builder() -> SessionBuilder {
+        SessionBuilder::new()
+    }
+
+    pub(crate) fn from_shared(shared: Shared) -> Self {
+        Session {
+            inner: Arc::new(shared),
+        }
+    }
+
+    method_shortcuts! {
+        get => GET,
+        post => POST,
+        put => PUT,
+        patch => PATCH,
+        delete => DELETE,
+        head => HEAD,
+        options => OPTIONS,
+    }
+
+    /// Starts a request with any method.
+    pub fn request(&self, method: Method, url: impl IntoUrl) -> RequestBuilder {
+        let draft = into_target(url, || String::from("(url)")).map(|t| Draft::new(method, t));
+        RequestBuilder::new(self.clone(), draft)
+    }
+
+    /// A snapshot of the current defaults.
+    pub fn defaults(&self) -> Arc<Defaults> {
+        self.inner.defaults.load_full()
+    }
+
+    /// Changes the defaults; every clone sees the change, requests already
+    /// sent keep the snapshot they took.
+    ///
+    /// ```
+    /// # use session_core::{mock::MockTransport, Session};
+    /// # let session = Session::builder().transport(MockTransport::new()).build().unwrap();
+    /// session.update(|d| d.set_bearer_auth("token-after-login")).unwrap();
+    /// assert!(session.defaults().has_auth());
+    /// ```
+    ///
+    /// # Errors
+    /// Whatever `f` returns; the defaults are then left unchanged.
+    pub fn update<T>(&self, f: impl Fn(&mut Defaults) -> Result<T>) -> Result<T> {
+        let mut result = None;
+        self.inner.defaults.rcu(|current| {
+            let mut next = Defaults::clone(current);
+            match f(&mut next) {
+                Ok(value) => {
+                    result = Some(Ok(value));
+                    Arc::new(next)
+                }
+                Err(err) => {
+                    result = Some(Err(err));
+                    Arc::clone(current)
+                }
+            }
+        });
+        result.expect("rcu runs the closure at least once")
+    }
+
+    /// Sends an `http::Request` as it is (no defaults merged) through the
+    /// session's stack.
+    ///
+    /// # Errors
+    /// A transport error or a bad URL.
+    pub async fn execute(&self, request: http::Request<Body>) -> Result<Response> {
+        let url = url::Url::parse(&request.uri().to_string()).map_err(Error::builder)?;
+        let timeout = self.inner.defaults.load().timeout;
+        self.dispatch(request, url, timeout).await
+    }
+
+    pub(crate) async fn send_draft(&self, draft: Draft) -> Result<Response> {
+        let prepared = {
+            let defaults = self.inner.defaults.load();
+            draft.prepare(&defaults)?
+        };
+        self.dispatch(prepared.request, prepared.url, prepared.timeout)
+            .await
+    }
+
+    async fn dispatch(
+        &self,
+        request: http::Request<Body>,
+        url: url::Url,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<Response> {
+        let start = tokio::time::Instant::now();
+        let call = self.inner.stack.clone().oneshot(request);
+        let (result, deadline) = match timeout {
+            None => (call.await, None),
+            Some(timeout) => {
+                let deadline = start + timeout;
+                match tokio::time::timeout_at(deadline, call).await {
+                    Ok(result) => (result, Some(deadline)),
+                    Err(_) => {
+                        let err = Error::timeout(crate::error::TimedOut("total"));
+                        return Err(err.with_url(url));
+                    }
+                }
+            }
+        };
+        match result {
+            Ok(response) => Ok(Response::new(
+                response,
+                url,
+                start.elapsed(),
+                deadline,
+                self.inner.max_body,
+            )),
+            Err(err) => Err(Error::from_boxed(err).with_url(url)),
+        }
+    }
+
+    /// Closes the session: runs the close hooks (a persistent cookie jar is
+    /// saved) and drops this handle. Connections close once the last clone
+    /// is dropped.
+    ///
+    /// # Errors
+    /// The first hook that failed; every hook runs regardless.
+    pub async fn close(self) -> Result<()> {
+        let mut first_error = None;
+        for hook in &self.inner.close_hooks {
+            if let Err(err) = hook().await {
+                first_error.get_or_insert(err);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// A session is itself a tower service over `http` types, so it can be the
+/// inner service of other stacks.
+impl tower_service::Service<http::Request<Body>> for Session {
+    type Response = Response;
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<Body>) -> Self::Future {
+        let session = self.clone();
+        Box::pin(async move { session.execute(req).await })
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_impls() {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    assert_send_sync::<Session>();
+    let _: Option<BoxError> = None;
+}
