@@ -1,0 +1,61 @@
+//! `requests.Session` for Rust: cookies, pooled connections, defaults,
+//! retries and redirects, over hyper and tower.
+//!
+//! # Overview
+//!
+//! A [`Session`] keeps state and settings across many requests: cookies the
+//! server sets are sent back, TCP and TLS connections are pooled and reused,
+//! and defaults (headers, query params, auth, timeout) apply to every request
+//! unless the request overrides them. It is `Clone + Send + Sync`: one session
+//! serves any number of tasks, and every clone shares everything.
+//!
+//! This crate is a facade over layered crates, each usable alone:
+//!
+//! | crate | what it holds | feature |
+//! |---|---|---|
+//! | [`session_core`](core) | `Session`, builders, `Body`, `Error`, middleware, mock transport | always |
+//! | [`session_hyper`](hyper) | the pooled hyper + rustls transport | `hyper` |
+//!
+//! # Example
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), http_session::Error> {
+//! let session = http_session::Session::builder()
+//!     .user_agent("MyApp/1.0")
+//!     .build()?;
+//! let data: serde_json::Value = session.get("https://api.example.com/data").send().await?.json().await?;
+//! session.post("https://api.example.com/submit").form(&[("key", "value")]).send().await?;
+//! session.close().await?;
+//! # let _ = data; Ok(()) }
+//! ```
+//!
+//! # Features
+//!
+//! - `full` (default): everything below.
+//! - `hyper`: the hyper transport, and `Session::new()` / `Session::builder()` wired with it.
+//!
+//! # MSRV
+//!
+//! The `rust-version` of the workspace manifest.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![deny(missing_docs)]
+
+mod builder;
+mod session;
+
+pub use builder::SessionBuilder;
+pub use session::Session;
+
+pub use session_core::{
+    body, defaults, error, middleware, mock, transport, Body, BoxError, ConnectionInfo, Defaults,
+    Error, History, HistoryEntry, IntoUrl, RequestBuilder, Response, Result, Url,
+};
+pub use session_core::http;
+
+/// The transport-agnostic core (`session-core`).
+pub use session_core as core;
+
+/// The hyper transport (`session-hyper`).
+#[cfg(feature = "hyper")]
+pub use session_hyper as hyper;

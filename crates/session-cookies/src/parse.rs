@@ -1,0 +1,313 @@
+//! The `Set-Cookie` parsing algorithm of RFC 6265bis §5.6 and the cookie-date
+//! algorithm of RFC 6265 §5.1.1.
+//!
+//! The parser is lenient the way browsers are: it never fails on odd
+//! attributes, it only says "ignore this header" (`None`) for the cases the
+//! RFC lists (control characters, an oversized name/value pair).
+
+use crate::cookie::SameSite;
+
+/// Largest `name` + `value` size accepted, in bytes (RFC 6265bis §5.6 step 5).
+pub(crate) const MAX_NAME_VALUE: usize = 4096;
+/// Largest attribute value accepted, in bytes (RFC 6265bis §5.6).
+pub(crate) const MAX_ATTRIBUTE: usize = 1024;
+
+/// The expiry requested by a `Set-Cookie` header, before the clock is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expiry {
+    /// `Max-Age` in seconds; values ≤ 0 mean "already expired".
+    MaxAge(i64),
+    /// `Expires`, as Unix seconds.
+    At(i64),
+}
+
+/// A parsed `Set-Cookie` header or a hand-built cookie, before storage rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Parsed {
+    pub(crate) name: String,
+    pub(crate) value: String,
+    /// Last `Max-Age` attribute, if any.
+    pub(crate) max_age: Option<i64>,
+    /// Last valid `Expires` attribute, as Unix seconds.
+    pub(crate) expires: Option<i64>,
+    /// Last `Domain` attribute (leading dot removed, lower-cased); `Some("")`
+    /// when the last one was empty.
+    pub(crate) domain: Option<String>,
+    /// Last `Path` attribute, when it starts with `/`; `Some("")` means "use the
+    /// default path".
+    pub(crate) path: Option<String>,
+    pub(crate) secure: bool,
+    pub(crate) http_only: bool,
+    pub(crate) same_site: SameSite,
+}
+
+impl Parsed {
+    /// The effective expiry: `Max-Age` wins over `Expires` (RFC 6265bis §5.7 step 3).
+    pub(crate) fn expiry(&self) -> Option<Expiry> {
+        match (self.max_age, self.expires) {
+            (Some(secs), _) => Some(Expiry::MaxAge(secs)),
+            (None, Some(at)) => Some(Expiry::At(at)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// `true` for the control characters that make RFC 6265bis reject a header:
+/// %x00-08 / %x0A-1F / %x7F (horizontal tab is allowed).
+pub(crate) fn is_forbidden_ctl(b: u8) -> bool {
+    matches!(b, 0x00..=0x08 | 0x0A..=0x1F | 0x7F)
+}
+
+fn trim_wsp(s: &str) -> &str {
+    s.trim_matches(|c| c == ' ' || c == '\t')
+}
+
+/// Parses one `Set-Cookie` header value (RFC 6265bis §5.6).
+///
+/// Returns `None` when the RFC says to ignore the whole header.
+pub(crate) fn parse_set_cookie(line: &str) -> Option<Parsed> {
+    if line.bytes().any(is_forbidden_ctl) {
+        return None;
+    }
+    let (pair, mut rest) = match line.find(';') {
+        Some(i) => (&line[..i], &line[i..]),
+        None => (line, ""),
+    };
+    let (name, value) = match pair.find('=') {
+        Some(i) => (&pair[..i], &pair[i + 1..]),
+        None => ("", pair),
+    };
+    let (name, value) = (trim_wsp(name), trim_wsp(value));
+    if name.len() + value.len() > MAX_NAME_VALUE {
+        return None;
+    }
+    if name.is_empty() && value.is_empty() {
+        return None;
+    }
+    let mut parsed = Parsed {
+        name: name.to_owned(),
+        value: value.to_owned(),
+        ..Parsed::default()
+    };
+    while let Some(stripped) = rest.strip_prefix(';') {
+        let (av, next) = match stripped.find(';') {
+            Some(i) => (&stripped[..i], &stripped[i..]),
+            None => (stripped, ""),
+        };
+        rest = next;
+        let (key, val) = match av.find('=') {
+            Some(i) => (&av[..i], &av[i + 1..]),
+            None => (av, ""),
+        };
+        let (key, val) = (trim_wsp(key), trim_wsp(val));
+        if val.len() > MAX_ATTRIBUTE {
+            continue;
+        }
+        apply_attribute(&mut parsed, key, val);
+    }
+    Some(parsed)
+}
+
+fn apply_attribute(parsed: &mut Parsed, key: &str, val: &str) {
+    if key.eq_ignore_ascii_case("expires") {
+        if let Some(t) = parse_cookie_date(val) {
+            parsed.expires = Some(t);
+        }
+    } else if key.eq_ignore_ascii_case("max-age") {
+        if let Some(secs) = parse_max_age(val) {
+            parsed.max_age = Some(secs);
+        }
+    } else if key.eq_ignore_ascii_case("domain") {
+        let d = val.strip_prefix('.').unwrap_or(val);
+        parsed.domain = Some(d.to_ascii_lowercase());
+    } else if key.eq_ignore_ascii_case("path") {
+        parsed.path = Some(if val.starts_with('/') {
+            val.to_owned()
+        } else {
+            String::new()
+        });
+    } else if key.eq_ignore_ascii_case("secure") {
+        parsed.secure = true;
+    } else if key.eq_ignore_ascii_case("httponly") {
+        parsed.http_only = true;
+    } else if key.eq_ignore_ascii_case("samesite") {
+        parsed.same_site = SameSite::from_attribute(val);
+    }
+}
+
+/// `Max-Age` (RFC 6265bis §5.6.2): an optional `-` and digits; huge values
+/// saturate, so `18446744073709551616` is "as late as possible" and `-1` is
+/// "already expired".
+pub(crate) fn parse_max_age(val: &str) -> Option<i64> {
+    let (negative, digits) = match val.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, val),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if negative {
+        return Some(0);
+    }
+    Some(digits.parse::<i64>().unwrap_or(i64::MAX))
+}
+
+fn is_delimiter(b: u8) -> bool {
+    matches!(b, 0x09 | 0x20..=0x2F | 0x3B..=0x40 | 0x5B..=0x60 | 0x7B..=0x7E)
+}
+
+/// Reads 1 to `max` leading ASCII digits; requires at least `min`, and the
+/// next byte (if any) must not be a digit.
+fn leading_digits(tok: &[u8], min: usize, max: usize) -> Option<(u32, &[u8])> {
+    let n = tok.iter().take_while(|b| b.is_ascii_digit()).count();
+    if n < min || n > max {
+        return None;
+    }
+    let value = tok[..n]
+        .iter()
+        .fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'));
+    Some((value, &tok[n..]))
+}
+
+fn parse_time(tok: &[u8]) -> Option<(u32, u32, u32)> {
+    let (h, rest) = leading_digits(tok, 1, 2)?;
+    let rest = rest.strip_prefix(b":")?;
+    let (m, rest) = leading_digits(rest, 1, 2)?;
+    let rest = rest.strip_prefix(b":")?;
+    let (s, _) = leading_digits(rest, 1, 2)?;
+    Some((h, m, s))
+}
+
+fn parse_month(tok: &[u8]) -> Option<u32> {
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+        b"dec",
+    ];
+    let head = tok.get(..3)?;
+    MONTHS
+        .iter()
+        .position(|m| head.eq_ignore_ascii_case(&m[..]))
+        .map(|i| i as u32 + 1)
+}
+
+/// The cookie-date algorithm of RFC 6265 §5.1.1, returning Unix seconds.
+///
+/// Accepts every format browsers accept (`Wed, 09 Jun 2021 10:18:14 GMT`,
+/// `Wednesday, 09-Jun-21 10:18:14 GMT`, `Wed Jun  9 10:18:14 2021`, …).
+pub(crate) fn parse_cookie_date(input: &str) -> Option<i64> {
+    let mut time = None;
+    let mut day = None;
+    let mut month = None;
+    let mut year = None;
+    for tok in input.as_bytes().split(|b| is_delimiter(*b)) {
+        if tok.is_empty() {
+            continue;
+        }
+        if time.is_none() {
+            if let Some(t) = parse_time(tok) {
+                time = Some(t);
+                continue;
+            }
+        }
+        if day.is_none() {
+            if let Some((d, _)) = leading_digits(tok, 1, 2) {
+                day = Some(d);
+                continue;
+            }
+        }
+        if month.is_none() {
+            if let Some(m) = parse_month(tok) {
+                month = Some(m);
+                continue;
+            }
+        }
+        if year.is_none() {
+            if let Some((y, _)) = leading_digits(tok, 2, 4) {
+                year = Some(y);
+                continue;
+            }
+        }
+    }
+    let (hour, minute, second) = time?;
+    let (day, month, mut year) = (day?, month?, year?);
+    if (70..=99).contains(&year) {
+        year += 1900;
+    } else if year <= 69 {
+        year += 2000;
+    }
+    if !(1..=31).contains(&day) || year < 1601 || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    if day > days_in_month(year, month) {
+        return None;
+    }
+    let days = days_from_civil(i64::from(year), month, day);
+    Some(days * 86_400 + i64::from(hour * 3600 + minute * 60 + second))
+}
+
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`).
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        let t = parse_cookie_date("Wed, 09 Jun 2021 10:18:14 GMT").unwrap();
+        assert_eq!(t, 1_623_233_894);
+        assert_eq!(parse_cookie_date("Wednesday, 09-Jun-21 10:18:14 GMT"), Some(t));
+        assert_eq!(parse_cookie_date("Wed Jun  9 10:18:14 2021"), Some(t));
+        assert_eq!(parse_cookie_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert!(parse_cookie_date("Mon, 01 Jan 1601 00:00:00 GMT").unwrap() < 0);
+        assert!(parse_cookie_date("Fri, 31 Dec 9999 23:59:59 GMT").is_some());
+        assert_eq!(parse_cookie_date("Fri, 31 Dec 1600 23:59:59 GMT"), None);
+        assert_eq!(parse_cookie_date("garbage"), None);
+        assert_eq!(parse_cookie_date("30 Feb 2021 00:00:00"), None);
+        assert_eq!(parse_cookie_date("29 Feb 2020 00:00:00"), Some(1_582_934_400));
+        assert_eq!(parse_cookie_date("01 Jan 2020 24:00:00"), None);
+    }
+
+    #[test]
+    fn max_age() {
+        assert_eq!(parse_max_age("18446744073709551616"), Some(i64::MAX));
+        assert_eq!(parse_max_age("-1"), Some(0));
+        assert_eq!(parse_max_age("10"), Some(10));
+        assert_eq!(parse_max_age("1x"), None);
+        assert_eq!(parse_max_age(""), None);
+        assert_eq!(parse_max_age("-"), None);
+    }
+
+    #[test]
+    fn set_cookie_lines() {
+        let p = parse_set_cookie("foo").unwrap();
+        assert_eq!((p.name.as_str(), p.value.as_str()), ("", "foo"));
+        assert!(parse_set_cookie("a=b\x01").is_none());
+        assert!(parse_set_cookie("=").is_none());
+        let p = parse_set_cookie(" a = b ; Domain=.Example.COM; path=/x; secure; max-age=5").unwrap();
+        assert_eq!(p.name, "a");
+        assert_eq!(p.value, "b");
+        assert_eq!(p.domain.as_deref(), Some("example.com"));
+        assert_eq!(p.path.as_deref(), Some("/x"));
+        assert!(p.secure);
+        assert_eq!(p.expiry(), Some(Expiry::MaxAge(5)));
+    }
+}

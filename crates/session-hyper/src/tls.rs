@@ -1,0 +1,180 @@
+//! rustls client configurations: one shared default, and custom ones.
+
+use std::sync::{Arc, OnceLock};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+
+use session_core::BoxError;
+
+/// The TLS settings of a transport.
+#[derive(Clone, Debug)]
+pub(crate) struct TlsSettings {
+    pub(crate) built_in_roots: bool,
+    pub(crate) native_roots: bool,
+    pub(crate) extra_roots: Vec<CertificateDer<'static>>,
+    pub(crate) identity: Option<(Vec<CertificateDer<'static>>, Arc<PrivateKeyDer<'static>>)>,
+    pub(crate) accept_invalid_certs: bool,
+    pub(crate) alpn_h2: bool,
+    pub(crate) min_tls13: bool,
+}
+
+impl Default for TlsSettings {
+    fn default() -> Self {
+        TlsSettings {
+            built_in_roots: true,
+            native_roots: false,
+            extra_roots: Vec::new(),
+            identity: None,
+            accept_invalid_certs: false,
+            alpn_h2: true,
+            min_tls13: false,
+        }
+    }
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
+    PROVIDER
+        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
+        .clone()
+}
+
+impl TlsSettings {
+    fn is_default(&self) -> bool {
+        self.built_in_roots
+            && !self.native_roots
+            && self.extra_roots.is_empty()
+            && self.identity.is_none()
+            && !self.accept_invalid_certs
+            && self.alpn_h2
+            && !self.min_tls13
+    }
+
+    /// The client configuration: the process-wide default when nothing is
+    /// customised (built once, then shared), a new one otherwise.
+    pub(crate) fn client_config(&self) -> Result<Arc<ClientConfig>, BoxError> {
+        if self.is_default() {
+            static DEFAULT: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+            if let Some(config) = DEFAULT.get() {
+                return Ok(config.clone());
+            }
+            let config = self.build()?;
+            return Ok(DEFAULT.get_or_init(|| config).clone());
+        }
+        self.build()
+    }
+
+    fn build(&self) -> Result<Arc<ClientConfig>, BoxError> {
+        let versions: &[&rustls::SupportedProtocolVersion] = if self.min_tls13 {
+            &[&rustls::version::TLS13]
+        } else {
+            rustls::DEFAULT_VERSIONS
+        };
+        let builder = ClientConfig::builder_with_provider(provider())
+            .with_protocol_versions(versions)?;
+        let builder = if self.accept_invalid_certs {
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider())))
+        } else {
+            builder.with_root_certificates(self.roots()?)
+        };
+        let mut config = match &self.identity {
+            Some((chain, key)) => builder.with_client_auth_cert(chain.clone(), key.clone_key())?,
+            None => builder.with_no_client_auth(),
+        };
+        config.alpn_protocols = if self.alpn_h2 {
+            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+        } else {
+            vec![b"http/1.1".to_vec()]
+        };
+        Ok(Arc::new(config))
+    }
+
+    fn roots(&self) -> Result<RootCertStore, BoxError> {
+        let mut roots = RootCertStore::empty();
+        #[cfg(feature = "webpki-roots")]
+        if self.built_in_roots {
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        }
+        #[cfg(feature = "native-roots")]
+        if self.native_roots {
+            let found = rustls_native_certs::load_native_certs();
+            for cert in found.certs {
+                // A certificate the store cannot parse is skipped, as browsers do.
+                let _ = roots.add(cert);
+            }
+        }
+        for cert in &self.extra_roots {
+            roots.add(cert.clone())?;
+        }
+        Ok(roots)
+    }
+}
+
+/// Parses every certificate of a PEM bundle.
+pub(crate) fn certs_from_pem(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, BoxError> {
+    let certs = CertificateDer::pem_slice_iter(pem).collect::<Result<Vec<_>, _>>()?;
+    if certs.is_empty() {
+        return Err("no certificate found in PEM".into());
+    }
+    Ok(certs)
+}
+
+/// Parses the first private key of a PEM file.
+pub(crate) fn key_from_pem(pem: &[u8]) -> Result<PrivateKeyDer<'static>, BoxError> {
+    Ok(PrivateKeyDer::from_pem_slice(pem)?)
+}
+
+/// Accepts any certificate chain, but still checks the handshake signatures.
+#[derive(Debug)]
+struct AcceptAnyCert(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyCert {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
