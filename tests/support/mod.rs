@@ -1,0 +1,10 @@
+//! Test support: loopback servers (HTTP/1.1, h2c, TLS with rcgen
+//! certificates) that run on their own thread and stop on drop.
+#![allow(dead_code, unreachable_pub)]
+
+pub mod server;
+pub mod tls;
+
+/// Installs a tracing subscriber once, for debugging a failing test with
+/// `RUST_LOG`.
+pub fn trace_init() {}
