@@ -72,7 +72,7 @@ impl Error {
         Error::new(Kind::NotRetried, Some(source), history)
     }
 
-    pub(crate) fn status(status: StatusCode, history: RetryHistory) -> Self {
+    pub(crate) fn gave_up_on_status(status: StatusCode, history: RetryHistory) -> Self {
         Error::new(Kind::Status(status), None, history)
     }
 
@@ -85,7 +85,11 @@ impl Error {
     /// Did the retries run out (on an error or on a status)?
     pub fn is_exhausted(&self) -> bool {
         matches!(self.inner.kind, Kind::Exhausted | Kind::Status(_))
-            && self.inner.history.stop_reason().is_some_and(|r| r.is_exhausted())
+            && self
+                .inner
+                .history
+                .stop_reason()
+                .is_some_and(|r| r.is_exhausted())
     }
 
     /// Is this the last status of a request whose status retries ran out
@@ -239,7 +243,11 @@ impl InvalidStatusCode {
 
 impl fmt::Display for InvalidStatusCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} is not a valid HTTP status code (100..=999)", self.code)
+        write!(
+            f,
+            "{} is not a valid HTTP status code (100..=999)",
+            self.code
+        )
     }
 }
 
@@ -289,7 +297,10 @@ mod tests {
         assert!(err.is_builder());
         assert_eq!(err.to_string(), "invalid retry configuration");
         let source = std::error::Error::source(&err).unwrap();
-        assert_eq!(source.to_string(), "99 is not a valid HTTP status code (100..=999)");
+        assert_eq!(
+            source.to_string(),
+            "99 is not a valid HTTP status code (100..=999)"
+        );
         assert_eq!(
             InvalidBackoff::new("backoff_factor").to_string(),
             "backoff_factor must be a finite, non-negative number of seconds"
