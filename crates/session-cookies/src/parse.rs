@@ -5,7 +5,7 @@
 //! attributes, it only says "ignore this header" (`None`) for the cases the
 //! RFC lists (control characters, an oversized name/value pair).
 
-use crate::cookie::SameSite;
+use crate::stored::SameSite;
 
 /// Largest `name` + `value` size accepted, in bytes (RFC 6265bis §5.6 step 5).
 pub(crate) const MAX_NAME_VALUE: usize = 4096;
@@ -64,10 +64,10 @@ fn trim_wsp(s: &str) -> &str {
 
 /// Parses one `Set-Cookie` header value (RFC 6265bis §5.6).
 ///
-/// Returns `None` when the RFC says to ignore the whole header.
-pub(crate) fn parse_set_cookie(line: &str) -> Option<Parsed> {
+/// Returns the reason when the RFC says to ignore the whole header.
+pub(crate) fn parse_set_cookie(line: &str) -> Result<Parsed, &'static str> {
     if line.bytes().any(is_forbidden_ctl) {
-        return None;
+        return Err("control character in Set-Cookie");
     }
     let (pair, mut rest) = match line.find(';') {
         Some(i) => (&line[..i], &line[i..]),
@@ -79,10 +79,10 @@ pub(crate) fn parse_set_cookie(line: &str) -> Option<Parsed> {
     };
     let (name, value) = (trim_wsp(name), trim_wsp(value));
     if name.len() + value.len() > MAX_NAME_VALUE {
-        return None;
+        return Err("name and value longer than 4096 bytes");
     }
     if name.is_empty() && value.is_empty() {
-        return None;
+        return Err("empty name and value");
     }
     let mut parsed = Parsed {
         name: name.to_owned(),
@@ -105,7 +105,7 @@ pub(crate) fn parse_set_cookie(line: &str) -> Option<Parsed> {
         }
         apply_attribute(&mut parsed, key, val);
     }
-    Some(parsed)
+    Ok(parsed)
 }
 
 fn apply_attribute(parsed: &mut Parsed, key: &str, val: &str) {
@@ -274,7 +274,10 @@ mod tests {
     fn dates() {
         let t = parse_cookie_date("Wed, 09 Jun 2021 10:18:14 GMT").unwrap();
         assert_eq!(t, 1_623_233_894);
-        assert_eq!(parse_cookie_date("Wednesday, 09-Jun-21 10:18:14 GMT"), Some(t));
+        assert_eq!(
+            parse_cookie_date("Wednesday, 09-Jun-21 10:18:14 GMT"),
+            Some(t)
+        );
         assert_eq!(parse_cookie_date("Wed Jun  9 10:18:14 2021"), Some(t));
         assert_eq!(parse_cookie_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
         assert!(parse_cookie_date("Mon, 01 Jan 1601 00:00:00 GMT").unwrap() < 0);
@@ -282,7 +285,10 @@ mod tests {
         assert_eq!(parse_cookie_date("Fri, 31 Dec 1600 23:59:59 GMT"), None);
         assert_eq!(parse_cookie_date("garbage"), None);
         assert_eq!(parse_cookie_date("30 Feb 2021 00:00:00"), None);
-        assert_eq!(parse_cookie_date("29 Feb 2020 00:00:00"), Some(1_582_934_400));
+        assert_eq!(
+            parse_cookie_date("29 Feb 2020 00:00:00"),
+            Some(1_582_934_400)
+        );
         assert_eq!(parse_cookie_date("01 Jan 2020 24:00:00"), None);
     }
 
@@ -300,9 +306,10 @@ mod tests {
     fn set_cookie_lines() {
         let p = parse_set_cookie("foo").unwrap();
         assert_eq!((p.name.as_str(), p.value.as_str()), ("", "foo"));
-        assert!(parse_set_cookie("a=b\x01").is_none());
-        assert!(parse_set_cookie("=").is_none());
-        let p = parse_set_cookie(" a = b ; Domain=.Example.COM; path=/x; secure; max-age=5").unwrap();
+        assert!(parse_set_cookie("a=b\x01").is_err());
+        assert!(parse_set_cookie("=").is_err());
+        let p =
+            parse_set_cookie(" a = b ; Domain=.Example.COM; path=/x; secure; max-age=5").unwrap();
         assert_eq!(p.name, "a");
         assert_eq!(p.value, "b");
         assert_eq!(p.domain.as_deref(), Some("example.com"));

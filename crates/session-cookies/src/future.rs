@@ -1,0 +1,53 @@
+//! [`ResponseFuture`], the future of [`CookieService`](crate::CookieService).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use http::Response;
+use pin_project_lite::pin_project;
+use url::Url;
+
+use crate::Jar;
+
+pin_project! {
+    /// Response future of [`CookieService`](crate::CookieService): stores the
+    /// response's `Set-Cookie` headers in the jar when it completes.
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: F,
+        jar: Jar,
+        url: Option<Url>,
+    }
+}
+
+impl<F> ResponseFuture<F> {
+    pub(crate) fn new(inner: F, jar: Jar, url: Option<Url>) -> Self {
+        ResponseFuture { inner, jar, url }
+    }
+}
+
+impl<F> fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture")
+            .field("url", &self.url.as_ref().map(Url::as_str))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let res = ready!(this.inner.poll(cx))?;
+        if let Some(url) = this.url.as_ref() {
+            crate::layer::store_cookies(this.jar, url, &res);
+        }
+        Poll::Ready(Ok(res))
+    }
+}

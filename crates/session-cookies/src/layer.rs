@@ -1,0 +1,180 @@
+//! [`CookieLayer`] and [`CookieService`]: a tower middleware that sends the
+//! jar's cookies and stores the responses' `Set-Cookie`.
+
+use std::task::{Context, Poll};
+
+use http::header::{COOKIE, SET_COOKIE};
+use http::{HeaderValue, Request, Response};
+use tower_layer::Layer;
+use tower_service::Service;
+use url::Url;
+
+use crate::future::ResponseFuture;
+use crate::Jar;
+
+/// A [`Layer`] that wraps a service in a [`CookieService`] sharing `jar`.
+///
+/// Put it inside redirect handling, so that each hop is sent its own
+/// cookies and each 3xx response's cookies are stored.
+///
+/// See the [crate docs](crate) for more details.
+#[derive(Debug, Clone)]
+pub struct CookieLayer {
+    jar: Jar,
+}
+
+impl CookieLayer {
+    /// A layer whose services all use `jar` (a handle: clones share cookies).
+    pub fn new(jar: Jar) -> Self {
+        CookieLayer { jar }
+    }
+
+    /// The jar.
+    pub fn jar(&self) -> &Jar {
+        &self.jar
+    }
+}
+
+impl<S> Layer<S> for CookieLayer {
+    type Service = CookieService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        CookieService::new(inner, self.jar.clone())
+    }
+}
+
+/// Adds the [`Jar`]'s `Cookie` header to each `http::Request<B>` and stores
+/// the `Set-Cookie` headers of every `http::Response<B>` (1xx to 5xx).
+///
+/// The request URI must be in absolute form (`http://host/path`, as
+/// `hyper_util::client::legacy::Client` takes it); a request without scheme
+/// and host passes through untouched.
+///
+/// A `Cookie` header already on the request is kept: the jar's cookies are
+/// appended to it, except those whose name it already carries, and the result
+/// is sent as one `Cookie` header.
+///
+/// See the [crate docs](crate) for more details.
+#[derive(Debug, Clone)]
+pub struct CookieService<S> {
+    inner: S,
+    jar: Jar,
+}
+
+impl<S> CookieService<S> {
+    /// Wraps `inner`, sending and storing cookies with `jar`.
+    pub fn new(inner: S, jar: Jar) -> Self {
+        CookieService { inner, jar }
+    }
+
+    /// A [`CookieLayer`] with `jar`.
+    pub fn layer(jar: Jar) -> CookieLayer {
+        CookieLayer::new(jar)
+    }
+
+    /// The jar.
+    pub fn jar(&self) -> &Jar {
+        &self.jar
+    }
+
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+/// The request URL, when the URI is absolute.
+fn request_url<B>(req: &Request<B>) -> Option<Url> {
+    let uri = req.uri();
+    uri.scheme()?;
+    uri.authority()?;
+    Url::parse(&uri.to_string()).ok()
+}
+
+/// Names in a `Cookie` header value (`a=1; b=2; bare` gives `a`, `b`, ``).
+fn explicit_names(value: &str) -> impl Iterator<Item = &str> {
+    value.split(';').map(|pair| match pair.find('=') {
+        Some(i) => pair[..i].trim(),
+        None => "",
+    })
+}
+
+/// Sets the `Cookie` header of `req` from the jar, merged with an explicit one.
+pub(crate) fn add_cookies<B>(jar: &Jar, url: &Url, req: &mut Request<B>) {
+    let explicit: Vec<String> = req
+        .headers()
+        .get_all(COOKIE)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
+    let from_jar = if explicit.is_empty() {
+        jar.header_string(url, |_| false)
+    } else {
+        jar.header_string(url, |name| {
+            explicit
+                .iter()
+                .any(|v| explicit_names(v).any(|n| n == name))
+        })
+    };
+    let Some(from_jar) = from_jar else {
+        return;
+    };
+    let mut merged = explicit.join("; ");
+    if !merged.is_empty() {
+        merged.push_str("; ");
+    }
+    merged.push_str(&from_jar);
+    if let Ok(value) = HeaderValue::from_str(&merged) {
+        req.headers_mut().insert(COOKIE, value);
+    }
+}
+
+/// Stores the `Set-Cookie` headers of `res`.
+pub(crate) fn store_cookies<B>(jar: &Jar, url: &Url, res: &Response<B>) {
+    let mut values = res.headers().get_all(SET_COOKIE).iter().peekable();
+    if values.peek().is_some() {
+        jar.store_response_cookies(url, values);
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for CookieService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        let url = request_url(&req);
+        if let Some(url) = &url {
+            add_cookies(&self.jar, url, &mut req);
+        }
+        ResponseFuture::new(self.inner.call(req), self.jar.clone(), url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        let v: Vec<_> = explicit_names("a=1; b = 2;bare").collect();
+        assert_eq!(v, ["a", "b", ""]);
+    }
+}
