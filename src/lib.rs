@@ -47,11 +47,11 @@ mod session;
 pub use builder::SessionBuilder;
 pub use session::Session;
 
+pub use session_core::http;
 pub use session_core::{
     body, defaults, error, middleware, mock, transport, Body, BoxError, ConnectionInfo, Defaults,
     Error, History, HistoryEntry, IntoUrl, RequestBuilder, Response, Result, Url,
 };
-pub use session_core::http;
 
 /// The transport-agnostic core (`session-core`).
 pub use session_core as core;
@@ -59,3 +59,7 @@ pub use session_core as core;
 /// The hyper transport (`session-hyper`).
 #[cfg(feature = "hyper")]
 pub use session_hyper as hyper;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme_doctests {}

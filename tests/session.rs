@@ -38,7 +38,14 @@ fn echo_server() -> server::Server {
 
 async fn echo(session: &Session, rb: http_session::RequestBuilder) -> serde_json::Value {
     let _ = session;
-    rb.send().await.unwrap().error_for_status().unwrap().json().await.unwrap()
+    rb.send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -76,7 +83,8 @@ async fn defaults_are_merged_and_removable() {
     let clone = session.clone();
     session
         .update(|d| {
-            d.headers_mut().insert("x-late", HeaderValue::from_static("yes"));
+            d.headers_mut()
+                .insert("x-late", HeaderValue::from_static("yes"));
             d.set_bearer_auth("after-login")
         })
         .unwrap();
@@ -93,7 +101,10 @@ async fn default_user_agent_and_build_inspection() {
         .json(&serde_json::json!({"a": 1}))
         .build()
         .unwrap();
-    assert_eq!(req.headers()[USER_AGENT], http_session::defaults::DEFAULT_USER_AGENT);
+    assert_eq!(
+        req.headers()[USER_AGENT],
+        http_session::defaults::DEFAULT_USER_AGENT
+    );
     assert!(http_session::defaults::DEFAULT_USER_AGENT.starts_with("http-session/"));
     assert_eq!(req.headers()[CONTENT_TYPE], "application/json");
     assert_eq!(req.body().as_bytes(), Some(&b"{\"a\":1}"[..]));
@@ -105,13 +116,28 @@ async fn bodies_json_form_bytes_and_stream() {
     let srv = echo_server();
     let session = Session::new();
 
-    let seen = echo(&session, session.post(srv.url("/j")).json(&serde_json::json!({"k": [1, 2]}))).await;
+    let seen = echo(
+        &session,
+        session
+            .post(srv.url("/j"))
+            .json(&serde_json::json!({"k": [1, 2]})),
+    )
+    .await;
     assert_eq!(seen["body"], r#"{"k":[1,2]}"#);
     assert_eq!(seen["headers"]["content-type"], "application/json");
 
-    let seen = echo(&session, session.post(srv.url("/f")).form(&[("key", "value"), ("a b", "c&d")])).await;
+    let seen = echo(
+        &session,
+        session
+            .post(srv.url("/f"))
+            .form(&[("key", "value"), ("a b", "c&d")]),
+    )
+    .await;
     assert_eq!(seen["body"], "key=value&a+b=c%26d");
-    assert_eq!(seen["headers"]["content-type"], "application/x-www-form-urlencoded");
+    assert_eq!(
+        seen["headers"]["content-type"],
+        "application/x-www-form-urlencoded"
+    );
 
     let seen = echo(&session, session.put(srv.url("/b")).body(vec![b'x'; 1000])).await;
     assert_eq!(seen["body"].as_str().unwrap().len(), 1000);
@@ -135,15 +161,61 @@ async fn text_uses_the_charset_with_requests_fallbacks() {
             _ => ("application/octet-stream", b"caf\xc3\xa9"),
         };
         let mut res = response(200, Bytes::from_static(body));
-        res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+        res.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(ct));
         res
     });
     let s = Session::new();
-    assert_eq!(s.get(srv.url("/latin1")).send().await.unwrap().text().await.unwrap(), "café");
-    assert_eq!(s.get(srv.url("/nocharset")).send().await.unwrap().text().await.unwrap(), "café");
-    assert_eq!(s.get(srv.url("/json")).send().await.unwrap().text().await.unwrap(), "{\"v\":\"café\"}");
-    assert_eq!(s.get(srv.url("/sjis")).send().await.unwrap().text().await.unwrap(), "テスト");
-    assert_eq!(s.get(srv.url("/other")).send().await.unwrap().text().await.unwrap(), "café");
+    assert_eq!(
+        s.get(srv.url("/latin1"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "café"
+    );
+    assert_eq!(
+        s.get(srv.url("/nocharset"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "café"
+    );
+    assert_eq!(
+        s.get(srv.url("/json"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "{\"v\":\"café\"}"
+    );
+    assert_eq!(
+        s.get(srv.url("/sjis"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "テスト"
+    );
+    assert_eq!(
+        s.get(srv.url("/other"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "café"
+    );
 }
 
 #[tokio::test]
@@ -156,14 +228,32 @@ async fn error_for_status_names_status_and_url() {
         }
     });
     let s = Session::new();
-    let ok = s.get(srv.url("/fine")).send().await.unwrap().error_for_status().unwrap();
+    let ok = s
+        .get(srv.url("/fine"))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
-    let err = s.get(srv.url("/missing")).send().await.unwrap().error_for_status().unwrap_err();
+    let err = s
+        .get(srv.url("/missing"))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap_err();
     assert!(err.is_status());
     assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
     assert_eq!(err.url().unwrap().as_str(), srv.url("/missing"));
     assert!(err.to_string().contains("404"), "{err}");
-    let err = s.get(srv.url("/broken")).send().await.unwrap().error_for_status().unwrap_err();
+    let err = s
+        .get(srv.url("/broken"))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap_err();
     assert_eq!(err.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
 }
 
@@ -179,7 +269,7 @@ async fn sequential_requests_reuse_one_connection() {
     }
     assert_eq!(srv.connections(), 1);
     assert_eq!(session.hyper_transport().unwrap().connections_opened(), 1);
-    assert_eq!(reused[0], false);
+    assert!(!reused[0]);
     assert!(reused[1..].iter().all(|r| *r), "{reused:?}");
 }
 
@@ -261,9 +351,16 @@ async fn mounts_route_by_longest_prefix() {
         .transport(MockTransport::new())
         .build()
         .unwrap();
-    let err = no_transport.get("ftp://files.test/x").send().await.unwrap_err();
+    let err = no_transport
+        .get("ftp://files.test/x")
+        .send()
+        .await
+        .unwrap_err();
     assert!(err.is_builder(), "{err:?}");
-    assert!(std::error::Error::source(&err).unwrap().to_string().contains("no transport"));
+    assert!(std::error::Error::source(&err)
+        .unwrap()
+        .to_string()
+        .contains("no transport"));
 }
 
 #[tokio::test]
@@ -274,7 +371,10 @@ async fn timeouts_fire_and_say_so() {
         }
         response(200, "ok")
     });
-    let session = Session::builder().timeout(Duration::from_millis(200)).build().unwrap();
+    let session = Session::builder()
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
     let err = session.get(srv.url("/slow")).send().await.unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
     assert_eq!(err.url().unwrap().path(), "/slow");
@@ -286,37 +386,77 @@ async fn timeouts_fire_and_say_so() {
         .await
         .unwrap();
     assert_eq!(ok.status(), 200);
-    assert!(session.get(srv.url("/x")).timeout(Duration::ZERO).send().await.unwrap_err().is_builder());
+    assert!(session
+        .get(srv.url("/x"))
+        .timeout(Duration::ZERO)
+        .send()
+        .await
+        .unwrap_err()
+        .is_builder());
 }
 
 #[tokio::test]
 async fn base_url_joins_relative_paths() {
     let srv = echo_server();
-    let session = Session::builder().base_url(&srv.url("/api/v1")).build().unwrap();
+    let session = Session::builder()
+        .base_url(&srv.url("/api/v1"))
+        .build()
+        .unwrap();
     let seen = echo(&session, session.get("users/7")).await;
     assert_eq!(seen["path"], "/api/v1/users/7");
     let seen = echo(&session, session.get("/users/8")).await;
     assert_eq!(seen["path"], "/api/v1/users/8");
     let without_base = Session::new();
-    assert!(without_base.get("users/7").send().await.unwrap_err().is_builder());
+    assert!(without_base
+        .get("users/7")
+        .send()
+        .await
+        .unwrap_err()
+        .is_builder());
 }
 
 #[tokio::test]
 async fn bad_input_is_a_typed_error_never_a_panic() {
     let session = Session::new();
-    let e = session.get("http://exa mple.test/").send().await.unwrap_err();
+    let e = session
+        .get("http://exa mple.test/")
+        .send()
+        .await
+        .unwrap_err();
     assert!(e.is_builder(), "{e:?}");
     let e = session.get("http://").send().await.unwrap_err();
     assert!(e.is_builder(), "{e:?}");
-    let e = session.get("gopher://example.test/").send().await.unwrap_err();
+    let e = session
+        .get("gopher://example.test/")
+        .send()
+        .await
+        .unwrap_err();
     assert!(e.is_builder(), "{e:?}");
     assert!(e.url().unwrap().as_str().starts_with("gopher://"));
-    let e = session.get("http://x.test/").header("bad name", "v").send().await.unwrap_err();
+    let e = session
+        .get("http://x.test/")
+        .header("bad name", "v")
+        .send()
+        .await
+        .unwrap_err();
     assert!(e.is_builder());
-    let e = session.get("http://x.test/").header("x", "a\nb").send().await.unwrap_err();
+    let e = session
+        .get("http://x.test/")
+        .header("x", "a\nb")
+        .send()
+        .await
+        .unwrap_err();
     assert!(e.is_builder());
-    assert!(Session::builder().header("x", "a\r\nb").build().unwrap_err().is_builder());
-    assert!(Session::builder().base_url("not a url").build().unwrap_err().is_builder());
+    assert!(Session::builder()
+        .header("x", "a\r\nb")
+        .build()
+        .unwrap_err()
+        .is_builder());
+    assert!(Session::builder()
+        .base_url("not a url")
+        .build()
+        .unwrap_err()
+        .is_builder());
 
     // Unreachable: a port nobody listens on.
     let port = {
@@ -346,7 +486,14 @@ async fn bad_input_is_a_typed_error_never_a_panic() {
 async fn body_limit_and_streaming_chunks() {
     let srv = server::http(|_req: Req| async { response(200, vec![b'z'; 100_000]) });
     let session = Session::builder().max_body_size(1000).build().unwrap();
-    let err = session.get(srv.url("/")).send().await.unwrap().bytes().await.unwrap_err();
+    let err = session
+        .get(srv.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap_err();
     assert!(err.is_body(), "{err:?}");
     let mut res = session.get(srv.url("/")).send().await.unwrap();
     let mut total = 0;
@@ -360,7 +507,11 @@ async fn body_limit_and_streaming_chunks() {
 async fn custom_method_head_and_elapsed() {
     let srv = echo_server();
     let session = Session::new();
-    let seen = echo(&session, session.request(Method::from_bytes(b"PROPFIND").unwrap(), srv.url("/dav"))).await;
+    let seen = echo(
+        &session,
+        session.request(Method::from_bytes(b"PROPFIND").unwrap(), srv.url("/dav")),
+    )
+    .await;
     assert_eq!(seen["method"], "PROPFIND");
     let res = session.head(srv.url("/")).send().await.unwrap();
     assert_eq!(res.status(), 200);

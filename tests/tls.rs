@@ -7,8 +7,8 @@ use http_session::Session;
 use support::server::{self, response, Req};
 use support::tls::{Ca, Leaf};
 
-fn hello(req: Req) -> impl std::future::Future<Output = http::Response<server::ResBody>> {
-    async move { response(200, format!("{:?}", req.version)) }
+async fn hello(req: Req) -> http::Response<server::ResBody> {
+    response(200, format!("{:?}", req.version))
 }
 
 #[tokio::test]
@@ -68,9 +68,15 @@ async fn untrusted_certificates_fail_unless_the_danger_switch_is_on() {
     let err = strict.get(srv.https_url("/")).send().await.unwrap_err();
     assert!(err.is_connect(), "{err:?}");
     let chain = format!("{:?}", err);
-    assert!(chain.contains("UnknownIssuer") || chain.contains("certificate"), "{chain}");
+    assert!(
+        chain.contains("UnknownIssuer") || chain.contains("certificate"),
+        "{chain}"
+    );
 
-    let lax = Session::builder().danger_accept_invalid_certs(true).build().unwrap();
+    let lax = Session::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
     let res = lax.get(srv.https_url("/")).send().await.unwrap();
     assert_eq!(res.status(), 200);
 }
@@ -96,5 +102,9 @@ fn pem_that_is_not_a_certificate_is_a_builder_error() {
         .build()
         .unwrap_err();
     assert!(err.is_builder());
-    assert!(Session::builder().identity_pem(b"junk", b"junk").build().unwrap_err().is_builder());
+    assert!(Session::builder()
+        .identity_pem(b"junk", b"junk")
+        .build()
+        .unwrap_err()
+        .is_builder());
 }

@@ -32,7 +32,9 @@ pub struct Req {
 }
 
 pub fn full(body: impl Into<Bytes>) -> ResBody {
-    Full::new(body.into()).map_err(|never| match never {}).boxed()
+    Full::new(body.into())
+        .map_err(|never| match never {})
+        .boxed()
 }
 
 pub fn response(status: u16, body: impl Into<Bytes>) -> http::Response<ResBody> {
@@ -134,7 +136,11 @@ where
         let f = f.clone();
         Box::pin(async move {
             let (parts, body) = req.into_parts();
-            let body = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+            let body = body
+                .collect()
+                .await
+                .map(|c| c.to_bytes())
+                .unwrap_or_default();
             f(Req {
                 method: parts.method,
                 uri: parts.uri,
@@ -207,9 +213,8 @@ fn start(handler: Handler, tls: Option<Arc<rustls::ServerConfig>>) -> Server {
                             }
                             Some(acceptor) => {
                                 if let Ok(tls) = acceptor.accept(stream).await {
-                                    let _ = builder
-                                        .serve_connection(TokioIo::new(tls), service)
-                                        .await;
+                                    let _ =
+                                        builder.serve_connection(TokioIo::new(tls), service).await;
                                 }
                             }
                         }

@@ -1,1 +1,174 @@
-fn main() {}
+//! The project's tasks, run as `cargo xtask <task>` (matklad's convention).
+//!
+//! - `ci`: format check, clippy with warnings denied, the feature checks,
+//!   every test with all features, and docs with warnings denied.
+//! - `bench`: the side-by-side benchmarks (release build of `session-bench`).
+//! - `tidy`: checks that every source file starts with a `//!` header.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+type DynError = Box<dyn std::error::Error>;
+
+fn main() -> ExitCode {
+    match try_main() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn try_main() -> Result<(), DynError> {
+    let mut args = env::args().skip(1);
+    let task = args.next();
+    let rest: Vec<String> = args.collect();
+    match task.as_deref() {
+        Some("ci") => ci(),
+        Some("bench") => bench(&rest),
+        Some("tidy") => tidy(),
+        _ => {
+            eprintln!("usage: cargo xtask <ci|bench|tidy>");
+            Err("unknown task".into())
+        }
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(1)
+        .expect("xtask lives one level below the root")
+        .to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(project_root());
+    cmd
+}
+
+fn run(step: &str, mut cmd: Command) -> Result<(), DynError> {
+    eprintln!("\n==> {step}: {cmd:?}");
+    let status = cmd.status()?;
+    if !status.success() {
+        return Err(format!("{step} failed ({status})").into());
+    }
+    Ok(())
+}
+
+/// Every CI check; the benchmark package (and its reqwest) is left out.
+fn ci() -> Result<(), DynError> {
+    tidy()?;
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--check"]);
+    run("fmt", fmt)?;
+
+    let mut clippy = cargo();
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--exclude",
+        "session-bench",
+        "--all-targets",
+        "--all-features",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run("clippy", clippy)?;
+
+    for features in [
+        &["--no-default-features"][..],
+        &["--no-default-features", "--features", "hyper"],
+    ] {
+        let mut check = cargo();
+        check.args(["check", "-p", "http-session"]).args(features);
+        check.env("RUSTFLAGS", "-D warnings");
+        run("features", check)?;
+    }
+
+    let mut test = cargo();
+    test.args([
+        "test",
+        "--workspace",
+        "--exclude",
+        "session-bench",
+        "--all-features",
+    ]);
+    run("test", test)?;
+
+    let mut doc = cargo();
+    doc.args([
+        "doc",
+        "--workspace",
+        "--exclude",
+        "session-bench",
+        "--exclude",
+        "xtask",
+        "--no-deps",
+        "--all-features",
+    ]);
+    doc.env(
+        "RUSTDOCFLAGS",
+        "-D warnings -D rustdoc::broken_intra_doc_links",
+    );
+    run("doc", doc)?;
+    eprintln!("\nxtask ci: all checks passed");
+    Ok(())
+}
+
+/// Builds and runs the benchmark package in release mode.
+fn bench(args: &[String]) -> Result<(), DynError> {
+    let mut cmd = cargo();
+    cmd.args(["run", "--release", "-p", "session-bench", "--"])
+        .args(args);
+    run("bench", cmd)
+}
+
+/// Every Rust file of the project starts with a `//!` header.
+fn tidy() -> Result<(), DynError> {
+    let mut missing = Vec::new();
+    let root = project_root();
+    for dir in ["src", "crates", "examples", "tests", "xtask", "bench"] {
+        visit(&root.join(dir), &mut |path| {
+            if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(path).unwrap_or_default();
+                if !text.trim_start().starts_with("//!") {
+                    missing.push(
+                        path.strip_prefix(&root)
+                            .unwrap_or(path)
+                            .display()
+                            .to_string(),
+                    );
+                }
+            }
+        })?;
+    }
+    if missing.is_empty() {
+        eprintln!("tidy: every source file has a //! header");
+        Ok(())
+    } else {
+        Err(format!("files without a //! header: {}", missing.join(", ")).into())
+    }
+}
+
+fn visit(dir: &Path, f: &mut dyn FnMut(&Path)) -> Result<(), DynError> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == "target") {
+                continue;
+            }
+            visit(&path, f)?;
+        } else {
+            f(&path);
+        }
+    }
+    Ok(())
+}

@@ -175,7 +175,12 @@ impl http_body::Body for Body {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match &mut self.get_mut().kind {
-            Kind::Full(bytes) => Poll::Ready(bytes.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b)))),
+            Kind::Full(bytes) => Poll::Ready(
+                bytes
+                    .take()
+                    .filter(|b| !b.is_empty())
+                    .map(|b| Ok(Frame::data(b))),
+            ),
             Kind::Stream(stream) => stream.get_mut().as_mut().poll_frame(cx),
         }
     }
@@ -244,12 +249,19 @@ mod tests {
         let copy = body.try_clone().unwrap();
         assert_eq!(body.collect_limited(10).await.unwrap(), "abc");
         assert_eq!(copy.content_length(), Some(3));
-        assert!(copy.collect_limited(2).await.unwrap_err().is::<LengthLimitError>());
+        assert!(copy
+            .collect_limited(2)
+            .await
+            .unwrap_err()
+            .is::<LengthLimitError>());
     }
 
     #[tokio::test]
     async fn stream_is_one_shot_and_limited() {
-        let chunks = vec![Ok::<_, std::io::Error>(Bytes::from("ab")), Ok(Bytes::from("cd"))];
+        let chunks = vec![
+            Ok::<_, std::io::Error>(Bytes::from("ab")),
+            Ok(Bytes::from("cd")),
+        ];
         let body = Body::from_stream(futures_util::stream::iter(chunks));
         assert!(body.try_clone().is_none());
         assert!(body.as_bytes().is_none());

@@ -59,7 +59,10 @@ impl fmt::Debug for SessionBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionBuilder")
             .field("defaults", &self.config.defaults)
-            .field("mounts", &self.config.mounts.iter().map(|m| &m.0).collect::<Vec<_>>())
+            .field(
+                "mounts",
+                &self.config.mounts.iter().map(|m| &m.0).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -223,7 +226,8 @@ impl SessionBuilder {
             if prefix.is_empty() {
                 return Err(Error::builder("an empty mount prefix"));
             }
-            c.mounts.push((prefix.to_owned(), transport::boxed(transport)));
+            c.mounts
+                .push((prefix.to_owned(), transport::boxed(transport)));
             Ok(())
         })
     }

@@ -183,9 +183,18 @@ mod tests {
         let mut d = Defaults::default();
         assert!(d.resolve("x").unwrap_err().is_builder());
         d.set_base_url(Some(Url::parse("https://api.test/v1").unwrap()));
-        assert_eq!(d.resolve("users/7").unwrap().as_str(), "https://api.test/v1/users/7");
-        assert_eq!(d.resolve("/users/7?a=1#f").unwrap().as_str(), "https://api.test/v1/users/7?a=1#f");
-        assert_eq!(d.resolve("../v2/x").unwrap().as_str(), "https://api.test/v2/x");
+        assert_eq!(
+            d.resolve("users/7").unwrap().as_str(),
+            "https://api.test/v1/users/7"
+        );
+        assert_eq!(
+            d.resolve("/users/7?a=1#f").unwrap().as_str(),
+            "https://api.test/v1/users/7?a=1#f"
+        );
+        assert_eq!(
+            d.resolve("../v2/x").unwrap().as_str(),
+            "https://api.test/v2/x"
+        );
     }
 
     #[test]
@@ -222,10 +231,15 @@ mod tests {
 
     #[test]
     fn query_merge_order() {
-        let mut d = Defaults::default();
-        d.query = vec![("a".into(), "1".into()), ("b".into(), "2".into())];
+        let d = Defaults {
+            query: vec![("a".into(), "1".into()), ("b".into(), "2".into())],
+            ..Defaults::default()
+        };
         let mut url = Url::parse("http://h.test/p?z=0").unwrap();
-        d.merge_query(&mut url, &[("b".into(), "3".into()), ("c".into(), "x y".into())]);
+        d.merge_query(
+            &mut url,
+            &[("b".into(), "3".into()), ("c".into(), "x y".into())],
+        );
         assert_eq!(url.query(), Some("z=0&a=1&b=3&c=x+y"));
     }
 }

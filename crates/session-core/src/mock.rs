@@ -109,7 +109,10 @@ pub struct MockTransport {
 impl fmt::Debug for MockTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MockTransport")
-            .field("routes", &self.routes.iter().map(|r| &r.pattern).collect::<Vec<_>>())
+            .field(
+                "routes",
+                &self.routes.iter().map(|r| &r.pattern).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }

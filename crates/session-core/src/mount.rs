@@ -32,7 +32,7 @@ impl Router {
             }
         }
         // A stable sort keeps insertion order among equal lengths.
-        unique.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        unique.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
         Router {
             mounts: unique.into(),
         }
@@ -93,6 +93,9 @@ impl tower_service::Service<http::Request<Body>> for Router {
     }
 }
 
+// The error variant is rare and small; boxing the common one would cost an
+// allocation per request.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum RouteFuture {
     Routed(Oneshot<BoxTransport, http::Request<Body>>),
     Failed(Option<BoxError>),

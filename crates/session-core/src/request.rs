@@ -75,8 +75,12 @@ pub(crate) enum Target {
 }
 
 pub(crate) fn into_target(url: impl IntoUrl, raw: impl FnOnce() -> String) -> Result<Target> {
-    url.into_target()
-        .map_err(|err| Error::builder(InvalidUrl { url: raw(), source: err }))
+    url.into_target().map_err(|err| {
+        Error::builder(InvalidUrl {
+            url: raw(),
+            source: err,
+        })
+    })
 }
 
 /// A URL could not be parsed.
@@ -178,7 +182,9 @@ pub struct RequestBuilder {
 
 impl fmt::Debug for RequestBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RequestBuilder").field("draft", &self.draft).finish()
+        f.debug_struct("RequestBuilder")
+            .field("draft", &self.draft)
+            .finish()
     }
 }
 
@@ -265,7 +271,9 @@ impl RequestBuilder {
     /// Sends `Authorization: Basic ...` on this request.
     pub fn basic_auth(self, username: &str, password: Option<&str>) -> Self {
         self.with(|draft| {
-            draft.headers.insert(AUTHORIZATION, auth::basic(username, password));
+            draft
+                .headers
+                .insert(AUTHORIZATION, auth::basic(username, password));
             Ok(())
         })
     }

@@ -64,7 +64,9 @@ impl Connector {
             let host = dst.host().unwrap_or_default();
             let host = host.trim_start_matches('[').trim_end_matches(']');
             let name = ServerName::try_from(host.to_owned())?;
-            let tls = TlsConnector::from(self.tls.clone()).connect(name, tcp).await?;
+            let tls = TlsConnector::from(self.tls.clone())
+                .connect(name, tcp)
+                .await?;
             Stream::Tls(Box::new(tls))
         } else {
             Stream::Tcp(tcp)
@@ -125,7 +127,11 @@ impl tokio::io::AsyncRead for Stream {
 }
 
 impl tokio::io::AsyncWrite for Stream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(s) => Pin::new(s).poll_write(cx, buf),
@@ -197,7 +203,11 @@ impl Read for Conn {
 }
 
 impl Write for Conn {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
     }
 

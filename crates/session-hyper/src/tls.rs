@@ -74,8 +74,8 @@ impl TlsSettings {
         } else {
             rustls::DEFAULT_VERSIONS
         };
-        let builder = ClientConfig::builder_with_provider(provider())
-            .with_protocol_versions(versions)?;
+        let builder =
+            ClientConfig::builder_with_provider(provider()).with_protocol_versions(versions)?;
         let builder = if self.accept_invalid_certs {
             builder
                 .dangerous()

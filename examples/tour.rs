@@ -1,0 +1,109 @@
+//! A guided tour of `http_session::Session` against an embedded loopback
+//! server: defaults, JSON and form bodies, connection reuse, errors and close.
+//!
+//! Run it with `cargo run --example tour`. No network is needed.
+
+mod support;
+
+use std::time::Duration;
+
+use http_session::Session;
+use support::{reply, Req};
+
+async fn app(req: Req) -> http::Response<http_body_util::Full<bytes::Bytes>> {
+    match (req.method.as_str(), req.path.as_str()) {
+        ("GET", "/data") => {
+            let ua = req
+                .headers
+                .get("user-agent")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            reply(
+                200,
+                format!(r#"{{"items":[1,2,3],"seen_user_agent":"{ua}"}}"#),
+            )
+        }
+        ("POST", "/submit") => reply(
+            201,
+            format!("received form: {}", String::from_utf8_lossy(&req.body)),
+        ),
+        ("GET", "/missing") => reply(404, "not here"),
+        _ => reply(404, ""),
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let server = support::serve(app).await;
+    println!("== http-session tour, against {}", server.url(""));
+
+    // 1. A session with a default User-Agent (requests: s.headers.update(...)).
+    let session = Session::builder()
+        .user_agent("MyApp/1.0")
+        .timeout(Duration::from_secs(5))
+        .build()?;
+    println!("\n1. Session built with User-Agent MyApp/1.0 and a 5 s default timeout");
+
+    // 2. GET JSON (requests: r1 = s.get(url); r1.json()).
+    let r1 = session.get(server.url("/data")).send().await?;
+    let conn1 = *r1
+        .connection()
+        .expect("the hyper transport reports connections");
+    let data: serde_json::Value = r1.json().await?;
+    println!("2. GET /data -> {data}");
+    println!("   the server saw User-Agent {}", data["seen_user_agent"]);
+
+    // 3. POST a form (requests: s.post(url, data={'key': 'value'})).
+    let r2 = session
+        .post(server.url("/submit"))
+        .form(&[("key", "value")])
+        .send()
+        .await?;
+    let conn2 = *r2.connection().expect("connection info");
+    println!("3. POST /submit -> {} {:?}", r2.status(), r2.text().await?);
+
+    // 4. The second request reused the first one's connection.
+    println!(
+        "4. connection #{} then #{} (reused: {}); the server accepted {} connection(s)",
+        conn1.id,
+        conn2.id,
+        conn2.reused,
+        server.connections()
+    );
+
+    // 5. Errors are typed and name the URL.
+    let err = session
+        .get(server.url("/missing"))
+        .send()
+        .await?
+        .error_for_status()
+        .unwrap_err();
+    println!(
+        "5. error_for_status: {err} (is_status: {})",
+        err.is_status()
+    );
+    let err = session
+        .get("gopher://example.invalid/")
+        .send()
+        .await
+        .unwrap_err();
+    println!(
+        "   unsupported scheme: {err}: {}",
+        std::error::Error::source(&err)
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    );
+
+    // 6. Defaults can change after the session is built, as after a login.
+    session.update(|d| d.set_bearer_auth("token-from-login"))?;
+    let prepared = session.get(server.url("/data")).build()?;
+    println!(
+        "6. after update(), every request carries Authorization: {:?}",
+        prepared.headers()["authorization"].to_str()?
+    );
+
+    // 7. close() runs the close hooks; dropping the last clone frees the pool.
+    session.close().await?;
+    println!("7. session closed");
+    Ok(())
+}
