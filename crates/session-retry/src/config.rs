@@ -246,7 +246,7 @@ impl Retry {
     /// [`full_jitter`](Self::full_jitter).
     pub fn backoff_jitter(mut self, jitter: f64) -> Self {
         match valid_secs(jitter) {
-            Some(j) if j == 0.0 => {
+            Some(0.0) => {
                 self.config.backoff.jitter = Jitter::None;
                 self
             }

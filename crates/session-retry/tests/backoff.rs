@@ -55,7 +55,8 @@ async fn run(
                     Reply::WithRetryAfter(code, value) => {
                         let mut res = Response::new(String::new());
                         *res.status_mut() = StatusCode::from_u16(code).unwrap();
-                        res.headers_mut().insert("retry-after", value.parse().unwrap());
+                        res.headers_mut()
+                            .insert("retry-after", value.parse().unwrap());
                         Ok(res)
                     }
                     Reply::Refused => Err(BoxError::from(std::io::Error::from(
@@ -73,7 +74,9 @@ async fn run(
     if let Some((name, value)) = extra_header {
         req = req.header(name, value);
     }
-    let result = service.oneshot(req.body(String::from("payload")).unwrap()).await;
+    let result = service
+        .oneshot(req.body(String::from("payload")).unwrap())
+        .await;
     let calls = calls.lock().unwrap().clone();
     (result, calls)
 }
@@ -87,7 +90,9 @@ fn ms(ms: u64) -> Duration {
 }
 
 fn history<B>(res: &Response<B>) -> &RetryHistory {
-    res.extensions().get::<RetryHistory>().expect("every response carries a history")
+    res.extensions()
+        .get::<RetryHistory>()
+        .expect("every response carries a history")
 }
 
 fn retry_error(err: BoxError) -> Error {
@@ -110,27 +115,47 @@ async fn sleep_sequence_for_factor_0_1_is_0_then_doubling_from_0_2() {
     assert_eq!(history.sleeps(), expected, "the history records them");
     assert_eq!(history.len(), 6);
     assert_eq!(history.attempts()[0].slept, Duration::ZERO);
-    assert_eq!(history.stop_reason(), Some(&StopReason::Exhausted(Counter::Total)));
+    assert_eq!(
+        history.stop_reason(),
+        Some(&StopReason::Exhausted(Counter::Total))
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn guide_settings_succeed_on_the_third_attempt() {
-    let retry = Retry::new().total(3).backoff_factor(0.1).status_forcelist([500, 502, 503, 504]);
+    let retry = Retry::new()
+        .total(3)
+        .backoff_factor(0.1)
+        .status_forcelist([500, 502, 503, 504]);
     let script = vec![Reply::Status(503), Reply::Status(502), Reply::Status(200)];
     let (res, calls) = run(retry, Method::GET, None, script).await;
     let res = res.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(calls.len(), 3);
     let history = history(&res);
-    let outcomes: Vec<_> = history.attempts().iter().map(|a| a.outcome.status()).collect();
-    assert_eq!(outcomes, [Some(StatusCode::SERVICE_UNAVAILABLE), Some(StatusCode::BAD_GATEWAY), Some(StatusCode::OK)]);
+    let outcomes: Vec<_> = history
+        .attempts()
+        .iter()
+        .map(|a| a.outcome.status())
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            Some(StatusCode::SERVICE_UNAVAILABLE),
+            Some(StatusCode::BAD_GATEWAY),
+            Some(StatusCode::OK)
+        ]
+    );
     assert_eq!(history.sleeps(), [ms(0), ms(200)]);
     assert_eq!(history.stop_reason(), None);
 }
 
 #[tokio::test(start_paused = true)]
 async fn status_exhaustion_raises_with_last_status_and_history() {
-    let retry = Retry::new().total(3).backoff_factor(0.1).status_forcelist([503]);
+    let retry = Retry::new()
+        .total(3)
+        .backoff_factor(0.1)
+        .status_forcelist([503]);
     let (res, calls) = run(retry, Method::GET, None, vec![Reply::Status(503)]).await;
     let err = retry_error(res.unwrap_err());
     assert!(err.is_status() && err.is_exhausted());
@@ -172,7 +197,10 @@ async fn additive_jitter_stays_within_its_bounds() {
     assert_eq!(gaps[0], Duration::ZERO, "no sleep before the first retry");
     for (gap, base) in gaps[1..].iter().zip([200, 400, 800, 1600]) {
         // The timer wheel rounds up to the next millisecond.
-        assert!(*gap >= ms(base) && *gap <= ms(base + 51), "{gap:?} for base {base} ms");
+        assert!(
+            *gap >= ms(base) && *gap <= ms(base + 51),
+            "{gap:?} for base {base} ms"
+        );
     }
     assert_eq!(history(&res.unwrap()).len(), 6);
 }
@@ -203,17 +231,32 @@ async fn retry_after_seconds_replace_the_backoff_and_retry_429_outside_the_force
     ];
     let (res, calls) = run(retry, Method::GET, None, script).await;
     assert_eq!(res.unwrap().status(), 200);
-    assert_eq!(gaps(&calls), [Duration::from_secs(3), Duration::from_secs(7)]);
+    assert_eq!(
+        gaps(&calls),
+        [Duration::from_secs(3), Duration::from_secs(7)]
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn retry_after_is_not_used_for_other_statuses_unless_listed() {
     let retry = Retry::new().total(3);
-    let (res, calls) = run(retry, Method::GET, None, vec![Reply::WithRetryAfter(500, "3".into())]).await;
+    let (res, calls) = run(
+        retry,
+        Method::GET,
+        None,
+        vec![Reply::WithRetryAfter(500, "3".into())],
+    )
+    .await;
     assert_eq!(res.unwrap().status(), 500, "500 is not in the forcelist");
     assert_eq!(calls.len(), 1);
     let ignore = Retry::new().total(3).respect_retry_after(false);
-    let (res, calls) = run(ignore, Method::GET, None, vec![Reply::WithRetryAfter(429, "3".into())]).await;
+    let (res, calls) = run(
+        ignore,
+        Method::GET,
+        None,
+        vec![Reply::WithRetryAfter(429, "3".into())],
+    )
+    .await;
     assert_eq!(res.unwrap().status(), 429);
     assert_eq!(calls.len(), 1);
 }
@@ -228,20 +271,36 @@ async fn retry_after_http_date() {
     let (res, calls) = run(retry, Method::GET, None, script).await;
     assert_eq!(res.unwrap().status(), 204);
     let gap = gaps(&calls)[0];
-    assert!(gap > Duration::from_secs(8) && gap <= Duration::from_secs(10), "{gap:?}");
+    assert!(
+        gap > Duration::from_secs(8) && gap <= Duration::from_secs(10),
+        "{gap:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn retry_after_over_the_cap_is_capped() {
-    for value in ["9999999999", "Fri, 31 Dec 9999 23:59:59 GMT", "184467440737095516150"] {
+    for value in [
+        "9999999999",
+        "Fri, 31 Dec 9999 23:59:59 GMT",
+        "184467440737095516150",
+    ] {
         let retry = Retry::new().total(1);
         let script = vec![Reply::WithRetryAfter(503, value.into()), Reply::Status(200)];
         let (res, calls) = run(retry, Method::GET, None, script).await;
         assert_eq!(res.unwrap().status(), 200, "{value}");
-        assert_eq!(gaps(&calls), [session_retry::DEFAULT_RETRY_AFTER_MAX], "{value}");
+        assert_eq!(
+            gaps(&calls),
+            [session_retry::DEFAULT_RETRY_AFTER_MAX],
+            "{value}"
+        );
     }
-    let retry = Retry::new().total(1).retry_after_max(Duration::from_secs(60));
-    let script = vec![Reply::WithRetryAfter(429, "3600".into()), Reply::Status(200)];
+    let retry = Retry::new()
+        .total(1)
+        .retry_after_max(Duration::from_secs(60));
+    let script = vec![
+        Reply::WithRetryAfter(429, "3600".into()),
+        Reply::Status(200),
+    ];
     let (_, calls) = run(retry, Method::GET, None, script).await;
     assert_eq!(gaps(&calls), [Duration::from_secs(60)]);
 }
@@ -263,7 +322,11 @@ async fn retry_after_over_the_cap_can_fail_at_once() {
     );
     let (res, calls) = run(retry.raise_on_status(false), Method::GET, None, script).await;
     assert_eq!(calls.len(), 1);
-    assert_eq!(res.unwrap().status(), 503, "returned as is without raise_on_status");
+    assert_eq!(
+        res.unwrap().status(),
+        503,
+        "returned as is without raise_on_status"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -273,7 +336,11 @@ async fn unparsable_retry_after_falls_back_to_the_backoff() {
         let script = vec![Reply::WithRetryAfter(503, value.into())];
         let (res, calls) = run(retry.raise_on_status(false), Method::GET, None, script).await;
         assert_eq!(res.unwrap().status(), 503);
-        assert_eq!(gaps(&calls), [ms(0), ms(200)], "{value}: still retried, on the backoff");
+        assert_eq!(
+            gaps(&calls),
+            [ms(0), ms(200)],
+            "{value}: still retried, on the backoff"
+        );
     }
 }
 
@@ -283,7 +350,10 @@ async fn total_zero_means_no_retries() {
     let (res, calls) = run(retry.clone(), Method::GET, None, vec![Reply::Status(503)]).await;
     assert_eq!(calls.len(), 1);
     let err = retry_error(res.unwrap_err());
-    assert_eq!(err.history().stop_reason(), Some(&StopReason::Exhausted(Counter::Total)));
+    assert_eq!(
+        err.history().stop_reason(),
+        Some(&StopReason::Exhausted(Counter::Total))
+    );
     let (res, calls) = run(retry, Method::GET, None, vec![Reply::Refused]).await;
     assert_eq!(calls.len(), 1);
     let err = retry_error(res.unwrap_err());
@@ -301,12 +371,18 @@ async fn post_is_not_retried_on_status_or_read_errors_but_is_on_connect_errors()
         assert_eq!(calls.len(), 1);
         let res = res.unwrap();
         assert_eq!(res.status().as_u16(), code);
-        assert_eq!(history(&res).stop_reason(), Some(&StopReason::MethodNotRetryable));
+        assert_eq!(
+            history(&res).stop_reason(),
+            Some(&StopReason::MethodNotRetryable)
+        );
     }
     let (res, calls) = run(retry.clone(), Method::POST, None, vec![Reply::Reset]).await;
     assert_eq!(calls.len(), 1);
     let err = retry_error(res.unwrap_err());
-    assert_eq!(err.history().stop_reason(), Some(&StopReason::MethodNotRetryable));
+    assert_eq!(
+        err.history().stop_reason(),
+        Some(&StopReason::MethodNotRetryable)
+    );
     assert!(err.to_string().contains("not retried"), "{err}");
     let script = vec![Reply::Refused, Reply::Refused, Reply::Status(201)];
     let (res, calls) = run(retry, Method::POST, None, script).await;
@@ -326,11 +402,19 @@ async fn idempotency_key_makes_post_retryable() {
 
 #[tokio::test(start_paused = true)]
 async fn each_counter_bounds_its_own_kind() {
-    let retry = Retry::new().total(10).connect(1).read(2).status(3).status_forcelist([503]);
+    let retry = Retry::new()
+        .total(10)
+        .connect(1)
+        .read(2)
+        .status(3)
+        .status_forcelist([503]);
     let (res, calls) = run(retry.clone(), Method::GET, None, vec![Reply::Refused]).await;
     assert_eq!(calls.len(), 2);
     let err = retry_error(res.unwrap_err());
-    assert_eq!(err.history().stop_reason(), Some(&StopReason::Exhausted(Counter::Connect)));
+    assert_eq!(
+        err.history().stop_reason(),
+        Some(&StopReason::Exhausted(Counter::Connect))
+    );
     match &err.history().attempts()[0].outcome {
         Outcome::Error { kind, message } => {
             assert_eq!(*kind, ErrorKind::Connect);
@@ -353,7 +437,10 @@ async fn each_counter_bounds_its_own_kind() {
     let (res, calls) = run(mixed, Method::GET, None, script).await;
     assert_eq!(calls.len(), 3);
     let err = retry_error(res.unwrap_err());
-    assert_eq!(err.history().stop_reason(), Some(&StopReason::Exhausted(Counter::Total)));
+    assert_eq!(
+        err.history().stop_reason(),
+        Some(&StopReason::Exhausted(Counter::Total))
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -371,7 +458,11 @@ async fn success_carries_a_one_attempt_history() {
 #[tokio::test(start_paused = true)]
 async fn budget_stops_retries_when_spent() {
     let budget = session_retry::RetryBudget::new(Duration::from_secs(10), 0, 0.5).unwrap();
-    let retry = Retry::new().total(5).status_forcelist([503]).raise_on_status(false).budget(budget);
+    let retry = Retry::new()
+        .total(5)
+        .status_forcelist([503])
+        .raise_on_status(false)
+        .budget(budget);
     let layer = RetryLayer::new(retry).unwrap();
     let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let backend = {
@@ -388,7 +479,11 @@ async fn budget_stops_retries_when_spent() {
     let service = layer.layer(backend);
     let mut stopped_by_budget = 0;
     for _ in 0..10 {
-        let res = service.clone().oneshot(Request::new(String::new())).await.unwrap();
+        let res = service
+            .clone()
+            .oneshot(Request::new(String::new()))
+            .await
+            .unwrap();
         if history(&res).stop_reason() == Some(&StopReason::BudgetExhausted) {
             stopped_by_budget += 1;
         }

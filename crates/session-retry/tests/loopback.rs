@@ -70,14 +70,27 @@ async fn flaky(failures: usize, hits: Arc<AtomicUsize>) -> support::Server {
 async fn get_succeeds_on_the_third_attempt() {
     let hits = Arc::new(AtomicUsize::new(0));
     let server = flaky(2, hits.clone()).await;
-    let retry = hyper_util_retry().total(3).backoff_factor(0.1).status_forcelist([500, 502, 503, 504]);
+    let retry = hyper_util_retry()
+        .total(3)
+        .backoff_factor(0.1)
+        .status_forcelist([500, 502, 503, 504]);
     let service = RetryLayer::new(retry).unwrap().layer(client());
-    let res = service.oneshot(request(Method::GET, &server.url("/"), "")).await.unwrap();
+    let res = service
+        .oneshot(request(Method::GET, &server.url("/"), ""))
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(hits.load(Ordering::SeqCst), 3, "the server counted three attempts");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        3,
+        "the server counted three attempts"
+    );
     let history = res.extensions().get::<RetryHistory>().unwrap().clone();
     assert_eq!(history.len(), 3);
-    assert_eq!(history.sleeps(), [Duration::ZERO, Duration::from_millis(200)]);
+    assert_eq!(
+        history.sleeps(),
+        [Duration::ZERO, Duration::from_millis(200)]
+    );
     let body = res.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(body, "finally");
 }
@@ -92,9 +105,14 @@ async fn post_is_not_retried_on_503_nor_500() {
             async move { support::reply(code, "no") }
         })
         .await;
-        let retry = hyper_util_retry().total(3).status_forcelist([500, 502, 503, 504]);
+        let retry = hyper_util_retry()
+            .total(3)
+            .status_forcelist([500, 502, 503, 504]);
         let service = RetryLayer::new(retry).unwrap().layer(client());
-        let res = service.oneshot(request(Method::POST, &server.url("/"), "form=1")).await.unwrap();
+        let res = service
+            .oneshot(request(Method::POST, &server.url("/"), "form=1"))
+            .await
+            .unwrap();
         assert_eq!(res.status().as_u16(), code);
         assert_eq!(hits.load(Ordering::SeqCst), 1, "POST {code} was sent once");
         let history = res.extensions().get::<RetryHistory>().unwrap();
@@ -115,16 +133,27 @@ async fn connection_closed_by_the_server_is_a_read_error() {
     let err = retry_error(err);
     assert_eq!(server.connections(), 3, "GET was tried three times");
     assert!(err.is_exhausted() && !err.is_connect());
-    assert_eq!(err.history().stop_reason(), Some(&StopReason::Exhausted(Counter::Total)));
-    assert!(err
-        .history()
-        .attempts()
-        .iter()
-        .all(|a| matches!(a.outcome, Outcome::Error { kind: ErrorKind::Read, .. })));
+    assert_eq!(
+        err.history().stop_reason(),
+        Some(&StopReason::Exhausted(Counter::Total))
+    );
+    assert!(err.history().attempts().iter().all(|a| matches!(
+        a.outcome,
+        Outcome::Error {
+            kind: ErrorKind::Read,
+            ..
+        }
+    )));
     // The same failure for a POST may have reached the server: sent once.
-    let err = service.oneshot(request(Method::POST, &server.url("/"), "x")).await.unwrap_err();
+    let err = service
+        .oneshot(request(Method::POST, &server.url("/"), "x"))
+        .await
+        .unwrap_err();
     assert_eq!(server.connections(), 4);
-    assert_eq!(retry_error(err).history().stop_reason(), Some(&StopReason::MethodNotRetryable));
+    assert_eq!(
+        retry_error(err).history().stop_reason(),
+        Some(&StopReason::MethodNotRetryable)
+    );
 }
 
 #[tokio::test]
@@ -134,27 +163,47 @@ async fn refused_port_is_retried_as_connect_error_for_any_method() {
     for method in [Method::GET, Method::POST] {
         let retry = hyper_util_retry().total(5).connect(2);
         let service = RetryLayer::new(retry).unwrap().layer(client());
-        let err = retry_error(service.oneshot(request(method.clone(), &url, "")).await.unwrap_err());
+        let err = retry_error(
+            service
+                .oneshot(request(method.clone(), &url, ""))
+                .await
+                .unwrap_err(),
+        );
         assert!(err.is_connect(), "{method}: {err:?}");
         assert_eq!(err.history().len(), 3, "{method}");
-        assert_eq!(err.history().stop_reason(), Some(&StopReason::Exhausted(Counter::Connect)));
-        assert!(err
-            .history()
-            .attempts()
-            .iter()
-            .all(|a| matches!(a.outcome, Outcome::Error { kind: ErrorKind::Connect, .. })));
+        assert_eq!(
+            err.history().stop_reason(),
+            Some(&StopReason::Exhausted(Counter::Connect))
+        );
+        assert!(err.history().attempts().iter().all(|a| matches!(
+            a.outcome,
+            Outcome::Error {
+                kind: ErrorKind::Connect,
+                ..
+            }
+        )));
     }
     // The standard classification finds the refused connection in the chain
     // without the hyper-util hook.
-    let service = RetryLayer::new(Retry::new().total(1)).unwrap().layer(client());
-    let err = retry_error(service.oneshot(request(Method::POST, &url, "")).await.unwrap_err());
+    let service = RetryLayer::new(Retry::new().total(1))
+        .unwrap()
+        .layer(client());
+    let err = retry_error(
+        service
+            .oneshot(request(Method::POST, &url, ""))
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(err.history().len(), 2);
     assert!(err.is_connect());
 }
 
 #[tokio::test]
 async fn put_of_one_mib_arrives_identical_on_every_attempt() {
-    let payload: Bytes = (0..1024 * 1024).map(|i| (i % 251) as u8).collect::<Vec<u8>>().into();
+    let payload: Bytes = (0..1024 * 1024)
+        .map(|i| (i % 251) as u8)
+        .collect::<Vec<u8>>()
+        .into();
     let seen: Arc<Mutex<Vec<Bytes>>> = Arc::default();
     let server = {
         let seen = seen.clone();
@@ -174,7 +223,9 @@ async fn put_of_one_mib_arrives_identical_on_every_attempt() {
         .await
     };
     let retry = Retry::new().total(3).status_forcelist([503]);
-    let service = RetryLayer::new(retry).unwrap().layer(client::<session_core::Body>());
+    let service = RetryLayer::new(retry)
+        .unwrap()
+        .layer(client::<session_core::Body>());
     let req = Request::put(server.url("/upload"))
         .body(session_core::Body::from(payload.clone()))
         .unwrap();
@@ -193,7 +244,9 @@ async fn streaming_body_is_not_replayed() {
     let hits = Arc::new(AtomicUsize::new(0));
     let server = flaky(usize::MAX, hits.clone()).await;
     let retry = Retry::new().total(3).status_forcelist([503]);
-    let service = RetryLayer::new(retry).unwrap().layer(client::<session_core::Body>());
+    let service = RetryLayer::new(retry)
+        .unwrap()
+        .layer(client::<session_core::Body>());
     let chunks = futures_util::stream::iter(
         ["one ", "shot"].map(|c| Ok::<_, std::io::Error>(Bytes::from_static(c.as_bytes()))),
     );
@@ -238,5 +291,8 @@ async fn budget_caps_attempts_of_200_concurrent_requests() {
     // Without the budget: 800. With it: 200 + 20 (10%) + 10 (reserve), and a
     // few more where concurrent withdrawals race.
     assert!((200..=240).contains(&attempts), "{attempts} attempts");
-    assert!(by_budget >= 150, "{by_budget} requests stopped by the budget");
+    assert!(
+        by_budget >= 150,
+        "{by_budget} requests stopped by the budget"
+    );
 }
