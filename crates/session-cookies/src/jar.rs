@@ -736,7 +736,7 @@ impl Jar {
     /// Removes expired cookies; returns how many.
     pub fn clear_expired(&self) -> usize {
         let (_, now_s) = self.now();
-        self.retain(|c| !c.expires.is_some_and(|e| e <= now_s))
+        self.retain(|c| c.expires.is_none_or(|e| e > now_s))
     }
 
     /// Removes session cookies (those without `Expires`/`Max-Age`), as a
@@ -823,7 +823,7 @@ fn from_cookie(c: &cookie::Cookie<'_>) -> Result<Parsed> {
         .domain()
         .map(|d| d.trim_start_matches('.').to_ascii_lowercase());
     let path = c.path().map(str::to_owned);
-    if !domain.as_deref().map_or(true, attr_ok) || !path.as_deref().map_or(true, attr_ok) {
+    if !domain.as_deref().is_none_or(attr_ok) || !path.as_deref().is_none_or(attr_ok) {
         return Err(Error::rejected(
             "attribute too long or with control characters",
         ));
@@ -1027,6 +1027,26 @@ mod tests {
         let p: Vec<_> = parents("a.b.c", false).collect();
         assert_eq!(p, ["a.b.c", "b.c", "c"]);
         assert!(is_loopback("127.0.0.2") && is_loopback("[::1]") && !is_loopback("10.0.0.1"));
+    }
+
+    #[test]
+    fn recovers_from_a_poisoned_lock() {
+        let jar = Jar::new();
+        let url = Url::parse("http://example.com/").unwrap();
+        jar.store_set_cookie(&url, "a=1").unwrap();
+        let j = jar.clone();
+        let res = std::thread::spawn(move || {
+            let mut store = j.shared.store.lock().unwrap();
+            store.total += 100; // left inconsistent by the panic below
+            panic!("poison the lock");
+        })
+        .join();
+        assert!(res.is_err());
+        assert!(jar.shared.store.is_poisoned());
+        assert_eq!(jar.len(), 1, "recounted");
+        assert!(!jar.shared.store.is_poisoned());
+        jar.store_set_cookie(&url, "b=1").unwrap();
+        assert_eq!(jar.cookie_header(&url).unwrap(), "a=1; b=1");
     }
 
     #[test]

@@ -85,7 +85,7 @@
 //! 1601 make the attribute ignored). The `cookie` crate's own parser is not
 //! used for `Set-Cookie`, because it is stricter than the RFC (it rejects
 //! nameless cookies and unusual dates); [`Jar::insert`] takes a
-//! [`cookie::Cookie`](::cookie::Cookie) built by hand.
+//! [`cookie::Cookie`] built by hand.
 //!
 //! **Expiry**: `Max-Age` ≤ 0 or an `Expires` in the past deletes the cookie.
 //! No cookie lives longer than 400 days; larger values (even

@@ -22,7 +22,13 @@ fn url() -> Url {
 #[test]
 fn control_characters_reject_the_cookie() {
     let (jar, _) = jar();
-    for bad in ["a=b\x01c", "a\x7f=b", "a=b\0", "a=b\r\nx=y", "a=b; Path=/\x0b"] {
+    for bad in [
+        "a=b\x01c",
+        "a\x7f=b",
+        "a=b\0",
+        "a=b\r\nx=y",
+        "a=b; Path=/\x0b",
+    ] {
         let err = jar.store_set_cookie(&url(), bad).unwrap_err();
         assert!(err.is_rejected(), "{bad:?}");
     }
@@ -35,7 +41,10 @@ fn control_characters_reject_the_cookie() {
 fn size_limits() {
     let (jar, _) = jar();
     let name_8k = format!("{}=1", "n".repeat(8192));
-    assert!(jar.store_set_cookie(&url(), &name_8k).unwrap_err().is_rejected());
+    assert!(jar
+        .store_set_cookie(&url(), &name_8k)
+        .unwrap_err()
+        .is_rejected());
     let exactly = format!("{}={}", "n".repeat(4000), "v".repeat(96));
     jar.store_set_cookie(&url(), &exactly).unwrap();
     let over = format!("{}={}", "m".repeat(4000), "v".repeat(97));
@@ -67,8 +76,11 @@ fn absurd_max_age() {
     assert!(jar.get(&url(), "big").is_none());
     assert!(jar.is_empty());
     // Max-Age wins over Expires, whatever the order.
-    jar.store_set_cookie(&url(), "m=1; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT")
-        .unwrap();
+    jar.store_set_cookie(
+        &url(),
+        "m=1; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+    )
+    .unwrap();
     assert_eq!(
         jar.get(&url(), "m").unwrap().expires().unwrap(),
         UNIX_EPOCH + Duration::from_secs(NOW + 60)
@@ -131,7 +143,11 @@ fn total_cap_across_many_sites() {
         jar.store_set_cookie(&u, "a=1").unwrap();
         assert!(jar.len() <= 3300);
     }
-    assert!(jar.len() >= 2970, "evicts down to 90% of the cap: {}", jar.len());
+    assert!(
+        jar.len() >= 2970,
+        "evicts down to 90% of the cap: {}",
+        jar.len()
+    );
     let newest = Url::parse("http://site4999.example/").unwrap();
     assert!(jar.get(&newest, "a").is_some());
     let oldest = Url::parse("http://site0.example/").unwrap();
@@ -147,11 +163,13 @@ fn recently_used_cookies_survive_eviction() {
         .build();
     let u = url();
     for name in ["a", "b", "c"] {
-        jar.store_set_cookie(&u, &format!("{name}=1; Path=/{name}")).unwrap();
+        jar.store_set_cookie(&u, &format!("{name}=1; Path=/{name}"))
+            .unwrap();
         clock.advance(Duration::from_secs(1));
     }
     // Touch `a`, so `b` is now the least recently used.
-    jar.cookie_header(&Url::parse("http://example.com/a").unwrap()).unwrap();
+    jar.cookie_header(&Url::parse("http://example.com/a").unwrap())
+        .unwrap();
     clock.advance(Duration::from_secs(1));
     jar.store_set_cookie(&u, "d=1").unwrap();
     let names: Vec<_> = jar.cookies().iter().map(|c| c.name().to_owned()).collect();

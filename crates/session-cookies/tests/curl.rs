@@ -31,7 +31,14 @@ fn site() -> support::Server {
 
 fn curl(args: &[&str]) {
     let out = Command::new("curl")
-        .args(["--silent", "--show-error", "--noproxy", "*", "--output", "/dev/null"])
+        .args([
+            "--silent",
+            "--show-error",
+            "--noproxy",
+            "*",
+            "--output",
+            "/dev/null",
+        ])
         .args(args)
         .output()
         .expect("curl is installed (CI installs the Debian package)");
@@ -48,7 +55,11 @@ fn temp_dir(name: &str) -> PathBuf {
 async fn fetch_with_jar(jar: &Jar, url: String) {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let req = Request::get(url).body(Full::new(Bytes::new())).unwrap();
-    CookieLayer::new(jar.clone()).layer(client).oneshot(req).await.unwrap();
+    CookieLayer::new(jar.clone())
+        .layer(client)
+        .oneshot(req)
+        .await
+        .unwrap();
 }
 
 fn expected() -> Vec<String> {
@@ -113,7 +124,8 @@ async fn we_write_curl_reads() {
     assert_eq!(support::pairs(&theirs), expected());
 
     // Without include_session, the session cookies `a` and `p` stay behind.
-    jar.save(&file, &SaveOptions::new(Format::Netscape)).unwrap();
+    jar.save(&file, &SaveOptions::new(Format::Netscape))
+        .unwrap();
     let f = file.to_str().unwrap().to_owned();
     let page = server.url("/app/curl2");
     tokio::task::spawn_blocking(move || curl(&["-b", &f, &page]))

@@ -61,7 +61,10 @@ async fn layer_over_hyper_util_client() {
     // Deletion through Max-Age=0.
     svc.clone().oneshot(get("/logout")).await.unwrap();
     svc.clone().oneshot(get("/private")).await.unwrap();
-    assert_eq!(server.last_cookie("/private").unwrap(), "theme=light; hop=1");
+    assert_eq!(
+        server.last_cookie("/private").unwrap(),
+        "theme=light; hop=1"
+    );
 }
 
 #[tokio::test]
@@ -69,8 +72,8 @@ async fn relative_uri_passes_through() {
     let jar = Jar::new();
     let url = Url::parse("http://example.com/").unwrap();
     jar.store_set_cookie(&url, "a=1").unwrap();
-    let svc = CookieLayer::new(jar.clone()).layer(tower::service_fn(
-        |req: Request<()>| async move {
+    let svc =
+        CookieLayer::new(jar.clone()).layer(tower::service_fn(|req: Request<()>| async move {
             assert!(req.headers().get(header::COOKIE).is_none());
             Ok::<_, std::convert::Infallible>(
                 http::Response::builder()
@@ -78,8 +81,7 @@ async fn relative_uri_passes_through() {
                     .body(())
                     .unwrap(),
             )
-        },
-    ));
+        }));
     let req = Request::get("/only-a-path").body(()).unwrap();
     svc.oneshot(req).await.unwrap();
     assert_eq!(jar.len(), 1, "no URL, nothing stored");
