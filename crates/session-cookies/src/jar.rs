@@ -782,12 +782,13 @@ fn shadows_secure(store: &Store, name: &str, domain: &str, path: &str) -> bool {
                 || domain_match(&e.cookie.domain, false, domain))
             && path_match(path, &e.cookie.path)
     };
-    let key = bucket_key(domain);
-    if key == domain && !is_ip_literal(domain) {
-        // No registrable domain: subdomain cookies may be in any bucket.
+    let is_ip = is_ip_literal(domain);
+    if !is_ip && psl::domain_str(domain).is_none() {
+        // No registrable domain (a public suffix, with the list off):
+        // subdomain cookies may be in any bucket.
         return store.buckets.values().flatten().any(hit);
     }
-    parents(domain, is_ip_literal(domain))
+    parents(domain, is_ip)
         .filter_map(|k| store.buckets.get(k))
         .flatten()
         .any(hit)
