@@ -1,0 +1,59 @@
+//! The three clients under test, behind one `get`: this crate's `Session`,
+//! raw hyper-util (the baseline), and reqwest.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+#[derive(Clone)]
+pub enum Bench {
+    Session(http_session::Session),
+    Raw(Client<HttpConnector, Empty<Bytes>>),
+    Reqwest(reqwest::Client),
+}
+
+impl Bench {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Bench::Session(_) => "http-session",
+            Bench::Raw(_) => "hyper-util (raw)",
+            Bench::Reqwest(_) => "reqwest",
+        }
+    }
+
+    /// The three clients, each with its default settings.
+    pub fn all() -> Vec<Bench> {
+        vec![Bench::raw(), Bench::session(), Bench::reqwest()]
+    }
+
+    pub fn raw() -> Bench {
+        let mut http = HttpConnector::new();
+        http.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .build(http);
+        Bench::Raw(client)
+    }
+
+    pub fn session() -> Bench {
+        Bench::Session(http_session::Session::new())
+    }
+
+    pub fn reqwest() -> Bench {
+        Bench::Reqwest(reqwest::Client::new())
+    }
+
+    /// One GET; returns the body length.
+    pub async fn get(&self, url: &str) -> usize {
+        match self {
+            Bench::Session(s) => s.get(url).send().await.expect("session get").bytes().await.expect("body").len(),
+            Bench::Raw(c) => {
+                let uri: http::Uri = url.parse().expect("uri");
+                let res = c.get(uri).await.expect("raw get");
+                res.into_body().collect().await.expect("body").to_bytes().len()
+            }
+            Bench::Reqwest(c) => c.get(url).send().await.expect("reqwest get").bytes().await.expect("body").len(),
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Throughput, latency and client CPU of the three clients against one
+//! loopback server, in rotated rounds so drift hits all alike.
+
+use std::time::{Duration, Instant};
+
+use cpu_time::ThreadTime;
+
+use crate::clients::Bench;
+use crate::report::{Row, Table};
+use crate::server;
+
+/// How one scenario is run.
+pub struct Scenario {
+    pub title: String,
+    pub path: &'static str,
+    pub requests: usize,
+    pub rounds: usize,
+    pub concurrency: usize,
+    /// Pin client and server to this CPU (both on the same one).
+    pub pin: Option<usize>,
+}
+
+#[derive(Default, Clone)]
+struct Totals {
+    requests: u64,
+    wall: Duration,
+    cpu: Duration,
+    latencies: Vec<Duration>,
+}
+
+/// Runs the scenario on a fresh server, on a client thread of its own.
+pub fn run(s: &Scenario) -> Table {
+    let srv = server::start(s.pin);
+    let url = srv.url(s.path);
+    let (requests, rounds, concurrency, pin) = (s.requests, s.rounds, s.concurrency, s.pin);
+    let totals = std::thread::spawn(move || {
+        if let Some(cpu) = pin {
+            core_affinity::set_for_current(core_affinity::CoreId { id: cpu });
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("client runtime");
+        rt.block_on(async move {
+            let clients = Bench::all();
+            for c in &clients {
+                for _ in 0..200 {
+                    c.get(&url).await;
+                }
+            }
+            let mut totals = vec![Totals::default(); clients.len()];
+            for round in 0..rounds {
+                for k in 0..clients.len() {
+                    let i = (round + k) % clients.len();
+                    let batch = if concurrency <= 1 {
+                        sequential(&clients[i], &url, requests).await
+                    } else {
+                        concurrent(&clients[i], &url, requests, concurrency).await
+                    };
+                    let t = &mut totals[i];
+                    t.requests += batch.requests;
+                    t.wall += batch.wall;
+                    t.cpu += batch.cpu;
+                    t.latencies.extend(batch.latencies);
+                }
+            }
+            clients.iter().map(|c| c.name()).zip(totals).collect::<Vec<_>>()
+        })
+    })
+    .join()
+    .expect("client thread");
+    let rows = totals
+        .into_iter()
+        .map(|(name, mut t)| {
+            t.latencies.sort_unstable();
+            let pct = |p: f64| {
+                t.latencies
+                    .get(((t.latencies.len() as f64 * p) as usize).min(t.latencies.len().saturating_sub(1)))
+                    .copied()
+                    .unwrap_or_default()
+            };
+            Row {
+                name,
+                rps: t.requests as f64 / t.wall.as_secs_f64(),
+                p50: pct(0.50),
+                p99: pct(0.99),
+                cpu_per_req: t.cpu / t.requests.max(1) as u32,
+            }
+        })
+        .collect();
+    Table {
+        title: format!("{} ({} connections accepted)", s.title, srv.connections()),
+        rows,
+    }
+}
+
+async fn sequential(client: &Bench, url: &str, n: usize) -> Totals {
+    let mut latencies = Vec::with_capacity(n);
+    let cpu = ThreadTime::now();
+    let start = Instant::now();
+    for _ in 0..n {
+        let t = Instant::now();
+        client.get(url).await;
+        latencies.push(t.elapsed());
+    }
+    Totals {
+        requests: n as u64,
+        wall: start.elapsed(),
+        cpu: cpu.elapsed(),
+        latencies,
+    }
+}
+
+async fn concurrent(client: &Bench, url: &str, n: usize, tasks: usize) -> Totals {
+    let per_task = n / tasks;
+    let cpu = ThreadTime::now();
+    let start = Instant::now();
+    let handles: Vec<_> = (0..tasks)
+        .map(|_| {
+            let (client, url) = (client.clone(), url.to_owned());
+            tokio::spawn(async move {
+                let mut lat = Vec::with_capacity(per_task);
+                for _ in 0..per_task {
+                    let t = Instant::now();
+                    client.get(&url).await;
+                    lat.push(t.elapsed());
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(n);
+    for h in handles {
+        latencies.extend(h.await.expect("task"));
+    }
+    Totals {
+        requests: (per_task * tasks) as u64,
+        wall: start.elapsed(),
+        cpu: cpu.elapsed(),
+        latencies,
+    }
+}
+
+/// What building a client costs: the mean of many builds after a first one.
+pub fn build_cost() -> String {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    let _guard = rt.enter();
+    let mean = |n: u32, f: &dyn Fn()| {
+        f();
+        let start = Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        start.elapsed() / n
+    };
+    let session = mean(2000, &|| drop(http_session::Session::new()));
+    let raw = mean(2000, &|| drop(crate::clients::Bench::raw()));
+    let reqwest = mean(20, &|| drop(reqwest::Client::new()));
+    format!(
+        "== building a client (mean, after a first build)\n\
+         http-session Session::new()   {session:>10.2?}\n\
+         hyper-util Client (raw)       {raw:>10.2?}\n\
+         reqwest Client::new()         {reqwest:>10.2?}   ({:.0}x ours)\n",
+        reqwest.as_secs_f64() / session.as_secs_f64()
+    )
+}

@@ -1,0 +1,44 @@
+//! Printing results as ratios to raw hyper-util.
+
+use std::fmt;
+use std::time::Duration;
+
+pub struct Row {
+    pub name: &'static str,
+    pub rps: f64,
+    pub p50: Duration,
+    pub p99: Duration,
+    pub cpu_per_req: Duration,
+}
+
+pub struct Table {
+    pub title: String,
+    pub rows: Vec<Row>,
+}
+
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "== {}", self.title)?;
+        writeln!(
+            f,
+            "{:<18} {:>10} {:>7} {:>10} {:>10} {:>10} {:>9}",
+            "client", "req/s", "ratio", "p50", "p99", "cpu/req", "cpu ratio"
+        )?;
+        let base = self.rows.iter().find(|r| r.name.contains("raw"));
+        for r in &self.rows {
+            let (ratio, cpu_ratio) = match base {
+                Some(b) => (
+                    r.rps / b.rps,
+                    r.cpu_per_req.as_secs_f64() / b.cpu_per_req.as_secs_f64(),
+                ),
+                None => (f64::NAN, f64::NAN),
+            };
+            writeln!(
+                f,
+                "{:<18} {:>10.0} {:>6.2}x {:>10.1?} {:>10.1?} {:>10.2?} {:>8.2}x",
+                r.name, r.rps, ratio, r.p50, r.p99, r.cpu_per_req, cpu_ratio
+            )?;
+        }
+        Ok(())
+    }
+}
