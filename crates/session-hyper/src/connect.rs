@@ -1,6 +1,9 @@
-//! The connector: TCP (through hyper-util's `HttpConnector`), then TLS with
-//! rustls for `https`, and a tag on every connection so responses can say
-//! which connection they came over and whether it was reused.
+//! The connector: TCP (through hyper-util's `HttpConnector`), through a
+//! proxy when one is chosen (forward, `CONNECT` tunnel, or SOCKS5 with
+//! hyper-util's `SocksV5`), then TLS with rustls for `https`, and a tag on
+//! every connection so responses can say which connection they came over
+//! and whether it was reused. New connections pass the per-host gates of
+//! [`crate::pool`] first.
 
 use std::future::Future;
 use std::io;
@@ -13,11 +16,14 @@ use std::time::Duration;
 
 use http::Uri;
 use hyper::rt::{Read, ReadBufCursor, Write};
+use hyper_util::client::legacy::connect::proxy::SocksV5;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::OwnedSemaphorePermit;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
@@ -25,6 +31,8 @@ use session_core::error::TimedOut;
 use session_core::BoxError;
 
 use crate::dns::Resolver;
+use crate::pool::{Gates, H2Alive};
+use crate::proxy::{Proxy, ProxyError, ProxyKind, ProxyRules};
 
 /// Counters shared by a transport and its connector.
 #[derive(Debug, Default)]
@@ -47,6 +55,78 @@ pub(crate) struct Connector {
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) counters: Arc<Counters>,
+    pub(crate) proxies: Arc<ProxyRules>,
+    pub(crate) gates: Arc<Gates>,
+    /// Hold connects to a host while its first TLS connection negotiates
+    /// (ALPN may pick h2, and the pool is on).
+    pub(crate) h2_gate: bool,
+    /// Which security profile this connector serves (gates are per profile).
+    pub(crate) profile: u64,
+}
+
+/// `dst` with its port spelled out.
+fn with_port(dst: &Uri, https: bool) -> Result<Uri, BoxError> {
+    if dst.port().is_some() {
+        return Ok(dst.clone());
+    }
+    let host = dst.host().ok_or("URL has no host")?;
+    let port = if https { 443 } else { 80 };
+    Ok(format!("{}://{host}:{port}", dst.scheme_str().unwrap_or("http")).parse()?)
+}
+
+/// Opens a `CONNECT` tunnel through an HTTP proxy. Only `Host` and the
+/// proxy's own `Proxy-Authorization` are sent.
+async fn tunnel(tcp: &mut TcpStream, dst: &Uri, proxy: &Proxy) -> Result<(), ProxyError> {
+    let host = dst.host().unwrap_or_default();
+    let target = format!("{host}:{}", dst.port_u16().unwrap_or(443));
+    let mut head = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
+    if let Some(auth) = proxy.basic_auth() {
+        head.push_str("Proxy-Authorization: ");
+        head.push_str(auth.to_str().unwrap_or_default());
+        head.push_str("\r\n");
+    }
+    head.push_str("\r\n");
+    tcp.write_all(head.as_bytes())
+        .await
+        .map_err(|e| ProxyError::new(proxy, "could not send CONNECT").source(e))?;
+    let mut buf = Vec::with_capacity(512);
+    let mut chunk = [0u8; 512];
+    loop {
+        let n = tcp
+            .read(&mut chunk)
+            .await
+            .map_err(|e| ProxyError::new(proxy, "failed while answering CONNECT").source(e))?;
+        if n == 0 {
+            return Err(ProxyError::new(
+                proxy,
+                "closed the connection before answering CONNECT",
+            ));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if buf.windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+        if buf.len() > 16 * 1024 {
+            return Err(ProxyError::new(proxy, "answered CONNECT with a head over 16 KiB"));
+        }
+    }
+    let line = buf.split(|&b| b == b'\n').next().unwrap_or_default();
+    let status = std::str::from_utf8(line)
+        .ok()
+        .filter(|l| l.starts_with("HTTP/1."))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|code| code.parse::<u16>().ok())
+        .and_then(|code| http::StatusCode::from_u16(code).ok());
+    match status {
+        None => Err(ProxyError::new(
+            proxy,
+            "answered CONNECT with something that is not HTTP",
+        )),
+        Some(code) if code.is_success() => Ok(()),
+        Some(code) => {
+            Err(ProxyError::new(proxy, format!("refused CONNECT to {target}")).status(code))
+        }
+    }
 }
 
 impl Connector {
@@ -56,9 +136,37 @@ impl Connector {
             Some("https") => true,
             other => return Err(format!("unsupported URL scheme {other:?}").into()),
         };
-        let tcp = tower_service::Service::call(&mut self.http, dst.clone())
-            .await?
-            .into_inner();
+        let mut forward = false;
+        let tcp = match self.proxies.select(&dst).cloned() {
+            None => tower_service::Service::call(&mut self.http, dst.clone())
+                .await?
+                .into_inner(),
+            Some(proxy) if proxy.kind == ProxyKind::Http => {
+                let mut tcp = tower_service::Service::call(&mut self.http, proxy.uri.clone())
+                    .await
+                    .map_err(|e| ProxyError::new(&proxy, "could not connect").source(e))?
+                    .into_inner();
+                if https {
+                    tunnel(&mut tcp, &dst, &proxy).await?;
+                } else {
+                    forward = true;
+                }
+                tcp
+            }
+            Some(proxy) => {
+                let mut socks = SocksV5::new(proxy.uri.clone(), self.http.clone())
+                    .local_dns(proxy.kind == ProxyKind::Socks5);
+                if let Some((user, pass)) = proxy.auth.clone() {
+                    socks = socks.with_auth(user, pass);
+                }
+                tower_service::Service::call(&mut socks, with_port(&dst, https)?)
+                    .await
+                    .map_err(|e| {
+                        ProxyError::new(&proxy, "SOCKS5 handshake failed").source(e.to_string())
+                    })?
+                    .into_inner()
+            }
+        };
         let remote = tcp.peer_addr().ok();
         let stream = if https {
             let host = dst.host().unwrap_or_default();
@@ -66,7 +174,11 @@ impl Connector {
             let name = ServerName::try_from(host.to_owned())?;
             let tls = TlsConnector::from(self.tls.clone())
                 .connect(name, tcp)
-                .await?;
+                .await
+                .map_err(|source| TlsHandshake {
+                    host: host.to_owned(),
+                    source,
+                })?;
             Stream::Tls(Box::new(tls))
         } else {
             Stream::Tcp(tcp)
@@ -79,7 +191,37 @@ impl Connector {
                 uses: Arc::new(AtomicU64::new(0)),
                 remote,
             },
+            forward,
+            _permit: None,
+            _h2: None,
         })
+    }
+
+    /// Passes the gates, then connects under the connect timeout.
+    async fn gated(self, dst: Uri) -> Result<Conn, BoxError> {
+        let key = format!("{}#{dst}", self.profile);
+        let gates = self.gates.clone();
+        let gate = gates.host(&key);
+        let permit = gates.permit(&gate).await?;
+        let gated = self.h2_gate && dst.scheme_str() == Some("https");
+        let leader = if gated { gate.h2_turn().await? } else { None };
+        let timeout = self.timeout;
+        let connect = self.connect(dst);
+        let mut conn = match timeout {
+            None => connect.await?,
+            Some(limit) => match tokio::time::timeout(limit, connect).await {
+                Ok(result) => result?,
+                Err(_) => return Err(Box::new(TimedOut("connect"))),
+            },
+        };
+        let h2 = conn.is_h2();
+        conn._h2 = match leader {
+            Some(leader) => leader.finish(h2),
+            None if gated && h2 => Some(H2Alive::track(&gate)),
+            None => None,
+        };
+        conn._permit = permit;
+        Ok(conn)
     }
 }
 
@@ -93,19 +235,18 @@ impl tower_service::Service<Uri> for Connector {
     }
 
     fn call(&mut self, dst: Uri) -> Self::Future {
-        let connector = self.clone();
-        let timeout = self.timeout;
-        Box::pin(async move {
-            let connect = connector.connect(dst);
-            match timeout {
-                None => connect.await,
-                Some(limit) => match tokio::time::timeout(limit, connect).await {
-                    Ok(result) => result,
-                    Err(_) => Err(Box::new(TimedOut("connect")) as BoxError),
-                },
-            }
-        })
+        Box::pin(self.clone().gated(dst))
     }
+}
+
+/// The TLS handshake failed; the message says which check (the rustls
+/// error: an expired certificate, an unknown issuer, a wrong host name).
+#[derive(Debug, thiserror::Error)]
+#[error("TLS handshake with {host} failed: {source}")]
+pub(crate) struct TlsHandshake {
+    host: String,
+    #[source]
+    source: io::Error,
 }
 
 pub(crate) enum Stream {
@@ -171,19 +312,32 @@ impl tokio::io::AsyncWrite for Stream {
     }
 }
 
-/// One connection: a TCP or TLS stream and its tag.
+/// One connection: a TCP or TLS stream, its tag, and what it holds of the
+/// gates (released when the connection closes).
 pub(crate) struct Conn {
     io: TokioIo<Stream>,
     tag: ConnTag,
+    /// To an HTTP forward proxy: requests go in absolute form.
+    forward: bool,
+    _permit: Option<OwnedSemaphorePermit>,
+    _h2: Option<H2Alive>,
+}
+
+impl Conn {
+    fn is_h2(&self) -> bool {
+        match self.io.inner() {
+            Stream::Tcp(_) => false,
+            Stream::Tls(tls) => tls.get_ref().1.alpn_protocol() == Some(b"h2"),
+        }
+    }
 }
 
 impl Connection for Conn {
     fn connected(&self) -> Connected {
-        let h2 = match self.io.inner() {
-            Stream::Tcp(_) => false,
-            Stream::Tls(tls) => tls.get_ref().1.alpn_protocol() == Some(b"h2"),
-        };
-        let connected = Connected::new().extra(self.tag.clone());
+        let h2 = self.is_h2();
+        let connected = Connected::new()
+            .extra(self.tag.clone())
+            .proxy(self.forward);
         if h2 {
             connected.negotiated_h2()
         } else {

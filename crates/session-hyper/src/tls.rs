@@ -1,4 +1,5 @@
-//! rustls client configurations: one shared default, and custom ones.
+//! rustls client configurations: one shared default, and custom ones; and
+//! the per-request override [`RequestTls`].
 
 use std::sync::{Arc, OnceLock};
 
@@ -114,6 +115,115 @@ impl TlsSettings {
         }
         Ok(roots)
     }
+}
+
+/// A client certificate chain and its private key, for mTLS.
+///
+/// ```
+/// # fn pems() -> (Vec<u8>, Vec<u8>) { (Vec::new(), Vec::new()) }
+/// let (chain, key) = pems();
+/// assert!(session_hyper::Identity::from_pem(&chain, &key).is_err()); // empty
+/// ```
+#[derive(Clone)]
+pub struct Identity {
+    pub(crate) chain: Vec<CertificateDer<'static>>,
+    pub(crate) key: Arc<PrivateKeyDer<'static>>,
+}
+
+impl Identity {
+    /// Reads a PEM chain (leaf first) and a PEM private key.
+    ///
+    /// # Errors
+    /// When either PEM holds no certificate or no key.
+    pub fn from_pem(cert_chain: &[u8], key: &[u8]) -> Result<Identity, BoxError> {
+        Ok(Identity {
+            chain: certs_from_pem(cert_chain)?,
+            key: Arc::new(key_from_pem(key)?),
+        })
+    }
+}
+
+impl PartialEq for Identity {
+    fn eq(&self, other: &Self) -> bool {
+        self.chain == other.chain && self.key.secret_der() == other.key.secret_der()
+    }
+}
+
+impl Eq for Identity {}
+
+impl std::hash::Hash for Identity {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.chain.hash(state);
+        self.key.secret_der().hash(state);
+    }
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("certificates", &self.chain.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Overrides TLS settings for one request: put it in the request's
+/// extensions. The request then rides only connections made under exactly
+/// these settings (a pool per security profile), never one made under
+/// weaker ones.
+///
+/// ```
+/// use session_hyper::RequestTls;
+///
+/// let mut req = http::Request::new(session_core::Body::empty());
+/// req.extensions_mut().insert(RequestTls::new().danger_accept_invalid_certs(true));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[must_use]
+pub struct RequestTls {
+    pub(crate) accept_invalid_certs: Option<bool>,
+    pub(crate) identity: Option<Identity>,
+}
+
+impl RequestTls {
+    /// No override yet.
+    pub fn new() -> Self {
+        RequestTls::default()
+    }
+
+    /// **Dangerous** when `true`: accepts any certificate for this request.
+    /// `false` turns verification back on for a transport that has it off.
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.accept_invalid_certs = Some(accept);
+        self
+    }
+
+    /// Presents this client certificate for this request.
+    pub fn identity(mut self, identity: Identity) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// These settings applied over a transport's.
+    pub(crate) fn apply(&self, base: &TlsSettings) -> TlsSettings {
+        let mut tls = base.clone();
+        if let Some(accept) = self.accept_invalid_certs {
+            tls.accept_invalid_certs = accept;
+        }
+        if let Some(id) = &self.identity {
+            tls.identity = Some((id.chain.clone(), id.key.clone()));
+        }
+        tls
+    }
+}
+
+/// A TLS protocol version, for [`tls_min_version`](crate::HyperTransportBuilder::tls_min_version).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsVersion {
+    /// TLS 1.2 (the default minimum).
+    Tls12,
+    /// TLS 1.3.
+    Tls13,
 }
 
 /// Parses every certificate of a PEM bundle.

@@ -1,0 +1,209 @@
+//! Read timeouts and size limits on response bodies.
+//!
+//! [`ReadTimeout`] fails a body when no frame arrives within the read
+//! timeout of the previous one (the wait for the head counts too: the same
+//! timer is handed from the response future to the body). [`Limited`] fails
+//! a body once it has yielded more bytes than a limit. Both drop the
+//! connection when they fail: hyper never returns a connection whose body
+//! was not read to the end to the pool.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use tokio::time::{Instant, Sleep};
+
+use session_core::error::TimedOut;
+use session_core::BoxError;
+
+pin_project_lite::pin_project! {
+    /// A body that fails with `TimedOut("read")` when a frame takes longer
+    /// than the read timeout.
+    pub(crate) struct ReadTimeout<B> {
+        #[pin]
+        inner: B,
+        sleep: Pin<Box<Sleep>>,
+        limit: Duration,
+    }
+}
+
+impl<B> ReadTimeout<B> {
+    /// `sleep` is the timer of the response head, reset here.
+    pub(crate) fn new(inner: B, mut sleep: Pin<Box<Sleep>>, limit: Duration) -> Self {
+        sleep.as_mut().reset(Instant::now() + limit);
+        ReadTimeout {
+            inner,
+            sleep,
+            limit,
+        }
+    }
+}
+
+impl<B> HttpBody for ReadTimeout<B>
+where
+    B: HttpBody<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.project();
+        match this.inner.poll_frame(cx) {
+            Poll::Ready(frame) => {
+                let limit = *this.limit;
+                this.sleep.as_mut().reset(Instant::now() + limit);
+                Poll::Ready(frame.map(|f| f.map_err(Into::into)))
+            }
+            Poll::Pending => match this.sleep.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(TimedOut("read"))))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// A response was bigger than a limit of the transport.
+///
+/// Found in the `source()` chain of the error reading the body (or, for
+/// too many content codings, of the request error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitExceeded {
+    what: &'static str,
+    limit: u64,
+}
+
+impl LimitExceeded {
+    pub(crate) fn new(what: &'static str, limit: u64) -> Self {
+        LimitExceeded { what, limit }
+    }
+
+    /// What went over: `"response body"`, `"decompressed body"` or
+    /// `"content codings"`.
+    pub fn what(&self) -> &'static str {
+        self.what
+    }
+
+    /// The limit (bytes, or codings).
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+}
+
+impl fmt::Display for LimitExceeded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.what == "content codings" {
+            write!(f, "more than {} stacked content codings", self.limit)
+        } else {
+            write!(f, "{} is over the limit of {} bytes", self.what, self.limit)
+        }
+    }
+}
+
+impl std::error::Error for LimitExceeded {}
+
+pin_project_lite::pin_project! {
+    /// A body that fails once it has yielded more than `limit` bytes.
+    pub(crate) struct Limited<B> {
+        #[pin]
+        inner: B,
+        seen: u64,
+        limit: u64,
+        what: &'static str,
+    }
+}
+
+impl<B> Limited<B> {
+    pub(crate) fn new(inner: B, limit: u64, what: &'static str) -> Self {
+        Limited {
+            inner,
+            seen: 0,
+            limit,
+            what,
+        }
+    }
+}
+
+impl<B> HttpBody for Limited<B>
+where
+    B: HttpBody<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.project();
+        match this.inner.poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    *this.seen = this.seen.saturating_add(data.len() as u64);
+                    if *this.seen > *this.limit {
+                        return Poll::Ready(Some(Err(Box::new(LimitExceeded::new(
+                            this.what,
+                            *this.limit,
+                        )))));
+                    }
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(err))) => Poll::Ready(Some(Err(err.into()))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::{BodyExt, Full, StreamBody};
+
+    #[tokio::test]
+    async fn limited_fails_past_the_limit() {
+        let body = Limited::new(Full::new(Bytes::from("abcdef")), 5, "response body");
+        let err = body.collect().await.unwrap_err();
+        let limit = err.downcast_ref::<LimitExceeded>().unwrap();
+        assert_eq!(limit.limit(), 5);
+        assert_eq!(err.to_string(), "response body is over the limit of 5 bytes");
+        let ok = Limited::new(Full::new(Bytes::from("abcde")), 5, "response body");
+        assert_eq!(ok.collect().await.unwrap().to_bytes(), "abcde");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn read_timeout_fires_between_frames() {
+        use futures_util::StreamExt;
+        let first = Ok::<_, BoxError>(Frame::data(Bytes::from("a")));
+        let frames = futures_util::stream::iter(vec![first]).chain(futures_util::stream::pending());
+        let sleep = Box::pin(tokio::time::sleep(Duration::from_secs(1)));
+        let body = ReadTimeout::new(StreamBody::new(frames), sleep, Duration::from_secs(1));
+        let err = body.collect().await.unwrap_err();
+        assert_eq!(err.to_string(), "read timed out");
+    }
+}
