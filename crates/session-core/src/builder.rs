@@ -7,11 +7,13 @@ use arc_swap::ArcSwap;
 use http::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use url::Url;
 
+use crate::auth::{Auth, AuthLayer, Netrc};
 use crate::body::Body;
 use crate::defaults::Defaults;
 use crate::error::{BoxError, Error, Result};
 use crate::middleware::{Middleware, MiddlewareLayer};
 use crate::mount::Router;
+use crate::redirect::{BoxPolicy, Policy, RedirectLayer};
 use crate::session::{CloseFuture, Session, Shared};
 use crate::transport::{self, BoxTransport};
 
@@ -50,6 +52,8 @@ struct Config {
     mounts: Vec<(String, BoxTransport)>,
     outer_layers: Vec<BoxLayer>,
     redirect: Option<BoxLayer>,
+    redirects: RedirectLayer<BoxPolicy>,
+    auth: AuthLayer,
     hop_layers: Vec<BoxLayer>,
     max_body: usize,
     close_hooks: Vec<crate::session::CloseHook>,
@@ -85,6 +89,8 @@ impl SessionBuilder {
                 mounts: Vec::new(),
                 outer_layers: Vec::new(),
                 redirect: None,
+                redirects: RedirectLayer::with_policy(BoxPolicy::default()),
+                auth: AuthLayer::new(),
                 hop_layers: Vec::new(),
                 max_body: DEFAULT_MAX_BODY_SIZE,
                 close_hooks: Vec::new(),
@@ -156,13 +162,108 @@ impl SessionBuilder {
     pub fn basic_auth(self, username: &str, password: Option<&str>) -> Self {
         self.with(|c| {
             c.defaults.set_basic_auth(username, password);
+            c.auth.set_scheme(None);
             Ok(())
         })
     }
 
     /// Bearer auth on every request.
     pub fn bearer_auth(self, token: &str) -> Self {
-        self.with(|c| c.defaults.set_bearer_auth(token))
+        self.with(|c| {
+            c.auth.set_scheme(None);
+            c.defaults.set_bearer_auth(token)
+        })
+    }
+
+    /// An auth scheme for every request without request auth: [`Digest`](crate::auth::Digest)
+    /// or your own [`Auth`]. It replaces session Basic or Bearer auth; see
+    /// [`crate::auth`] for the precedence and the redirect rules.
+    pub fn auth<A: Auth>(self, scheme: A) -> Self {
+        self.with(|c| {
+            c.defaults.clear_auth();
+            c.auth.set_scheme(Some(std::sync::Arc::new(scheme)));
+            Ok(())
+        })
+    }
+
+    /// HTTP Digest auth (RFC 7616) on every request: `auth(Digest::new(..))`.
+    pub fn digest_auth(self, username: &str, password: &str) -> Self {
+        self.auth(crate::auth::Digest::new(username, password))
+    }
+
+    /// Reads credentials by host from `$NETRC`, else `~/.netrc` (no file:
+    /// no credentials). Off by default; see [`crate::auth`].
+    ///
+    /// A file that cannot be read or parsed makes [`build`](Self::build) fail.
+    pub fn netrc(self) -> Self {
+        self.with(|c| {
+            let netrc = Netrc::from_env().map_err(Error::builder)?;
+            c.auth.set_netrc(netrc);
+            Ok(())
+        })
+    }
+
+    /// Reads credentials by host from this `.netrc` file.
+    ///
+    /// A file that cannot be read or parsed makes [`build`](Self::build) fail.
+    pub fn netrc_path(self, path: impl AsRef<std::path::Path>) -> Self {
+        self.with(|c| {
+            let netrc = Netrc::from_path(path).map_err(Error::builder)?;
+            c.auth.set_netrc(Some(netrc));
+            Ok(())
+        })
+    }
+
+    /// The most redirects a request follows (default 30); see
+    /// [`crate::redirect`].
+    pub fn max_redirects(self, max: usize) -> Self {
+        self.with(|c| {
+            c.redirects = c.redirects.clone().max_redirects(max);
+            Ok(())
+        })
+    }
+
+    /// Returns redirect responses instead of following them (a request can
+    /// still ask with `follow_redirects(true)`).
+    pub fn no_redirects(self) -> Self {
+        self.with(|c| {
+            c.redirects = c.redirects.clone().follow(false);
+            Ok(())
+        })
+    }
+
+    /// Decides which redirects are followed, and may edit each next request
+    /// (see [`redirect::Policy`](crate::redirect::Policy)).
+    pub fn redirect_policy<P>(self, policy: P) -> Self
+    where
+        P: Policy + Clone + Send + Sync + 'static,
+    {
+        self.with(|c| {
+            c.redirects = c.redirects.clone().policy(BoxPolicy::new(policy));
+            Ok(())
+        })
+    }
+
+    /// Refuses `http://` URLs: the first request and every redirect target.
+    pub fn https_only(self, https_only: bool) -> Self {
+        self.with(|c| {
+            c.redirects = c.redirects.clone().https_only(https_only);
+            Ok(())
+        })
+    }
+
+    /// Treats a header as a credential, removed when a redirect changes
+    /// origin (as `Authorization`, `Proxy-Authorization` and `Cookie` are).
+    pub fn sensitive_header<K>(self, name: K) -> Self
+    where
+        HeaderName: TryFrom<K>,
+        <HeaderName as TryFrom<K>>::Error: Into<http::Error>,
+    {
+        self.with(|c| {
+            let name = HeaderName::try_from(name).map_err(|e| Error::builder(e.into()))?;
+            c.redirects = c.redirects.clone().sensitive_header(name);
+            Ok(())
+        })
     }
 
     /// A default timeout for each request: from sending it to reading the
@@ -332,6 +433,8 @@ impl SessionBuilder {
             mut mounts,
             outer_layers,
             redirect,
+            redirects,
+            auth,
             hop_layers,
             max_body,
             close_hooks,
@@ -352,9 +455,11 @@ impl SessionBuilder {
         for layer in hop_layers.into_iter().rev() {
             stack = layer(stack);
         }
-        if let Some(redirect) = redirect {
-            stack = redirect(stack);
-        }
+        stack = transport::boxed(tower_layer::Layer::layer(&auth, stack));
+        stack = match redirect {
+            Some(redirect) => redirect(stack),
+            None => transport::boxed(tower_layer::Layer::layer(&redirects, stack)),
+        };
         for layer in outer_layers.into_iter().rev() {
             stack = layer(stack);
         }

@@ -43,6 +43,8 @@
 //!  ├──────────────────────────────────────────┤
 //!  │ redirect layer        (follows 3xx)      │  SessionBuilder::redirect_layer
 //!  ├──────────────────────────────────────────┤
+//!  │ auth layer            (every hop)        │  SessionBuilder::auth, ::netrc; URL userinfo
+//!  ├──────────────────────────────────────────┤
 //!  │ hop layers / middleware (every hop)      │  SessionBuilder::hop_layer, ::hop_middleware
 //!  │   facade adds, innermost last: cookies,  │
 //!  │   retry                                  │
@@ -65,7 +67,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
-mod auth;
+pub mod auth;
 pub mod body;
 mod builder;
 pub mod defaults;
@@ -73,6 +75,7 @@ pub mod error;
 pub mod middleware;
 pub mod mock;
 mod mount;
+pub mod redirect;
 mod request;
 mod response;
 mod session;

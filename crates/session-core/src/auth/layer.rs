@@ -1,0 +1,265 @@
+//! [`AuthLayer`]: the per-hop layer that applies auth schemes, `.netrc` and
+//! URL userinfo.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::header::AUTHORIZATION;
+use http::StatusCode;
+use tower::ServiceExt;
+
+use super::{basic_header, take_userinfo, Auth, Netrc, RequestAuth, UrlCredentials};
+use crate::body::Body;
+use crate::error::{BoxError, Error};
+use crate::redirect::Hop;
+
+type BoxFuture = Pin<Box<dyn Future<Output = Result<http::Response<Body>, BoxError>> + Send>>;
+
+/// Applies auth to every hop, with the precedence of the
+/// [module docs](super): a scheme (the request's, else the layer's), then
+/// `.netrc` for the hop's host, then URL userinfo. A session installs it
+/// just inside its redirect layer.
+///
+/// ```
+/// use std::sync::Arc;
+/// use session_core::auth::{AuthLayer, Digest, Netrc};
+///
+/// let layer = AuthLayer::new()
+///     .auth(Digest::new("user", "pass"))
+///     .netrc(Netrc::parse("machine files.test login me password pw").unwrap());
+/// # let _ = layer;
+/// ```
+#[derive(Clone, Default)]
+#[must_use]
+pub struct AuthLayer {
+    scheme: Option<Arc<dyn Auth>>,
+    netrc: Option<Arc<Netrc>>,
+}
+
+impl fmt::Debug for AuthLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthLayer")
+            .field("scheme", &self.scheme.is_some())
+            .field("netrc", &self.netrc)
+            .finish()
+    }
+}
+
+impl AuthLayer {
+    /// No scheme and no `.netrc`: only URL userinfo and request schemes.
+    pub fn new() -> Self {
+        AuthLayer::default()
+    }
+
+    /// The session's scheme.
+    pub fn auth(mut self, scheme: impl Auth) -> Self {
+        self.scheme = Some(Arc::new(scheme));
+        self
+    }
+
+    pub(crate) fn set_scheme(&mut self, scheme: Option<Arc<dyn Auth>>) {
+        self.scheme = scheme;
+    }
+
+    /// Credentials by host from a `.netrc`.
+    pub fn netrc(mut self, netrc: Netrc) -> Self {
+        self.netrc = Some(Arc::new(netrc));
+        self
+    }
+
+    pub(crate) fn set_netrc(&mut self, netrc: Option<Netrc>) {
+        self.netrc = netrc.map(Arc::new);
+    }
+}
+
+impl<S> tower_layer::Layer<S> for AuthLayer {
+    type Service = AuthService<S>;
+
+    fn layer(&self, inner: S) -> AuthService<S> {
+        AuthService {
+            inner,
+            scheme: self.scheme.clone(),
+            netrc: self.netrc.clone(),
+        }
+    }
+}
+
+/// The service an [`AuthLayer`] makes.
+#[derive(Clone)]
+pub struct AuthService<S> {
+    inner: S,
+    scheme: Option<Arc<dyn Auth>>,
+    netrc: Option<Arc<Netrc>>,
+}
+
+impl<S: fmt::Debug> fmt::Debug for AuthService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthService")
+            .field("inner", &self.inner)
+            .field("scheme", &self.scheme.is_some())
+            .field("netrc", &self.netrc)
+            .finish()
+    }
+}
+
+impl<S> AuthService<S> {
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`AuthService`].
+    #[project = ResponseFutureProj]
+    pub enum ResponseFuture<F> {
+        /// Nothing to do: the inner future as it is.
+        Direct { #[pin] inner: F },
+        /// Auth applied, maybe with a retry.
+        Authorized { inner: BoxFuture },
+    }
+}
+
+impl<F> fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<http::Response<Body>, E>>,
+    E: Into<BoxError>,
+{
+    type Output = Result<http::Response<Body>, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            ResponseFutureProj::Direct { inner } => inner.poll(cx).map_err(Into::into),
+            ResponseFutureProj::Authorized { inner } => inner.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<S> tower_service::Service<http::Request<Body>> for AuthService<S>
+where
+    S: tower_service::Service<http::Request<Body>, Response = http::Response<Body>>
+        + Clone
+        + Send
+        + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = BoxError;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, req: http::Request<Body>) -> Self::Future {
+        let extensions = req.extensions();
+        let request_scheme = extensions.get::<RequestAuth>().map(|a| a.0.clone());
+        let needed = self.scheme.is_some()
+            || self.netrc.is_some()
+            || request_scheme.is_some()
+            || extensions.get::<UrlCredentials>().is_some()
+            || req
+                .uri()
+                .authority()
+                .is_some_and(|a| a.as_str().contains('@'));
+        if !needed {
+            return ResponseFuture::Direct {
+                inner: self.inner.call(req),
+            };
+        }
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let scheme = request_scheme.or_else(|| self.scheme.clone());
+        let netrc = self.netrc.clone();
+        ResponseFuture::Authorized {
+            inner: Box::pin(authorize(inner, scheme, netrc, req)),
+        }
+    }
+}
+
+fn scheme_error(err: BoxError) -> BoxError {
+    Box::new(Error::request(err))
+}
+
+async fn authorize<S>(
+    mut inner: S,
+    scheme: Option<Arc<dyn Auth>>,
+    netrc: Option<Arc<Netrc>>,
+    mut req: http::Request<Body>,
+) -> Result<http::Response<Body>, BoxError>
+where
+    S: tower_service::Service<http::Request<Body>, Response = http::Response<Body>>
+        + Clone
+        + Send
+        + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+{
+    take_userinfo(&mut req)?;
+    let hop = req.extensions().get::<Hop>().copied().unwrap_or_default();
+    let url_credentials = req.extensions_mut().remove::<UrlCredentials>();
+    let explicit = req.headers().contains_key(AUTHORIZATION);
+    let scheme = scheme.filter(|_| !explicit && !hop.credentials_dropped());
+    if let Some(scheme) = &scheme {
+        scheme.sign(&mut req).map_err(scheme_error)?;
+    } else if !explicit {
+        let host = req.uri().host().unwrap_or("");
+        if let Some(entry) = netrc.as_ref().and_then(|n| n.lookup(host)) {
+            let value = basic_header(entry.login(), entry.password());
+            req.headers_mut().insert(AUTHORIZATION, value);
+        } else if let Some(credentials) = url_credentials.filter(|_| !hop.credentials_dropped()) {
+            req.headers_mut().insert(AUTHORIZATION, credentials.header());
+        }
+    }
+    let Some(scheme) = scheme else {
+        return inner.call(req).await.map_err(Into::into);
+    };
+
+    // Keep what a retry after a 401 needs.
+    let replay = req.body().try_clone();
+    let mut head = http::Request::new(());
+    *head.method_mut() = req.method().clone();
+    *head.uri_mut() = req.uri().clone();
+    *head.version_mut() = req.version();
+    *head.headers_mut() = req.headers().clone();
+    let extensions = req.extensions().clone();
+
+    let res = inner.call(req).await.map_err(Into::into)?;
+    if res.status() != StatusCode::UNAUTHORIZED {
+        return Ok(res);
+    }
+    let Some(body) = replay else {
+        return Ok(res);
+    };
+    if !scheme.on_unauthorized(&head, &res).map_err(scheme_error)? {
+        return Ok(res);
+    }
+    let _ = res.into_body().collect_limited(64 * 1024).await;
+    let (mut parts, ()) = head.into_parts();
+    parts.headers.remove(AUTHORIZATION);
+    parts.extensions = extensions;
+    let mut retry = http::Request::from_parts(parts, body);
+    scheme.sign(&mut retry).map_err(scheme_error)?;
+    let ready = inner.ready().await.map_err(Into::into)?;
+    ready.call(retry).await.map_err(Into::into)
+}
