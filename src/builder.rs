@@ -114,6 +114,29 @@ impl SessionBuilder {
         fn hop_middleware<M>(middleware: M) where [M: Middleware];
         /// Runs `hook` when the session is closed.
         fn on_close<F>(hook: F) where [F: Fn() -> CloseFuture + Send + Sync + 'static];
+        /// An auth scheme (Digest or your own) for every request (see [`session_core::auth`]).
+        fn auth<A>(scheme: A) where [A: session_core::auth::Auth];
+        /// HTTP Digest auth (RFC 7616) on every request.
+        fn digest_auth(username: &str, password: &str);
+        /// Reads credentials by host from `$NETRC`, else `~/.netrc`.
+        fn netrc();
+        /// Reads credentials by host from this `.netrc` file.
+        fn netrc_path<P>(path: P) where [P: AsRef<std::path::Path>];
+        /// The most redirects a request follows (default 30; see [`session_core::redirect`]).
+        fn max_redirects(max: usize);
+        /// Returns redirect responses instead of following them.
+        fn no_redirects();
+        /// Decides which redirects are followed, and may edit each next request.
+        fn redirect_policy<P>(policy: P)
+        where [P: session_core::redirect::Policy + Clone + Send + Sync + 'static];
+        /// Refuses `http://` URLs: the first request and every redirect target.
+        fn https_only(https_only: bool);
+        /// Treats a header as a credential, removed when a redirect changes origin.
+        fn sensitive_header<K>(name: K)
+        where [
+            HeaderName: TryFrom<K>,
+            <HeaderName as TryFrom<K>>::Error: Into<http::Error>,
+        ];
     }
 
     /// Adds a tower layer that runs once per logical request (see the stack

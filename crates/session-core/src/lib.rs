@@ -45,6 +45,8 @@
 //!  ├──────────────────────────────────────────┤
 //!  │ auth layer            (every hop)        │  SessionBuilder::auth, ::netrc; URL userinfo
 //!  ├──────────────────────────────────────────┤
+//!  │ auth layer            (every hop)        │  SessionBuilder::auth, ::netrc; URL userinfo
+//!  ├──────────────────────────────────────────┤
 //!  │ hop layers / middleware (every hop)      │  SessionBuilder::hop_layer, ::hop_middleware
 //!  │   facade adds, innermost last: cookies,  │
 //!  │   retry                                  │
@@ -67,7 +69,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
-pub mod auth;
+pub pub mod auth;
 pub mod body;
 mod builder;
 pub mod defaults;
