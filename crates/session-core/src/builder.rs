@@ -8,13 +8,11 @@ use http::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use url::Url;
 
 use crate::auth::{Auth, AuthLayer, Netrc};
-use crate::auth::{Auth, AuthLayer, Netrc};
 use crate::body::Body;
 use crate::defaults::Defaults;
 use crate::error::{BoxError, Error, Result};
 use crate::middleware::{Middleware, MiddlewareLayer};
 use crate::mount::Router;
-use crate::redirect::{BoxPolicy, Policy, RedirectLayer};
 use crate::redirect::{BoxPolicy, Policy, RedirectLayer};
 use crate::session::{CloseFuture, Session, Shared};
 use crate::transport::{self, BoxTransport};

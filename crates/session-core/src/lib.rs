@@ -45,8 +45,6 @@
 //!  ├──────────────────────────────────────────┤
 //!  │ auth layer            (every hop)        │  SessionBuilder::auth, ::netrc; URL userinfo
 //!  ├──────────────────────────────────────────┤
-//!  │ auth layer            (every hop)        │  SessionBuilder::auth, ::netrc; URL userinfo
-//!  ├──────────────────────────────────────────┤
 //!  │ hop layers / middleware (every hop)      │  SessionBuilder::hop_layer, ::hop_middleware
 //!  │   facade adds, innermost last: cookies,  │
 //!  │   retry                                  │
@@ -69,7 +67,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
-pub pub mod auth;
+pub mod auth;
 pub mod body;
 mod builder;
 pub mod defaults;

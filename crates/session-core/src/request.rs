@@ -336,51 +336,6 @@ impl RequestBuilder {
         })
     }
 
-    /// Uses an auth scheme ([`Digest`](crate::auth::Digest) or your own
-    /// [`Auth`](crate::auth::Auth)) for this request, instead of the
-    /// session's auth; see [`crate::auth`] for the precedence.
-    pub fn auth<A: crate::auth::Auth>(self, scheme: A) -> Self {
-        self.with(|draft| {
-            let scheme: std::sync::Arc<dyn crate::auth::Auth> = std::sync::Arc::new(scheme);
-            draft.extensions.insert(auth::RequestAuth(scheme));
-            draft.removed.push(AUTHORIZATION);
-            Ok(())
-        })
-    }
-
-    /// HTTP Digest auth for this request: `auth(Digest::new(..))`. The
-    /// challenge is not kept for later requests; set Digest on the session
-    /// for that.
-    pub fn digest_auth(self, username: &str, password: &str) -> Self {
-        self.auth(crate::auth::Digest::new(username, password))
-    }
-
-    /// The most redirects this request follows, instead of the session's.
-    pub fn max_redirects(self, max: usize) -> Self {
-        self.redirect_options(|o| o.max_redirects(max))
-    }
-
-    /// Whether this request follows redirects. When not, a redirect comes
-    /// back as it is, with [`Response::next_request`] telling where it pointed.
-    pub fn follow_redirects(self, follow: bool) -> Self {
-        self.redirect_options(|o| o.follow(follow))
-    }
-
-    fn redirect_options(
-        self,
-        f: impl FnOnce(crate::redirect::RedirectOptions) -> crate::redirect::RedirectOptions,
-    ) -> Self {
-        self.with(|draft| {
-            let current = draft
-                .extensions
-                .get::<crate::redirect::RedirectOptions>()
-                .copied()
-                .unwrap_or_default();
-            draft.extensions.insert(f(current));
-            Ok(())
-        })
-    }
-
     /// Sets the body (bytes, a string, or a streaming [`Body`]).
     pub fn body(self, body: impl Into<Body>) -> Self {
         self.with(|draft| {

@@ -133,12 +133,6 @@ impl Response {
         self.inner.extensions().get::<crate::redirect::NextRequest>()
     }
 
-    /// For a redirect that was not followed (`follow_redirects(false)`, or a
-    /// policy that stopped), the request it pointed to.
-    pub fn next_request(&self) -> Option<&crate::redirect::NextRequest> {
-        self.inner.extensions().get::<crate::redirect::NextRequest>()
-    }
-
     /// The response's extensions (what middleware and transports attached).
     pub fn extensions(&self) -> &http::Extensions {
         self.inner.extensions()
