@@ -33,6 +33,28 @@ pub struct SessionBuilder {
     custom_transport: bool,
     #[cfg(feature = "hyper")]
     hyper: session_hyper::HyperTransportBuilder,
+    #[cfg(feature = "cookies")]
+    cookies: CookieSettings,
+    #[cfg(feature = "retry")]
+    retry: Option<session_retry::Retry>,
+}
+
+/// What the session does with cookies.
+#[cfg(feature = "cookies")]
+#[derive(Debug)]
+struct CookieSettings {
+    enabled: bool,
+    jar: Option<session_cookies::Jar>,
+    file: Option<CookieFile>,
+}
+
+/// A file the jar is loaded from at build and saved to at close.
+#[cfg(feature = "cookies")]
+#[derive(Debug, Clone)]
+struct CookieFile {
+    path: std::path::PathBuf,
+    format: session_cookies::persist::Format,
+    include_session: bool,
 }
 
 impl Default for SessionBuilder {
@@ -76,7 +98,69 @@ impl SessionBuilder {
             custom_transport: false,
             #[cfg(feature = "hyper")]
             hyper: session_hyper::HyperTransport::builder(),
+            #[cfg(feature = "cookies")]
+            cookies: CookieSettings {
+                enabled: true,
+                jar: None,
+                file: None,
+            },
+            #[cfg(feature = "retry")]
+            retry: None,
         }
+    }
+
+    /// Keeps cookies (default: on). Off, no jar is made and `Set-Cookie` is
+    /// ignored; a per-request `cookie(..)` is still sent.
+    #[cfg(feature = "cookies")]
+    pub fn cookie_store(mut self, enabled: bool) -> Self {
+        self.cookies.enabled = enabled;
+        self
+    }
+
+    /// Uses this jar (share one jar between sessions by passing clones).
+    #[cfg(feature = "cookies")]
+    pub fn cookie_jar(mut self, jar: session_cookies::Jar) -> Self {
+        self.cookies.enabled = true;
+        self.cookies.jar = Some(jar);
+        self
+    }
+
+    /// Loads the jar from `path` when the session is built (a missing file
+    /// is an empty jar) and saves it there, atomically, on
+    /// [`Session::close`]. Session cookies are saved only when
+    /// `include_session` is true.
+    #[cfg(feature = "cookies")]
+    pub fn cookie_file(
+        mut self,
+        path: impl Into<std::path::PathBuf>,
+        format: session_cookies::persist::Format,
+        include_session: bool,
+    ) -> Self {
+        self.cookies.enabled = true;
+        self.cookies.file = Some(CookieFile {
+            path: path.into(),
+            format,
+            include_session,
+        });
+        self
+    }
+
+    /// Retries with urllib3's semantics on every hop (off by default: only
+    /// the transparent resend of a request that never left the client).
+    ///
+    /// ```
+    /// use http_session::retry::Retry;
+    ///
+    /// let session = http_session::Session::builder()
+    ///     .retry(Retry::new().total(3).backoff_factor(0.1).status_forcelist([500, 502, 503, 504]))
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = session;
+    /// ```
+    #[cfg(feature = "retry")]
+    pub fn retry(mut self, retry: session_retry::Retry) -> Self {
+        self.retry = Some(retry);
+        self
     }
 
     forward_core! {
@@ -229,6 +313,30 @@ impl SessionBuilder {
         fn tls_min_version_1_3();
         /// **Dangerous**: accepts any server certificate. Tests only.
         fn danger_accept_invalid_certs(accept: bool);
+        /// Sends URLs matching `key` (`http`, `https`, `all`, optionally `://host`) through the proxy at `url`.
+        fn proxy(key: &str, url: &str);
+        /// Hosts reached directly, comma-separated (`localhost, .corp.test, 10.0.0.0/8`).
+        fn no_proxy(list: &str);
+        /// Reads proxy variables and `SSL_CERT_FILE` from the environment (default: on).
+        fn trust_env(trust: bool);
+        /// The longest wait for the response head or between two body reads.
+        fn read_timeout(timeout: Duration);
+        /// The most connections open at once per host; more requests queue.
+        fn pool_max_connections_per_host(max: usize);
+        /// How long a request waits for a connection under the per-host cap.
+        fn pool_wait_timeout(timeout: Duration);
+        /// Trusts the certificates of a PEM file as extra roots.
+        fn add_root_certificate_file(path: &std::path::Path);
+        /// The oldest TLS version accepted (default: TLS 1.2).
+        fn tls_min_version(version: session_hyper::TlsVersion);
+        /// Sends `Accept-Encoding` and decodes gzip, deflate, br, zstd (default: on).
+        fn decompress(enabled: bool);
+        /// The largest response head accepted, in bytes.
+        fn max_response_header_size(bytes: usize);
+        /// The most bytes a response body may have on the wire.
+        fn max_response_body_size(bytes: u64);
+        /// The most bytes a body may decompress to (a bomb is an error).
+        fn max_decompressed_size(bytes: u64);
     }
 
     /// Builds the session.
@@ -246,10 +354,57 @@ impl SessionBuilder {
             Some(transport)
         };
         let _ = self.custom_transport;
+
+        // Per-hop layers the facade adds, innermost last: cookies, retry.
+        #[cfg(feature = "cookies")]
+        let jar = {
+            let settings = self.cookies;
+            let jar = settings.enabled.then(|| settings.jar.unwrap_or_default());
+            if let Some(jar) = &jar {
+                core = core.hop_layer(session_cookies::CookieLayer::new(jar.clone()));
+                if let Some(file) = settings.file {
+                    core = with_cookie_file(core, jar, file)?;
+                }
+            }
+            jar
+        };
+        #[cfg(feature = "retry")]
+        if let Some(retry) = self.retry {
+            let layer = session_retry::RetryLayer::new(retry).map_err(Error::builder)?;
+            core = core.hop_layer(layer);
+        }
         Ok(Session {
             core: core.build()?,
             #[cfg(feature = "hyper")]
             transport,
+            #[cfg(feature = "cookies")]
+            jar,
         })
     }
+}
+
+/// Loads the jar now, and saves it when the session closes.
+#[cfg(feature = "cookies")]
+fn with_cookie_file(
+    core: session_core::SessionBuilder,
+    jar: &session_cookies::Jar,
+    file: CookieFile,
+) -> Result<session_core::SessionBuilder> {
+    if file.path.exists() {
+        jar.load(&file.path, file.format).map_err(Error::builder)?;
+    }
+    let jar = jar.clone();
+    Ok(core.on_close(move || {
+        let (jar, file) = (jar.clone(), file.clone());
+        Box::pin(async move {
+            let options = session_cookies::persist::SaveOptions::new(file.format)
+                .include_session(file.include_session);
+            // Saving writes and fsyncs a file: keep it off the async workers.
+            tokio::task::spawn_blocking(move || jar.save(&file.path, &options))
+                .await
+                .map_err(Error::body)?
+                .map(|_| ())
+                .map_err(Error::body)
+        })
+    }))
 }

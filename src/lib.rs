@@ -15,6 +15,8 @@
 //! |---|---|---|
 //! | [`session_core`](core) | `Session`, builders, `Body`, `Error`, middleware, mock transport | always |
 //! | [`session_hyper`](hyper) | the pooled hyper + rustls transport | `hyper` |
+//! | [`session_cookies`](cookies) | the RFC 6265bis cookie jar, persistence, a tower layer | `cookies` |
+//! | [`session_retry`](retry) | urllib3's `Retry` as tower layers | `retry` |
 //!
 //! # Example
 //!
@@ -33,6 +35,8 @@
 //!
 //! - `full` (default): everything below.
 //! - `hyper`: the hyper transport, and `Session::new()` / `Session::builder()` wired with it.
+//! - `cookies`: a cookie jar in every session (`Session::cookies`), on by default.
+//! - `retry`: `SessionBuilder::retry`, and the retry layers for mounts.
 //!
 //! # MSRV
 //!
@@ -59,6 +63,14 @@ pub use session_core as core;
 /// The hyper transport (`session-hyper`).
 #[cfg(feature = "hyper")]
 pub use session_hyper as hyper;
+
+/// The cookie jar (`session-cookies`).
+#[cfg(feature = "cookies")]
+pub use session_cookies as cookies;
+
+/// Retries and backoff (`session-retry`).
+#[cfg(feature = "retry")]
+pub use session_retry as retry;
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

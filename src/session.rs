@@ -20,6 +20,8 @@ pub struct Session {
     pub(crate) core: session_core::Session,
     #[cfg(feature = "hyper")]
     pub(crate) transport: Option<session_hyper::HyperTransport>,
+    #[cfg(feature = "cookies")]
+    pub(crate) jar: Option<session_cookies::Jar>,
 }
 
 impl Session {
@@ -45,6 +47,13 @@ impl Session {
     #[cfg(feature = "hyper")]
     pub fn hyper_transport(&self) -> Option<&session_hyper::HyperTransport> {
         self.transport.as_ref()
+    }
+
+    /// The session's cookie jar (`None` when cookies are turned off). Look,
+    /// insert, remove, save: see [`session_cookies::Jar`].
+    #[cfg(feature = "cookies")]
+    pub fn cookies(&self) -> Option<&session_cookies::Jar> {
+        self.jar.as_ref()
     }
 
     /// The core session this wraps.

@@ -11,6 +11,8 @@ pub enum Bench {
     Session(http_session::Session),
     Raw(Client<HttpConnector, Empty<Bytes>>),
     Reqwest(reqwest::Client),
+    /// A session with `.retry(Retry::new().total(3))`.
+    SessionRetry(http_session::Session),
 }
 
 impl Bench {
@@ -19,6 +21,7 @@ impl Bench {
             Bench::Session(_) => "http-session",
             Bench::Raw(_) => "hyper-util (raw)",
             Bench::Reqwest(_) => "reqwest",
+            Bench::SessionRetry(_) => "session + retry",
         }
     }
 
@@ -40,6 +43,15 @@ impl Bench {
         Bench::Session(http_session::Session::new())
     }
 
+    /// A session without and with the retry layer (success path only).
+    pub fn retry_pair() -> Vec<Bench> {
+        let retry = http_session::retry::Retry::new()
+            .total(3)
+            .status_forcelist([500, 502, 503, 504]);
+        let with = http_session::Session::builder().retry(retry).build().expect("retry session");
+        vec![Bench::session(), Bench::SessionRetry(with)]
+    }
+
     pub fn reqwest() -> Bench {
         Bench::Reqwest(reqwest::Client::new())
     }
@@ -47,7 +59,7 @@ impl Bench {
     /// One GET; returns the body length.
     pub async fn get(&self, url: &str) -> usize {
         match self {
-            Bench::Session(s) => s.get(url).send().await.expect("session get").bytes().await.expect("body").len(),
+            Bench::Session(s) | Bench::SessionRetry(s) => s.get(url).send().await.expect("session get").bytes().await.expect("body").len(),
             Bench::Raw(c) => {
                 let uri: http::Uri = url.parse().expect("uri");
                 let res = c.get(uri).await.expect("raw get");

@@ -18,6 +18,8 @@ pub struct Scenario {
     pub concurrency: usize,
     /// Pin client and server to this CPU (both on the same one).
     pub pin: Option<usize>,
+    /// The clients to compare; the first is the baseline of the ratios.
+    pub clients: fn() -> Vec<Bench>,
 }
 
 #[derive(Default, Clone)]
@@ -32,7 +34,8 @@ struct Totals {
 pub fn run(s: &Scenario) -> Table {
     let srv = server::start(s.pin);
     let url = srv.url(s.path);
-    let (requests, rounds, concurrency, pin) = (s.requests, s.rounds, s.concurrency, s.pin);
+    let (requests, rounds, concurrency, pin, make) =
+        (s.requests, s.rounds, s.concurrency, s.pin, s.clients);
     let totals = std::thread::spawn(move || {
         if let Some(cpu) = pin {
             core_affinity::set_for_current(core_affinity::CoreId { id: cpu });
@@ -42,7 +45,7 @@ pub fn run(s: &Scenario) -> Table {
             .build()
             .expect("client runtime");
         rt.block_on(async move {
-            let clients = Bench::all();
+            let clients = make();
             for c in &clients {
                 for _ in 0..200 {
                     c.get(&url).await;
@@ -163,4 +166,20 @@ pub fn build_cost() -> String {
          reqwest Client::new()         {reqwest:>10.2?}   ({:.0}x ours)\n",
         reqwest.as_secs_f64() / session.as_secs_f64()
     )
+}
+
+/// Runs one client alone for `n` sequential requests (for `perf record`).
+pub fn profile(name: &str, n: usize) {
+    let srv = server::start(None);
+    let url = srv.url("/small");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    rt.block_on(async move {
+        let client = match name {
+            "raw" => Bench::raw(),
+            "reqwest" => Bench::reqwest(),
+            _ => Bench::session(),
+        };
+        let t = sequential(&client, &url, n).await;
+        println!("{}: {:.0} req/s, cpu/req {:?}", client.name(), n as f64 / t.wall.as_secs_f64(), t.cpu / n as u32);
+    });
 }

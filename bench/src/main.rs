@@ -1,10 +1,12 @@
 //! `cargo xtask bench`: http-session side by side with raw hyper-util and
 //! reqwest on one loopback server, reported as ratios to raw hyper-util.
 //!
-//! Options: `--quick` (fewer requests), `--only NAME` (`http`, `build`).
+//! Options: `--quick` (fewer requests), `--only NAME` (`build`, `http`,
+//! `retry`, `jar`, `burst`), `--profile CLIENT` (one client alone, for perf).
 
 mod clients;
 mod http;
+mod jar;
 mod report;
 mod server;
 
@@ -21,6 +23,14 @@ fn main() {
         .cloned();
     let wants = |name: &str| only.as_deref().is_none_or(|o| o == name);
     let scale = if quick { 1 } else { 4 };
+    if let Some(name) = args
+        .iter()
+        .position(|a| a == "--profile")
+        .and_then(|i| args.get(i + 1))
+    {
+        http::profile(name, std::env::var("BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000));
+        return;
+    }
 
     if wants("build") {
         println!("{}", http::build_cost());
@@ -35,6 +45,7 @@ fn main() {
                 rounds,
                 concurrency: 1,
                 pin: None,
+                clients: clients::Bench::all,
             },
             http::Scenario {
                 title: format!("sequential keep-alive GET, 13 B body, client and server pinned to CPU 0, {rounds} rounds"),
@@ -43,6 +54,7 @@ fn main() {
                 rounds,
                 concurrency: 1,
                 pin: Some(0),
+                clients: clients::Bench::all,
             },
             http::Scenario {
                 title: format!("64 concurrent tasks, 13 B body, {rounds} rounds"),
@@ -51,6 +63,7 @@ fn main() {
                 rounds,
                 concurrency: 64,
                 pin: None,
+                clients: clients::Bench::all,
             },
             http::Scenario {
                 title: format!("sequential keep-alive GET, 1 MiB body, {rounds} rounds"),
@@ -59,10 +72,26 @@ fn main() {
                 rounds,
                 concurrency: 1,
                 pin: None,
+                clients: clients::Bench::all,
             },
         ];
         for s in &scenarios {
             println!("{}", http::run(s));
         }
+    }
+    if wants("retry") {
+        let s = http::Scenario {
+            title: "retry layer on the success path: sequential GET, pinned to CPU 0, 5 rounds".into(),
+            path: "/small",
+            requests: 2500 * scale,
+            rounds: 5,
+            concurrency: 1,
+            pin: Some(0),
+            clients: clients::Bench::retry_pair,
+        };
+        println!("{}", http::run(&s));
+    }
+    if wants("jar") {
+        println!("{}", jar::run(quick));
     }
 }

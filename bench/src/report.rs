@@ -1,4 +1,5 @@
-//! Printing results as ratios to raw hyper-util.
+//! Printing results as ratios to the first client (raw hyper-util, or the
+//! session without the layer being measured).
 
 use std::fmt;
 use std::time::Duration;
@@ -24,7 +25,7 @@ impl fmt::Display for Table {
             "{:<18} {:>10} {:>7} {:>10} {:>10} {:>10} {:>9}",
             "client", "req/s", "ratio", "p50", "p99", "cpu/req", "cpu ratio"
         )?;
-        let base = self.rows.iter().find(|r| r.name.contains("raw"));
+        let base = self.rows.first();
         for r in &self.rows {
             let (ratio, cpu_ratio) = match base {
                 Some(b) => (

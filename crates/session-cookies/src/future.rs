@@ -7,7 +7,6 @@ use std::task::{ready, Context, Poll};
 
 use http::Response;
 use pin_project_lite::pin_project;
-use url::Url;
 
 use crate::Jar;
 
@@ -18,20 +17,20 @@ pin_project! {
         #[pin]
         inner: F,
         jar: Jar,
-        url: Option<Url>,
+        uri: Option<http::Uri>,
     }
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: F, jar: Jar, url: Option<Url>) -> Self {
-        ResponseFuture { inner, jar, url }
+    pub(crate) fn new(inner: F, jar: Jar, uri: Option<http::Uri>) -> Self {
+        ResponseFuture { inner, jar, uri }
     }
 }
 
 impl<F> fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture")
-            .field("url", &self.url.as_ref().map(Url::as_str))
+            .field("uri", &self.uri)
             .finish_non_exhaustive()
     }
 }
@@ -45,8 +44,12 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let res = ready!(this.inner.poll(cx))?;
-        if let Some(url) = this.url.as_ref() {
-            crate::layer::store_cookies(this.jar, url, &res);
+        if let Some(uri) = this.uri.as_ref() {
+            if res.headers().contains_key(http::header::SET_COOKIE) {
+                if let Some(url) = crate::layer::parse_url(uri) {
+                    crate::layer::store_cookies(this.jar, &url, &res);
+                }
+            }
         }
         Poll::Ready(Ok(res))
     }

@@ -4,6 +4,8 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::Ipv4Addr;
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use http::HeaderValue;
@@ -52,6 +54,35 @@ struct Shared {
     config: Config,
     clock: Box<dyn Clock>,
     store: Mutex<Store>,
+    /// `store.total` as of the last unlock, readable without the lock.
+    len: AtomicUsize,
+}
+
+/// The locked store; on unlock it publishes the cookie count to
+/// `Shared::len`, so [`Jar::is_empty`] needs no lock.
+struct Locked<'a> {
+    guard: MutexGuard<'a, Store>,
+    len: &'a AtomicUsize,
+}
+
+impl Deref for Locked<'_> {
+    type Target = Store;
+
+    fn deref(&self) -> &Store {
+        &self.guard
+    }
+}
+
+impl DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        &mut self.guard
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        self.len.store(self.guard.total, Ordering::Release);
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -244,8 +275,8 @@ impl Jar {
         JarBuilder::new()
     }
 
-    fn lock(&self) -> MutexGuard<'_, Store> {
-        match self.shared.store.lock() {
+    fn lock(&self) -> Locked<'_> {
+        let guard = match self.shared.store.lock() {
             Ok(guard) => guard,
             Err(poisoned) => {
                 // A thread panicked while holding the lock. Every mutation
@@ -255,6 +286,10 @@ impl Jar {
                 self.shared.store.clear_poison();
                 guard
             }
+        };
+        Locked {
+            guard,
+            len: &self.shared.len,
         }
     }
 
@@ -682,8 +717,11 @@ impl Jar {
     }
 
     /// `true` when the jar holds no cookie.
+    ///
+    /// This reads a count published on every unlock, without taking the lock,
+    /// so the layer skips all work for a session that has no cookies.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.shared.len.load(Ordering::Acquire) == 0
     }
 
     /// Removes the cookie with the same name, domain, host-only flag and path
@@ -1000,6 +1038,7 @@ impl JarBuilder {
                 config: self.config,
                 clock: self.clock,
                 store: Mutex::new(Store::default()),
+                len: AtomicUsize::new(0),
             }),
         }
     }

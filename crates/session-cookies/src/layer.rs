@@ -93,11 +93,8 @@ impl<S> CookieService<S> {
     }
 }
 
-/// The request URL, when the URI is absolute.
-fn request_url<B>(req: &Request<B>) -> Option<Url> {
-    let uri = req.uri();
-    uri.scheme()?;
-    uri.authority()?;
+/// The URL of an absolute request URI.
+pub(crate) fn parse_url(uri: &http::Uri) -> Option<Url> {
     Url::parse(&uri.to_string()).ok()
 }
 
@@ -160,11 +157,20 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let url = request_url(&req);
-        if let Some(url) = &url {
-            add_cookies(&self.jar, url, &mut req);
+        let uri = req.uri();
+        if uri.scheme().is_none() || uri.authority().is_none() {
+            // Not an absolute URI: nothing to match cookies against.
+            return ResponseFuture::new(self.inner.call(req), self.jar.clone(), None);
         }
-        ResponseFuture::new(self.inner.call(req), self.jar.clone(), url)
+        let uri = uri.clone();
+        // An empty jar (checked without its lock) has nothing to send, so the
+        // URL is parsed only when there are cookies or a `Set-Cookie` comes back.
+        if !self.jar.is_empty() {
+            if let Some(url) = parse_url(&uri) {
+                add_cookies(&self.jar, &url, &mut req);
+            }
+        }
+        ResponseFuture::new(self.inner.call(req), self.jar.clone(), Some(uri))
     }
 }
 

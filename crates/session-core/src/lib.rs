@@ -79,6 +79,7 @@ pub mod redirect;
 mod request;
 mod response;
 mod session;
+mod simple_url;
 pub mod transport;
 
 pub use body::Body;

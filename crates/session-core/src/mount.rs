@@ -5,12 +5,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use tower::util::Oneshot;
-use tower::ServiceExt;
-
 use crate::body::Body;
 use crate::error::{BoxError, Error, NoTransport};
-use crate::transport::BoxTransport;
+use crate::transport::{BoxFuture, BoxTransport};
 
 /// Transports by URL prefix: case-insensitive, longest prefix wins, equal
 /// lengths in insertion order (requests' `Session.mount`).
@@ -80,7 +77,7 @@ impl tower_service::Service<http::Request<Body>> for Router {
 
     fn call(&mut self, req: http::Request<Body>) -> RouteFuture {
         match self.route(req.uri()) {
-            Some(transport) => RouteFuture::Routed(transport.clone().oneshot(req)),
+            Some(transport) => RouteFuture::Routed(transport.send(req)),
             None => {
                 let url = req.uri().to_string();
                 let mut err = Error::builder(NoTransport { url: url.clone() });
@@ -93,11 +90,8 @@ impl tower_service::Service<http::Request<Body>> for Router {
     }
 }
 
-// The error variant is rare and small; boxing the common one would cost an
-// allocation per request.
-#[allow(clippy::large_enum_variant)]
 pub(crate) enum RouteFuture {
-    Routed(Oneshot<BoxTransport, http::Request<Body>>),
+    Routed(BoxFuture),
     Failed(Option<BoxError>),
 }
 
@@ -105,9 +99,9 @@ impl Future for RouteFuture {
     type Output = Result<http::Response<Body>, BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // Both variants are `Unpin`: `Oneshot` of a boxed service is.
+        // Both variants are `Unpin`.
         match self.get_mut() {
-            RouteFuture::Routed(fut) => Pin::new(fut).poll(cx),
+            RouteFuture::Routed(fut) => fut.as_mut().poll(cx),
             RouteFuture::Failed(err) => Poll::Ready(Err(err.take().expect("polled after ready"))),
         }
     }

@@ -34,6 +34,9 @@ mod into_url {
     }
 
     fn parse(s: &str) -> Result<Target, url::ParseError> {
+        if let Some(uri) = crate::simple_url::simple_uri(s) {
+            return Ok(Target::Simple(uri));
+        }
         match Url::parse(s) {
             Ok(url) => Ok(Target::Absolute(url)),
             Err(url::ParseError::RelativeUrlWithoutBase) => Ok(Target::Relative(s.to_owned())),
@@ -70,6 +73,8 @@ mod into_url {
 
 #[derive(Debug)]
 pub(crate) enum Target {
+    /// A URL `url` would not rewrite, kept as the `Uri` it will be sent as.
+    Simple(http::Uri),
     Absolute(Url),
     Relative(String),
 }
@@ -109,7 +114,8 @@ pub(crate) struct Draft {
 /// A request with the session's defaults merged in, ready for the stack.
 pub(crate) struct Prepared {
     pub(crate) request: http::Request<Body>,
-    pub(crate) url: Url,
+    /// The parsed URL, unless the request took the simple-URL fast path.
+    pub(crate) url: Option<Url>,
     pub(crate) timeout: Option<Duration>,
 }
 
@@ -130,15 +136,23 @@ impl Draft {
 
     /// Applies a snapshot of the session's defaults (see [`crate::defaults`]).
     pub(crate) fn prepare(self, defaults: &Defaults) -> Result<Prepared> {
-        let mut url = match self.target {
-            Target::Absolute(url) => url,
-            Target::Relative(relative) => defaults.resolve(&relative)?,
+        let needs_query = !self.query.is_empty() || !defaults.query.is_empty();
+        let (uri, url) = match self.target {
+            Target::Simple(uri) if !needs_query => (uri, None),
+            target => {
+                let mut url = match target {
+                    Target::Absolute(url) => url,
+                    Target::Relative(relative) => defaults.resolve(&relative)?,
+                    Target::Simple(uri) => Url::parse(&uri.to_string()).map_err(Error::builder)?,
+                };
+                defaults.merge_query(&mut url, &self.query);
+                let uri = http::Uri::try_from(url.as_str())
+                    .map_err(|err| Error::builder(err).with_url(url.clone()))?;
+                (uri, Some(url))
+            }
         };
-        defaults.merge_query(&mut url, &self.query);
         let mut headers = self.headers;
         defaults.merge_headers(&mut headers, &self.removed);
-        let uri = http::Uri::try_from(url.as_str())
-            .map_err(|err| Error::builder(err).with_url(url.clone()))?;
         let mut request = http::Request::new(self.body.unwrap_or_default());
         *request.method_mut() = self.method;
         *request.uri_mut() = uri;
@@ -147,7 +161,7 @@ impl Draft {
             *request.version_mut() = version;
         }
         *request.extensions_mut() = self.extensions;
-        if let Some(fragment) = url.fragment() {
+        if let Some(fragment) = url.as_ref().and_then(Url::fragment) {
             request
                 .extensions_mut()
                 .insert(crate::redirect::RequestFragment(fragment.to_owned()));
@@ -269,6 +283,43 @@ impl RequestBuilder {
             draft
                 .query
                 .extend(url::form_urlencoded::parse(encoded.as_bytes()).into_owned());
+            Ok(())
+        })
+    }
+
+    /// Sends the cookie `name=value` with this request only: it is added to
+    /// the request's `Cookie` header, and never stored in the session's jar
+    /// (requests' `cookies=` argument). A jar cookie of the same name is not
+    /// sent next to it.
+    ///
+    /// # Errors
+    /// At `send`: a name that is not an HTTP token, or a value with
+    /// characters a cookie cannot carry (controls, space, `"`, `,`, `;`, `\\`).
+    pub fn cookie(self, name: &str, value: &str) -> Self {
+        self.with(|draft| {
+            let name_ok = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b));
+            let value_ok = value
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !b"\",;\\".contains(&b));
+            if !name_ok || !value_ok {
+                return Err(Error::builder(format!("invalid cookie {name:?}")));
+            }
+            let pair = format!("{name}={value}");
+            let joined = match draft.headers.get(COOKIE).map(|v| v.as_bytes()) {
+                Some(existing) if !existing.is_empty() => {
+                    let mut joined = existing.to_vec();
+                    joined.extend_from_slice(b"; ");
+                    joined.extend_from_slice(pair.as_bytes());
+                    joined
+                }
+                _ => pair.into_bytes(),
+            };
+            let mut value = HeaderValue::from_bytes(&joined).map_err(Error::builder)?;
+            value.set_sensitive(true);
+            draft.headers.insert(COOKIE, value);
             Ok(())
         })
     }
@@ -422,6 +473,7 @@ impl RequestBuilder {
             None => None,
         };
         let target = match &draft.target {
+            Target::Simple(uri) => Target::Simple(uri.clone()),
             Target::Absolute(url) => Target::Absolute(url.clone()),
             Target::Relative(s) => Target::Relative(s.clone()),
         };

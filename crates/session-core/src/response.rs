@@ -12,6 +12,7 @@ use url::Url;
 
 use crate::body::Body;
 use crate::error::{Error, Result, TimedOut};
+use crate::simple_url::LazyUrl;
 use crate::transport::ConnectionInfo;
 
 /// The response to a request sent through a [`Session`](crate::Session).
@@ -22,7 +23,7 @@ use crate::transport::ConnectionInfo;
 /// request timeout covers the body too.
 pub struct Response {
     inner: http::Response<Body>,
-    url: Url,
+    url: LazyUrl,
     elapsed: Duration,
     deadline: Option<Instant>,
     max_body: usize,
@@ -53,13 +54,13 @@ pub struct FinalUrl(pub Url);
 impl Response {
     pub(crate) fn new(
         mut inner: http::Response<Body>,
-        url: Url,
+        url: LazyUrl,
         elapsed: Duration,
         deadline: Option<Instant>,
         max_body: usize,
     ) -> Self {
         let url = match inner.extensions_mut().remove::<FinalUrl>() {
-            Some(FinalUrl(url)) => url,
+            Some(FinalUrl(url)) => LazyUrl::parsed(url),
             None => url,
         };
         Response {
@@ -93,7 +94,7 @@ impl Response {
 
     /// The URL that answered (after redirects).
     pub fn url(&self) -> &Url {
-        &self.url
+        self.url.get()
     }
 
     /// Time from sending the request to receiving the response head.
@@ -130,7 +131,9 @@ impl Response {
     /// For a redirect that was not followed (`follow_redirects(false)`, or a
     /// policy that stopped), the request it pointed to.
     pub fn next_request(&self) -> Option<&crate::redirect::NextRequest> {
-        self.inner.extensions().get::<crate::redirect::NextRequest>()
+        self.inner
+            .extensions()
+            .get::<crate::redirect::NextRequest>()
     }
 
     /// The response's extensions (what middleware and transports attached).
@@ -158,7 +161,7 @@ impl Response {
     pub fn error_for_status_ref(&self) -> Option<Error> {
         let status = self.status();
         (status.is_client_error() || status.is_server_error())
-            .then(|| Error::for_status(status, self.url.clone()))
+            .then(|| Error::for_status(status, self.url().clone()))
     }
 
     /// Reads the whole body.
@@ -166,6 +169,10 @@ impl Response {
     /// # Errors
     /// A body error (connection lost, body over `max_body_size`) or a timeout.
     pub async fn bytes(self) -> Result<Bytes> {
+        Ok(self.bytes_keeping_url().await?.0)
+    }
+
+    async fn bytes_keeping_url(self) -> Result<(Bytes, LazyUrl)> {
         let Response {
             inner,
             url,
@@ -177,11 +184,14 @@ impl Response {
         let result = match deadline {
             Some(deadline) => match tokio::time::timeout_at(deadline, read).await {
                 Ok(result) => result,
-                Err(_) => return Err(Error::timeout(TimedOut("total")).with_url(url)),
+                Err(_) => return Err(Error::timeout(TimedOut("total")).with_url(url.into_url())),
             },
             None => read.await,
         };
-        result.map_err(|err| Error::body(err).with_url(url))
+        match result {
+            Ok(bytes) => Ok((bytes, url)),
+            Err(err) => Err(Error::body(err).with_url(url.into_url())),
+        }
     }
 
     /// Reads the body as text. The charset comes from `Content-Type`; without
@@ -226,9 +236,9 @@ impl Response {
     /// As [`bytes`](Self::bytes), or a decode error naming the URL.
     #[cfg(feature = "json")]
     pub async fn json<T: serde::de::DeserializeOwned>(self) -> Result<T> {
-        let url = self.url.clone();
-        let bytes = self.bytes().await?;
-        serde_json::from_slice(&bytes).map_err(|err| Error::decode(err).with_url(url))
+        let bytes = self.bytes_keeping_url().await?;
+        serde_json::from_slice(&bytes.0)
+            .map_err(|err| Error::decode(err).with_url(bytes.1.into_url()))
     }
 
     /// The next chunk of the body, or `None` at its end.
@@ -242,14 +252,14 @@ impl Response {
                 Some(deadline) => match tokio::time::timeout_at(deadline, next).await {
                     Ok(frame) => frame,
                     Err(_) => {
-                        return Err(Error::timeout(TimedOut("total")).with_url(self.url.clone()))
+                        return Err(Error::timeout(TimedOut("total")).with_url(self.url().clone()))
                     }
                 },
                 None => next.await,
             };
             match frame {
                 None => return Ok(None),
-                Some(Err(err)) => return Err(Error::body(err).with_url(self.url.clone())),
+                Some(Err(err)) => return Err(Error::body(err).with_url(self.url().clone())),
                 Some(Ok(frame)) => {
                     if let Ok(data) = frame.into_data() {
                         if !data.is_empty() {
@@ -270,7 +280,7 @@ impl Response {
 impl fmt::Debug for Response {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Response")
-            .field("url", &self.url.as_str())
+            .field("url", &self.url().as_str())
             .field("status", &self.status())
             .field("version", &self.version())
             .field("headers", self.headers())

@@ -8,7 +8,6 @@ use std::task::{Context, Poll};
 
 use arc_swap::ArcSwap;
 use http::Method;
-use tower::ServiceExt;
 
 use crate::body::Body;
 use crate::builder::SessionBuilder;
@@ -16,6 +15,7 @@ use crate::defaults::Defaults;
 use crate::error::{BoxError, Error, Result};
 use crate::request::{into_target, Draft, IntoUrl, RequestBuilder};
 use crate::response::Response;
+use crate::simple_url::LazyUrl;
 use crate::transport::BoxTransport;
 
 /// A future run by [`Session::close`].
@@ -130,7 +130,7 @@ impl Session {
     pub async fn execute(&self, request: http::Request<Body>) -> Result<Response> {
         let url = url::Url::parse(&request.uri().to_string()).map_err(Error::builder)?;
         let timeout = self.inner.defaults.load().timeout;
-        self.dispatch(request, url, timeout).await
+        self.dispatch(request, Some(url), timeout).await
     }
 
     pub(crate) async fn send_draft(&self, draft: Draft) -> Result<Response> {
@@ -145,11 +145,15 @@ impl Session {
     async fn dispatch(
         &self,
         request: http::Request<Body>,
-        url: url::Url,
+        url: Option<url::Url>,
         timeout: Option<std::time::Duration>,
     ) -> Result<Response> {
+        let url = match url {
+            Some(url) => LazyUrl::parsed(url),
+            None => LazyUrl::from_uri(request.uri().clone()),
+        };
         let start = tokio::time::Instant::now();
-        let call = self.inner.stack.clone().oneshot(request);
+        let call = self.inner.stack.send(request);
         let (result, deadline) = match timeout {
             None => (call.await, None),
             Some(timeout) => {
@@ -158,7 +162,7 @@ impl Session {
                     Ok(result) => (result, Some(deadline)),
                     Err(_) => {
                         let err = Error::timeout(crate::error::TimedOut("total"));
-                        return Err(err.with_url(url));
+                        return Err(err.with_url(url.into_url()));
                     }
                 }
             }
@@ -171,7 +175,7 @@ impl Session {
                 deadline,
                 self.inner.max_body,
             )),
-            Err(err) => Err(Error::from_boxed(err).with_url(url)),
+            Err(err) => Err(Error::from_boxed(err).with_url(url.into_url())),
         }
     }
 

@@ -4,16 +4,97 @@
 //! an `http::Response<Body>`. The session stores it type-erased as a
 //! [`BoxTransport`]; [`boxed`] does the erasing.
 
+use std::fmt;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use tower::util::BoxCloneSyncService;
 use tower::ServiceExt;
 
 use crate::body::Body;
 use crate::error::BoxError;
 
+/// The future of a [`BoxTransport`].
+pub type BoxFuture = Pin<Box<dyn Future<Output = Result<http::Response<Body>, BoxError>> + Send>>;
+
 /// A type-erased, cloneable transport (or middleware stack).
-pub type BoxTransport = BoxCloneSyncService<http::Request<Body>, http::Response<Body>, BoxError>;
+///
+/// Unlike tower's `BoxCloneSyncService`, cloning it is a reference-count
+/// increment, not an allocation: the erased service is shared, and each call
+/// clones the concrete service (cheap for the `Arc`-based services tower
+/// stacks are made of) and drives it to readiness.
+#[derive(Clone)]
+pub struct BoxTransport {
+    inner: Arc<dyn Erased>,
+}
+
+trait Erased: Send + Sync {
+    fn call(&self, req: http::Request<Body>) -> BoxFuture;
+}
+
+struct Holder<S>(S);
+
+impl<S> Erased for Holder<S>
+where
+    S: tower::Service<http::Request<Body>, Response = http::Response<Body>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+{
+    fn call(&self, req: http::Request<Body>) -> BoxFuture {
+        let oneshot = self.0.clone().oneshot(req);
+        Box::pin(async move { oneshot.await.map_err(Into::into) })
+    }
+}
+
+impl BoxTransport {
+    /// Erases the type of a service.
+    pub fn new<S>(service: S) -> Self
+    where
+        S: tower::Service<http::Request<Body>, Response = http::Response<Body>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Error: Into<BoxError>,
+        S::Future: Send + 'static,
+    {
+        BoxTransport {
+            inner: Arc::new(Holder(service)),
+        }
+    }
+
+    /// Sends a request through the erased service (readiness included).
+    pub fn send(&self, req: http::Request<Body>) -> BoxFuture {
+        self.inner.call(req)
+    }
+}
+
+impl fmt::Debug for BoxTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BoxTransport").finish_non_exhaustive()
+    }
+}
+
+impl tower_service::Service<http::Request<Body>> for BoxTransport {
+    type Response = http::Response<Body>;
+    type Error = BoxError;
+    type Future = BoxFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        // Readiness of the erased service is driven inside each call.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<Body>) -> BoxFuture {
+        self.inner.call(req)
+    }
+}
 
 /// Erases the type of a transport so a session can hold it.
 ///
@@ -36,7 +117,7 @@ where
     S::Error: Into<BoxError>,
     S::Future: Send + 'static,
 {
-    BoxCloneSyncService::new(service.map_err(Into::into))
+    BoxTransport::new(service)
 }
 
 /// What a transport knows about the connection a response came over. A

@@ -1,0 +1,226 @@
+//! A fast path for the common request URL: a string that `url::Url` would
+//! keep exactly as it is is turned straight into an `http::Uri`, and the
+//! `Url` is only parsed when someone asks for it (an error, `Response::url`).
+//!
+//! The check is deliberately narrow; anything outside it takes the full
+//! WHATWG parse. A URL is *simple* when it is `http://` or `https://`, a
+//! lowercase ASCII host name (or a canonical dotted IPv4 address) without
+//! `xn--` labels, an optional non-default port without leading zeros, and a
+//! path (required, starting with `/`) and query made only of characters
+//! `url` never rewrites, with no dot segments and no fragment.
+
+use std::sync::OnceLock;
+
+use url::Url;
+
+/// `Some(uri)` when `s` is simple (see the [module docs](self)).
+pub(crate) fn simple_uri(s: &str) -> Option<http::Uri> {
+    let (rest, default_port) = if let Some(rest) = s.strip_prefix("http://") {
+        (rest, "80")
+    } else if let Some(rest) = s.strip_prefix("https://") {
+        (rest, "443")
+    } else {
+        return None;
+    };
+    let slash = rest.find('/')?;
+    let (authority, path_query) = rest.split_at(slash);
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    if !simple_host(host) {
+        return None;
+    }
+    if let Some(port) = port {
+        let canonical = !port.is_empty()
+            && port.len() <= 5
+            && port.bytes().all(|b| b.is_ascii_digit())
+            && !port.starts_with('0')
+            && port.parse::<u32>().is_ok_and(|p| p <= 65535);
+        if !canonical || port == default_port {
+            return None;
+        }
+    }
+    let (path, query) = match path_query.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (path_query, None),
+    };
+    if !simple_path(path) || !query.is_none_or(simple_query) {
+        return None;
+    }
+    http::Uri::try_from(s).ok()
+}
+
+fn simple_host(host: &str) -> bool {
+    if host.is_empty() || host.starts_with('.') || host.starts_with('-') {
+        return false;
+    }
+    let bytes_ok = host
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    if !bytes_ok || host.contains("..") || host.contains("xn--") {
+        return false;
+    }
+    // WHATWG treats a host whose last label is numeric as IPv4 and rewrites
+    // anything but the canonical dotted form.
+    let last = host.trim_end_matches('.').rsplit('.').next().unwrap_or("");
+    if last.bytes().all(|b| b.is_ascii_digit()) {
+        return canonical_ipv4(host);
+    }
+    // A trailing dot or a label that is only `0x...` may also be read as a number.
+    !host.ends_with('.') && !host.split('.').any(|l| l.starts_with("0x"))
+}
+
+fn canonical_ipv4(host: &str) -> bool {
+    let parts: Vec<&str> = host.split('.').collect();
+    parts.len() == 4
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.len() <= 3
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && (p.len() == 1 || !p.starts_with('0'))
+                && p.parse::<u16>().is_ok_and(|n| n <= 255)
+        })
+}
+
+/// Characters `url` keeps as they are in paths and queries of special URLs.
+fn plain(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&()*+,;=:@/".contains(&b)
+}
+
+fn percent_ok(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3);
+            match hex {
+                Some(h) if h.iter().all(u8::is_ascii_hexdigit) => {
+                    // `%2e` is a dot to the path parser.
+                    if h[0] == b'2' && (h[1] == b'e' || h[1] == b'E') {
+                        return false;
+                    }
+                    i += 3;
+                    continue;
+                }
+                _ => return false,
+            }
+        }
+        i += 1;
+    }
+    true
+}
+
+fn simple_path(path: &str) -> bool {
+    path.starts_with('/')
+        && path.bytes().all(|b| plain(b) || b == b'%' || b == b'\'')
+        && percent_ok(path)
+        && !path.split('/').any(|seg| seg == "." || seg == "..")
+}
+
+fn simple_query(query: &str) -> bool {
+    query.bytes().all(|b| plain(b) || b == b'%' || b == b'?') && percent_ok(query)
+}
+
+/// A request's URL: parsed, or kept as the `Uri` it was sent with and parsed
+/// on first use.
+#[derive(Debug)]
+pub(crate) struct LazyUrl {
+    url: OnceLock<Url>,
+    uri: Option<http::Uri>,
+}
+
+impl LazyUrl {
+    pub(crate) fn parsed(url: Url) -> Self {
+        LazyUrl {
+            url: OnceLock::from(url),
+            uri: None,
+        }
+    }
+
+    pub(crate) fn from_uri(uri: http::Uri) -> Self {
+        LazyUrl {
+            url: OnceLock::new(),
+            uri: Some(uri),
+        }
+    }
+
+    pub(crate) fn get(&self) -> &Url {
+        self.url.get_or_init(|| {
+            let text = self
+                .uri
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            // Only simple URIs are stored unparsed, and those always parse.
+            Url::parse(&text).unwrap_or_else(|_| Url::parse("about:blank").expect("a valid URL"))
+        })
+    }
+
+    pub(crate) fn into_url(self) -> Url {
+        self.get();
+        self.url.into_inner().expect("initialised just above")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path must agree with `url` on everything it accepts.
+    #[test]
+    fn simple_uris_are_exactly_what_url_would_produce() {
+        let accepted = [
+            "http://127.0.0.1:8080/small",
+            "https://api.example.com/v1/users?id=7&x=a,b",
+            "http://localhost:3000/",
+            "https://a-b.c.test/p/q;r=1/%41~x?q=%20&y=1:2@3",
+            "http://h.test/it's",
+        ];
+        for s in accepted {
+            let uri = simple_uri(s).unwrap_or_else(|| panic!("{s} should be simple"));
+            let url = Url::parse(s).unwrap();
+            assert_eq!(url.as_str(), s, "url rewrites {s}");
+            assert_eq!(uri.to_string(), s);
+        }
+    }
+
+    #[test]
+    fn anything_url_would_rewrite_takes_the_full_parse() {
+        let rejected = [
+            "http://Example.com/",
+            "http://example.com",
+            "http://example.com:80/",
+            "https://example.com:443/",
+            "http://example.com:080/",
+            "http://127.1/",
+            "http://0x7f.0.0.1/",
+            "http://1.2.3.04/",
+            "http://example.com./",
+            "http://xn--nxasmq6b.com/",
+            "http://example.com/a/../b",
+            "http://example.com/a/%2e%2E/b",
+            "http://example.com/a b",
+            "http://example.com/?q=it's",
+            "http://example.com/#frag",
+            "http://user:pw@example.com/",
+            "http://example.com/%zz",
+            "http://exa mple.com/",
+            "http://[::1]:8080/",
+            "ftp://example.com/",
+            "http://example.com/caf\u{e9}",
+            "http://example.com/a\\b",
+            "http://example.com:99999/",
+        ];
+        for s in rejected {
+            assert!(simple_uri(s).is_none(), "{s} must not be simple");
+        }
+    }
+
+    #[test]
+    fn lazy_url_parses_on_first_use() {
+        let lazy = LazyUrl::from_uri(simple_uri("http://h.test:81/x?y=1").unwrap());
+        assert_eq!(lazy.get().as_str(), "http://h.test:81/x?y=1");
+        assert_eq!(lazy.into_url().port(), Some(81));
+    }
+}
