@@ -191,7 +191,8 @@ impl Recipe {
         let mut http = HttpConnector::new_with_resolver(Resolver::new(self.resolve.clone()));
         http.enforce_http(false);
         http.set_nodelay(self.nodelay);
-        http.set_connect_timeout(self.connect_timeout);
+        // The connect timeout is applied around TCP, proxy and TLS together
+        // (in the connector), so it fails as `TimedOut("connect")`.
         let connector = Connector {
             http,
             tls: config,

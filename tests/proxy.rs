@@ -1,0 +1,412 @@
+//! Proxies over loopback: a recording HTTP forward/`CONNECT` proxy and a
+//! tiny SOCKS5 server, both written here. Checks where credentials go, the
+//! per-scheme/host rules, `no_proxy`, the environment, per-request
+//! overrides, and that a refused tunnel is a proxy error.
+
+mod support;
+
+use std::error::Error as _;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use http_session::hyper::RequestProxy;
+use http_session::Session;
+use support::server::{self, response, Req};
+use support::tls::Ca;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the proxy does with a `CONNECT`.
+#[derive(Clone, Copy, Debug)]
+enum Answer {
+    Tunnel,
+    Status(u16),
+    Garbage,
+    Close,
+}
+
+/// A proxy that records every request head it receives.
+struct Proxy {
+    addr: SocketAddr,
+    heads: Arc<Mutex<Vec<String>>>,
+}
+
+impl Proxy {
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
+    }
+}
+
+async fn read_head(stream: &mut TcpStream) -> Option<String> {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).await.ok()? == 0 {
+            return None;
+        }
+        buf.push(byte[0]);
+    }
+    String::from_utf8(buf).ok()
+}
+
+async fn start_proxy(answer: Answer) -> Proxy {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let heads = Arc::new(Mutex::new(Vec::new()));
+    let seen = heads.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut client, _)) = listener.accept().await else {
+                return;
+            };
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let Some(head) = read_head(&mut client).await else {
+                    return;
+                };
+                seen.lock().unwrap().push(head.clone());
+                let first = head.lines().next().unwrap_or_default().to_owned();
+                let target = first
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_owned();
+                if first.starts_with("CONNECT") {
+                    match answer {
+                        Answer::Tunnel => {
+                            let port = target.rsplit(':').next().unwrap();
+                            let mut origin = TcpStream::connect(format!("127.0.0.1:{port}"))
+                                .await
+                                .unwrap();
+                            client
+                                .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                                .await
+                                .unwrap();
+                            let _ = tokio::io::copy_bidirectional(&mut client, &mut origin).await;
+                        }
+                        Answer::Status(code) => {
+                            let msg = format!(
+                                "HTTP/1.1 {code} No\r\nProxy-Authenticate: Basic realm=\"p\"\r\ncontent-length: 0\r\n\r\n"
+                            );
+                            let _ = client.write_all(msg.as_bytes()).await;
+                        }
+                        Answer::Garbage => {
+                            let _ = client.write_all(b"SSH-2.0-nonsense\r\n\r\n").await;
+                        }
+                        Answer::Close => {}
+                    }
+                    return;
+                }
+                // Forward proxy: absolute-form request; strip our own
+                // header as real proxies do, then relay.
+                let authority = target
+                    .trim_start_matches("http://")
+                    .split('/')
+                    .next()
+                    .unwrap()
+                    .to_owned();
+                let mut origin = TcpStream::connect(authority).await.unwrap();
+                let relayed: String = head
+                    .split_inclusive("\r\n")
+                    .filter(|l| !l.to_ascii_lowercase().starts_with("proxy-authorization"))
+                    .collect();
+                origin.write_all(relayed.as_bytes()).await.unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut origin).await;
+            });
+        }
+    });
+    Proxy { addr, heads }
+}
+
+fn chain(err: &http_session::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
+
+async fn echo_headers(req: Req) -> http::Response<server::ResBody> {
+    let mut names: Vec<String> = req
+        .headers
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.to_str().unwrap_or("")))
+        .collect();
+    names.sort();
+    response(
+        200,
+        format!("{} {}\n{}", req.method, req.uri, names.join("\n")),
+    )
+}
+
+#[tokio::test]
+async fn http_goes_through_the_forward_proxy_with_its_credentials() {
+    let origin = server::http(echo_headers);
+    let proxy = start_proxy(Answer::Tunnel).await;
+    let session = Session::builder()
+        .trust_env(false)
+        .proxy("http", &proxy.url().replace("http://", "http://user:pw@"))
+        .build()
+        .unwrap();
+    let res = session.get(origin.url("/x?q=1")).send().await.unwrap();
+    let seen_by_origin = res.text().await.unwrap();
+    let heads = proxy.heads();
+    assert_eq!(heads.len(), 1);
+    let expected = format!("GET http://{}/x?q=1 HTTP/1.1", origin.addr());
+    assert!(heads[0].starts_with(&expected), "{}", heads[0]);
+    // base64("user:pw")
+    assert!(
+        heads[0]
+            .to_ascii_lowercase()
+            .contains("proxy-authorization: basic dxnlcjpwdw=="),
+        "{}",
+        heads[0]
+    );
+    assert!(seen_by_origin.starts_with("GET "), "{seen_by_origin}");
+    assert!(seen_by_origin.contains("/x?q=1"), "{seen_by_origin}");
+}
+
+#[tokio::test]
+async fn https_tunnels_with_connect_and_keeps_each_secret_on_its_side() {
+    let ca = Ca::new("test ca");
+    let origin = server::https(ca.leaf(&["localhost"]).server_config(), echo_headers);
+    let proxy = start_proxy(Answer::Tunnel).await;
+    let session = Session::builder()
+        .trust_env(false)
+        .add_root_certificate_pem(ca.cert_pem.as_bytes())
+        .proxy(
+            "https",
+            &proxy.url().replace("http://", "http://puser:ppass@"),
+        )
+        .bearer_auth("origin-secret")
+        .header("cookie", "session=origin-cookie")
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let res = session.get(origin.https_url("/in")).send().await.unwrap();
+        let seen_by_origin = res.text().await.unwrap();
+        assert!(seen_by_origin.contains("authorization=Bearer origin-secret"));
+        assert!(seen_by_origin.contains("cookie=session=origin-cookie"));
+        assert!(
+            !seen_by_origin.contains("proxy-authorization"),
+            "{seen_by_origin}"
+        );
+    }
+    let heads = proxy.heads();
+    assert_eq!(heads.len(), 1, "one tunnel, reused: {heads:?}");
+    let connect = &heads[0];
+    let target = format!("CONNECT localhost:{} HTTP/1.1", origin.port());
+    assert!(connect.starts_with(&target), "{connect}");
+    assert!(connect.contains("Proxy-Authorization: Basic cHVzZXI6cHBhc3M="));
+    assert!(!connect.contains("origin-secret") && !connect.contains("origin-cookie"));
+}
+
+#[tokio::test]
+async fn a_refused_or_broken_connect_is_a_proxy_error() {
+    let ca = Ca::new("test ca");
+    let origin = server::https(ca.leaf(&["localhost"]).server_config(), echo_headers);
+    for (answer, expect) in [
+        (Answer::Status(407), "407"),
+        (Answer::Status(403), "403"),
+        (Answer::Status(502), "502"),
+        (Answer::Garbage, "not HTTP"),
+        (Answer::Close, "closed the connection"),
+    ] {
+        let proxy = start_proxy(answer).await;
+        let session = Session::builder()
+            .trust_env(false)
+            .add_root_certificate_pem(ca.cert_pem.as_bytes())
+            .proxy("all", &proxy.url())
+            .build()
+            .unwrap();
+        let err = session.get(origin.https_url("/")).send().await.unwrap_err();
+        let text = chain(&err);
+        assert!(err.is_connect(), "{text}");
+        assert!(text.contains(&format!("proxy {}", proxy.url())), "{text}");
+        assert!(text.contains(expect), "{answer:?}: {text}");
+        assert!(!text.contains("TLS"), "{text}");
+    }
+}
+
+/// A SOCKS5 server (RFC 1928/1929) that records the credentials and the
+/// address form it was asked for, then relays.
+async fn start_socks() -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let seen = log.clone();
+    tokio::spawn(async move {
+        while let Ok((mut c, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut hdr = [0u8; 2];
+                c.read_exact(&mut hdr).await.unwrap();
+                let mut methods = vec![0u8; hdr[1] as usize];
+                c.read_exact(&mut methods).await.unwrap();
+                if methods.contains(&2) {
+                    c.write_all(&[5, 2]).await.unwrap();
+                    let ver = c.read_u8().await.unwrap();
+                    assert_eq!(ver, 1);
+                    let mut user = vec![0u8; c.read_u8().await.unwrap() as usize];
+                    c.read_exact(&mut user).await.unwrap();
+                    let mut pass = vec![0u8; c.read_u8().await.unwrap() as usize];
+                    c.read_exact(&mut pass).await.unwrap();
+                    seen.lock().unwrap().push(format!(
+                        "auth {}:{}",
+                        String::from_utf8_lossy(&user),
+                        String::from_utf8_lossy(&pass)
+                    ));
+                    c.write_all(&[1, 0]).await.unwrap();
+                } else {
+                    c.write_all(&[5, 0]).await.unwrap();
+                }
+                let mut req = [0u8; 4];
+                c.read_exact(&mut req).await.unwrap();
+                let host = match req[3] {
+                    1 => {
+                        let mut ip = [0u8; 4];
+                        c.read_exact(&mut ip).await.unwrap();
+                        format!("ip {}", std::net::Ipv4Addr::from(ip))
+                    }
+                    3 => {
+                        let mut name = vec![0u8; c.read_u8().await.unwrap() as usize];
+                        c.read_exact(&mut name).await.unwrap();
+                        format!("name {}", String::from_utf8_lossy(&name))
+                    }
+                    other => panic!("address type {other}"),
+                };
+                let port = c.read_u16().await.unwrap();
+                seen.lock().unwrap().push(host);
+                let mut origin = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+                c.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0])
+                    .await
+                    .unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut c, &mut origin).await;
+            });
+        }
+    });
+    (addr, log)
+}
+
+#[tokio::test]
+async fn socks5_resolves_here_and_socks5h_lets_the_proxy_resolve() {
+    let origin = server::http(echo_headers);
+    let (socks, log) = start_socks().await;
+    let url = format!("http://localhost:{}/s", origin.port());
+
+    let local = Session::builder()
+        .trust_env(false)
+        .proxy("all", &format!("socks5://{socks}"))
+        .build()
+        .unwrap();
+    let res = local.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(log
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.starts_with("ip 127.0.0.1")));
+
+    let remote = Session::builder()
+        .trust_env(false)
+        .proxy("http", &format!("socks5h://sam:pa%20ss@{socks}"))
+        .build()
+        .unwrap();
+    let res = remote.get(&url).send().await.unwrap();
+    assert!(res.text().await.unwrap().starts_with("GET /s"));
+    let log = log.lock().unwrap().clone();
+    assert!(log.contains(&"name localhost".to_owned()), "{log:?}");
+    assert!(log.contains(&"auth sam:pa ss".to_owned()), "{log:?}");
+}
+
+#[tokio::test]
+async fn request_override_beats_the_session_and_no_proxy_skips_it() {
+    let origin = server::http(echo_headers);
+    let proxy = start_proxy(Answer::Tunnel).await;
+
+    // A session without proxies; one request asks for the proxy.
+    let plain = Session::builder().trust_env(false).build().unwrap();
+    plain.get(origin.url("/direct")).send().await.unwrap();
+    assert!(proxy.heads().is_empty());
+    plain
+        .get(origin.url("/via"))
+        .extension(RequestProxy::new(&proxy.url()).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(proxy.heads().len(), 1);
+
+    // A session with a proxy; one request goes direct.
+    let proxied = Session::builder()
+        .trust_env(false)
+        .proxy("all", &proxy.url())
+        .build()
+        .unwrap();
+    proxied
+        .get(origin.url("/skip"))
+        .extension(RequestProxy::direct())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(proxy.heads().len(), 1);
+
+    // no_proxy matches the host: direct.
+    let listed = Session::builder()
+        .trust_env(false)
+        .proxy("all", &proxy.url())
+        .no_proxy("localhost, 127.0.0.0/8")
+        .build()
+        .unwrap();
+    listed.get(origin.url("/np")).send().await.unwrap();
+    assert_eq!(proxy.heads().len(), 1);
+    // A host-specific rule beats the scheme rule.
+    let specific = Session::builder()
+        .trust_env(false)
+        .proxy("http", "http://127.0.0.1:9") // nothing listens there
+        .proxy(&format!("http://{}", origin.addr().ip()), &proxy.url())
+        .build()
+        .unwrap();
+    specific.get(origin.url("/host")).send().await.unwrap();
+    assert_eq!(proxy.heads().len(), 2);
+}
+
+#[tokio::test]
+async fn the_environment_is_read_only_when_trusted() {
+    let origin = server::http(echo_headers);
+    let proxy = start_proxy(Answer::Tunnel).await;
+    // The only test of this binary that sets the environment; every other
+    // one builds with trust_env(false).
+    std::env::set_var("http_proxy", proxy.url());
+    std::env::set_var("NO_PROXY", "skip.test");
+    let trusting = Session::builder().build().unwrap();
+    let distrusting = Session::builder().trust_env(false).build().unwrap();
+    std::env::remove_var("http_proxy");
+    std::env::remove_var("NO_PROXY");
+
+    trusting.get(origin.url("/env")).send().await.unwrap();
+    assert_eq!(proxy.heads().len(), 1);
+    distrusting.get(origin.url("/env")).send().await.unwrap();
+    assert_eq!(proxy.heads().len(), 1);
+}
+
+#[test]
+fn bad_proxy_settings_are_builder_errors() {
+    for builder in [
+        Session::builder().proxy("http", "http://"),
+        Session::builder().proxy("http", "gopher://proxy.test"),
+        Session::builder().proxy("ftp", "http://proxy.test"),
+        Session::builder().no_proxy("good.test, not a host"),
+        Session::builder().no_proxy("10.0.0.0/64"),
+    ] {
+        let err = builder.trust_env(false).build().unwrap_err();
+        assert!(err.is_builder(), "{err:?}");
+    }
+    assert!(RequestProxy::new("socks4://x").is_err());
+}
