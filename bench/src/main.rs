@@ -4,6 +4,7 @@
 //! Options: `--quick` (fewer requests), `--only NAME` (`build`, `http`,
 //! `retry`, `jar`, `burst`), `--profile CLIENT` (one client alone, for perf).
 
+mod burst;
 mod clients;
 mod http;
 mod jar;
@@ -34,6 +35,9 @@ fn main() {
 
     if wants("build") {
         println!("{}", http::build_cost());
+    }
+    if wants("burst") || wants("http") {
+        println!("{}", burst::run());
     }
     if wants("http") {
         let rounds = 3;
