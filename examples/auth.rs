@@ -62,7 +62,11 @@ fn digest_params(header: &str) -> HashMap<String, String> {
 
 /// Checks a Digest answer (MD5, qop=auth) for user `alice`, password `wonderland`.
 fn digest_ok(req: &Req) -> bool {
-    let Some(header) = req.headers.get("authorization").and_then(|v| v.to_str().ok()) else {
+    let Some(header) = req
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
     let p = digest_params(header);
@@ -89,8 +93,9 @@ async fn app(req: Req) -> http::Response<http_body_util::Full<bytes::Bytes>> {
                 reply(200, "welcome, alice")
             } else {
                 let mut res = reply(401, "digest required");
-                let challenge =
-                    format!(r#"Digest realm="{REALM}", nonce="{NONCE}", qop="auth", algorithm=MD5"#);
+                let challenge = format!(
+                    r#"Digest realm="{REALM}", nonce="{NONCE}", qop="auth", algorithm=MD5"#
+                );
                 res.headers_mut()
                     .insert("www-authenticate", challenge.parse().expect("header value"));
                 res
@@ -106,10 +111,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("== authentication, against {}", server.url(""));
 
     // 1. Basic auth on the session: every request carries it.
-    let session = Session::builder().basic_auth("user", Some("pass")).build()?;
+    let session = Session::builder()
+        .basic_auth("user", Some("pass"))
+        .build()?;
     for i in 1..=2 {
         let res = session.get(server.url("/basic")).send().await?;
-        println!("1.{i} GET /basic -> {} {:?}", res.status(), res.text().await?);
+        println!(
+            "1.{i} GET /basic -> {} {:?}",
+            res.status(),
+            res.text().await?
+        );
     }
 
     // 2. Without auth the server refuses.
@@ -119,14 +130,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 3. Digest: the first request gets a challenge and is answered once;
     //    later requests answer up front (one round trip).
-    let digest = Session::builder().digest_auth("alice", "wonderland").build()?;
+    let digest = Session::builder()
+        .digest_auth("alice", "wonderland")
+        .build()?;
     for i in 1..=2 {
         let res = digest
             .post(server.url("/digest"))
             .body("replayed on the retry")
             .send()
             .await?;
-        println!("3.{i} POST /digest -> {} {:?}", res.status(), res.text().await?);
+        println!(
+            "3.{i} POST /digest -> {} {:?}",
+            res.status(),
+            res.text().await?
+        );
     }
     session.close().await?;
     digest.close().await?;

@@ -55,7 +55,10 @@ fn host_of(req: &Req) -> String {
 fn dump(req: &Req) -> String {
     let mut out = format!("{} {}\n", req.method, req.uri);
     for (name, value) in &req.headers {
-        out.push_str(&format!("{name}: {}\n", String::from_utf8_lossy(value.as_bytes())));
+        out.push_str(&format!(
+            "{name}: {}\n",
+            String::from_utf8_lossy(value.as_bytes())
+        ));
     }
     out.push_str(&String::from_utf8_lossy(&req.body));
     out
@@ -105,7 +108,9 @@ async fn every_status_with_every_method() {
         for method in &methods {
             log.lock().unwrap().clear();
             let url = format!("http://a.test:{}/r/{status}", srv.port());
-            let mut rb = session.request(method.clone(), &url).header("x-keep", "kept");
+            let mut rb = session
+                .request(method.clone(), &url)
+                .header("x-keep", "kept");
             let with_body = *method != Method::GET && *method != Method::HEAD;
             if with_body {
                 rb = rb.header(CONTENT_TYPE, "text/plain").body("payload-bytes");
@@ -126,12 +131,19 @@ async fn every_status_with_every_method() {
             assert_eq!(target.method, expected, "{status} {method}");
             assert_eq!(target.headers["x-keep"], "kept");
             if with_body && (status == 307 || status == 308) {
-                assert_eq!(target.body, Bytes::from("payload-bytes"), "{status} {method}");
+                assert_eq!(
+                    target.body,
+                    Bytes::from("payload-bytes"),
+                    "{status} {method}"
+                );
                 assert_eq!(target.headers[CONTENT_TYPE], "text/plain");
                 assert_eq!(target.headers[CONTENT_LENGTH], "13");
             } else {
                 assert!(target.body.is_empty(), "{status} {method}");
-                assert!(target.headers.get(CONTENT_TYPE).is_none(), "{status} {method}");
+                assert!(
+                    target.headers.get(CONTENT_TYPE).is_none(),
+                    "{status} {method}"
+                );
                 if *method != Method::GET && *method != Method::HEAD {
                     let len = target.headers.get(CONTENT_LENGTH);
                     assert!(len.is_none() || len.unwrap() == "0", "{status} {method}");
@@ -154,11 +166,17 @@ async fn history_final_url_and_fragment() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.url().as_str(), format!("http://a.test:{port}/c?x=1#frag"));
+    assert_eq!(
+        res.url().as_str(),
+        format!("http://a.test:{port}/c?x=1#frag")
+    );
     let history = res.history();
     assert_eq!(history.len(), 2);
     assert_eq!(history[0].status, 301);
-    assert_eq!(history[0].url.as_str(), format!("http://a.test:{port}/a#frag"));
+    assert_eq!(
+        history[0].url.as_str(),
+        format!("http://a.test:{port}/a#frag")
+    );
     assert_eq!(history[0].headers[LOCATION], "/b");
     assert_eq!(history[1].status, 302);
     assert_eq!(history[1].url.path(), "/b");
@@ -169,7 +187,13 @@ async fn history_final_url_and_fragment() {
 async fn thirty_hops_are_followed_and_the_thirty_first_is_an_error() {
     let (srv, log) = recording(|req| {
         let n: u32 = req.uri.path().trim_start_matches("/hop/").parse().unwrap();
-        let last: u32 = req.uri.query().unwrap().trim_start_matches("last=").parse().unwrap();
+        let last: u32 = req
+            .uri
+            .query()
+            .unwrap()
+            .trim_start_matches("last=")
+            .parse()
+            .unwrap();
         if n < last {
             redirect(302, &format!("/hop/{}?last={last}", n + 1))
         } else {
@@ -200,7 +224,12 @@ async fn thirty_hops_are_followed_and_the_thirty_first_is_an_error() {
     let res = strict.get(url(5)).max_redirects(5).send().await.unwrap();
     assert_eq!(res.history().len(), 5);
     log.lock().unwrap().clear();
-    let err = session.get(url(5)).max_redirects(0).send().await.unwrap_err();
+    let err = session
+        .get(url(5))
+        .max_redirects(0)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(source::<TooManyRedirects>(&err).unwrap().history().len(), 1);
     assert_eq!(log.lock().unwrap().len(), 1);
 }
@@ -220,7 +249,10 @@ async fn a_redirect_loop_stops_with_the_history() {
     let too_many = source::<TooManyRedirects>(&err).expect("TooManyRedirects");
     assert_eq!(too_many.history().len(), 31);
     assert_eq!(log.lock().unwrap().len(), 31);
-    assert!(err.to_string().contains("error following redirect"), "{err}");
+    assert!(
+        err.to_string().contains("error following redirect"),
+        "{err}"
+    );
 }
 
 fn stream_body() -> Body {
@@ -273,7 +305,10 @@ async fn not_following_returns_the_redirect_and_the_next_request() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let next = res.next_request().unwrap();
     assert_eq!(next.method(), Method::GET);
-    assert_eq!(next.url().as_str(), format!("http://a.test:{port}/next#part"));
+    assert_eq!(
+        next.url().as_str(),
+        format!("http://a.test:{port}/next#part")
+    );
     assert!(res.history().is_empty());
     assert_eq!(log.lock().unwrap().len(), 1);
 
@@ -282,7 +317,11 @@ async fn not_following_returns_the_redirect_and_the_next_request() {
         .no_redirects()
         .build()
         .unwrap();
-    let res = quiet.get(format!("http://a.test:{port}/x")).send().await.unwrap();
+    let res = quiet
+        .get(format!("http://a.test:{port}/x"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303);
     let res = quiet
         .get(format!("http://a.test:{port}/x"))
@@ -394,12 +433,20 @@ async fn per_hop_and_per_request_middleware() {
 async fn scan_for(secret: &str, origin_host: &str, log: &Log, other: &[&Log]) {
     for req in log.lock().unwrap().iter() {
         if !host_of(req).starts_with(origin_host) {
-            assert!(!dump(req).contains(secret), "{secret} leaked to {}", dump(req));
+            assert!(
+                !dump(req).contains(secret),
+                "{secret} leaked to {}",
+                dump(req)
+            );
         }
     }
     for other in other {
         for req in other.lock().unwrap().iter() {
-            assert!(!dump(req).contains(secret), "{secret} leaked to {}", dump(req));
+            assert!(
+                !dump(req).contains(secret),
+                "{secret} leaked to {}",
+                dump(req)
+            );
         }
     }
 }
@@ -461,9 +508,15 @@ async fn credentials_never_reach_another_origin() {
         let first = log.lock().unwrap()[0].clone();
         // The first origin got every credential...
         for secret in &secrets {
-            assert!(dump(&first).contains(secret.as_str()) || secret.starts_with("basic"), "{secret}");
+            assert!(
+                dump(&first).contains(secret.as_str()) || secret.starts_with("basic"),
+                "{secret}"
+            );
         }
-        assert!(first.headers[AUTHORIZATION].to_str().unwrap().starts_with("Basic "));
+        assert!(first.headers[AUTHORIZATION]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic "));
         // ...and nothing else got any, while the public header went on.
         let landed: Vec<Req> = log.lock().unwrap()[1..]
             .iter()
@@ -473,7 +526,11 @@ async fn credentials_never_reach_another_origin() {
         assert_eq!(landed.len(), 1, "{target}");
         assert_eq!(landed[0].headers["x-public"], "fine");
         let encoded_basic = first.headers[AUTHORIZATION].to_str().unwrap().to_owned();
-        for secret in secrets.iter().map(String::as_str).chain([encoded_basic.as_str()]) {
+        for secret in secrets
+            .iter()
+            .map(String::as_str)
+            .chain([encoded_basic.as_str()])
+        {
             scan_for(secret, "a.test", &log, &[&other_log]).await;
             assert!(!dump(&landed[0]).contains(secret), "{target}: {secret}");
         }
@@ -482,17 +539,20 @@ async fn credentials_never_reach_another_origin() {
 
 #[tokio::test]
 async fn once_stripped_credentials_stay_stripped_when_the_chain_returns() {
-    let (srv, log) = recording(|req| match (host_of(req).split(':').next().unwrap(), req.uri.path()) {
-        ("a.test", "/start") => {
-            let port = host_of(req).split(':').nth(1).unwrap().to_owned();
-            redirect(307, &format!("http://b.test:{port}/bounce"))
-        }
-        ("b.test", "/bounce") => {
-            let port = host_of(req).split(':').nth(1).unwrap().to_owned();
-            redirect(307, &format!("http://a.test:{port}/final"))
-        }
-        _ => response(200, "home again"),
-    });
+    let (srv, log) =
+        recording(
+            |req| match (host_of(req).split(':').next().unwrap(), req.uri.path()) {
+                ("a.test", "/start") => {
+                    let port = host_of(req).split(':').nth(1).unwrap().to_owned();
+                    redirect(307, &format!("http://b.test:{port}/bounce"))
+                }
+                ("b.test", "/bounce") => {
+                    let port = host_of(req).split(':').nth(1).unwrap().to_owned();
+                    redirect(307, &format!("http://a.test:{port}/final"))
+                }
+                _ => response(200, "home again"),
+            },
+        );
     let session = Session::builder()
         .resolve("a.test", "127.0.0.1:0".parse().unwrap())
         .resolve("b.test", "127.0.0.1:0".parse().unwrap())
@@ -595,7 +655,10 @@ async fn http_to_https_on_default_ports_keeps_authorization_only() {
         .unwrap();
     let seen = mock.requests();
     assert_eq!(seen[1].uri.to_string(), "https://a.test/up2");
-    assert!(seen[1].headers[AUTHORIZATION].to_str().unwrap().starts_with("Basic "));
+    assert!(seen[1].headers[AUTHORIZATION]
+        .to_str()
+        .unwrap()
+        .starts_with("Basic "));
     assert!(seen[1].headers.get("cookie").is_none());
 
     session
@@ -640,25 +703,48 @@ async fn policies_stop_veto_and_edit_but_cannot_leak() {
             .unwrap()
     };
     let session = build(http_session::core::redirect::BoxPolicy::new(AddsAuth));
-    session.get(format!("http://a.test:{port}/go")).send().await.unwrap();
+    session
+        .get(format!("http://a.test:{port}/go"))
+        .send()
+        .await
+        .unwrap();
     let seen = log.lock().unwrap().clone();
     assert_eq!(seen[1].headers["x-policy"], "edited");
     assert!(seen[1].headers.get(AUTHORIZATION).is_none());
 
-    let stop = build(http_session::core::redirect::BoxPolicy::new(redirect_fn(|a| {
-        Ok(if a.location().host_str() == Some("b.test") { Action::Stop } else { Action::Follow })
-    })));
+    let stop = build(http_session::core::redirect::BoxPolicy::new(redirect_fn(
+        |a| {
+            Ok(if a.location().host_str() == Some("b.test") {
+                Action::Stop
+            } else {
+                Action::Follow
+            })
+        },
+    )));
     log.lock().unwrap().clear();
-    let res = stop.get(format!("http://a.test:{port}/go")).send().await.unwrap();
+    let res = stop
+        .get(format!("http://a.test:{port}/go"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 302);
     assert_eq!(res.next_request().unwrap().url().host_str(), Some("b.test"));
     assert_eq!(log.lock().unwrap().len(), 1);
 
-    let veto = build(http_session::core::redirect::BoxPolicy::new(redirect_fn(|a| {
-        assert_eq!(a.headers()[LOCATION].to_str().unwrap().starts_with("http://b.test"), true);
-        Err("vetoed by policy".into())
-    })));
-    let err = veto.get(format!("http://a.test:{port}/go")).send().await.unwrap_err();
+    let veto = build(http_session::core::redirect::BoxPolicy::new(redirect_fn(
+        |a| {
+            assert!(a.headers()[LOCATION]
+                .to_str()
+                .unwrap()
+                .starts_with("http://b.test"));
+            Err("vetoed by policy".into())
+        },
+    )));
+    let err = veto
+        .get(format!("http://a.test:{port}/go"))
+        .send()
+        .await
+        .unwrap_err();
     assert!(err.is_redirect());
     assert!(format!("{err:?}").contains("vetoed by policy"));
 }

@@ -156,10 +156,9 @@ impl Auth for Digest {
         let Some(client) = best_challenge(response.headers())? else {
             return Ok(false);
         };
-        let answered = request
-            .headers()
-            .get(AUTHORIZATION)
-            .is_some_and(|v| v.as_bytes().len() > 7 && v.as_bytes()[..7].eq_ignore_ascii_case(b"digest "));
+        let answered = request.headers().get(AUTHORIZATION).is_some_and(|v| {
+            v.as_bytes().len() > 7 && v.as_bytes()[..7].eq_ignore_ascii_case(b"digest ")
+        });
         if answered && !client.stale() {
             // The credentials themselves were refused.
             return Ok(false);
@@ -203,11 +202,19 @@ mod tests {
         digest.sign(&mut req).unwrap();
         let v = req.headers()[AUTHORIZATION].to_str().unwrap().to_owned();
         assert!(v.starts_with("Digest ") && v.contains("nc=00000001"), "{v}");
-        assert!(v.contains("algorithm=SHA-256") && v.contains("qop=auth,"), "{v}");
+        assert!(
+            v.contains("algorithm=SHA-256") && v.contains("qop=auth,"),
+            "{v}"
+        );
         digest.sign(&mut req).unwrap();
-        assert!(req.headers()[AUTHORIZATION].to_str().unwrap().contains("nc=00000002"));
+        assert!(req.headers()[AUTHORIZATION]
+            .to_str()
+            .unwrap()
+            .contains("nc=00000002"));
         // Another origin has no challenge yet: nothing is sent there.
-        let mut other = http::Request::get("http://b.test/").body(Body::empty()).unwrap();
+        let mut other = http::Request::get("http://b.test/")
+            .body(Body::empty())
+            .unwrap();
         digest.sign(&mut other).unwrap();
         assert!(other.headers().get(AUTHORIZATION).is_none());
     }
@@ -216,8 +223,10 @@ mod tests {
     fn refused_answer_is_not_retried_unless_stale() {
         let digest = Digest::new("u", "p");
         let mut head = get("http://a.test/");
-        head.headers_mut()
-            .insert(AUTHORIZATION, HeaderValue::from_static("Digest username=\"u\""));
+        head.headers_mut().insert(
+            AUTHORIZATION,
+            HeaderValue::from_static("Digest username=\"u\""),
+        );
         let plain = unauthorized(r#"Digest realm="r", nonce="n2", qop="auth""#);
         assert!(!digest.on_unauthorized(&head, &plain).unwrap());
         let stale = unauthorized(r#"Digest realm="r", nonce="n3", qop="auth", stale=true"#);
@@ -229,7 +238,10 @@ mod tests {
         let digest = Digest::new("u", "p");
         let head = get("http://a.test/");
         let err = digest
-            .on_unauthorized(&head, &unauthorized(r#"Digest realm="r", nonce="n", algorithm=FOO"#))
+            .on_unauthorized(
+                &head,
+                &unauthorized(r#"Digest realm="r", nonce="n", algorithm=FOO"#),
+            )
             .unwrap_err();
         assert!(err.to_string().contains("unknown algorithm"), "{err}");
         let err = digest
@@ -246,13 +258,24 @@ mod tests {
         // The strongest valid challenge wins over an invalid one.
         let res = http::Response::builder()
             .status(401)
-            .header(WWW_AUTHENTICATE, r#"Digest realm="r", nonce="n", qop="auth", algorithm=MD5"#)
-            .header(WWW_AUTHENTICATE, r#"Digest realm="r", nonce="n", qop="auth", algorithm=SHA-512-256"#)
-            .header(WWW_AUTHENTICATE, r#"Digest realm="r", nonce="n", algorithm=BAD"#)
+            .header(
+                WWW_AUTHENTICATE,
+                r#"Digest realm="r", nonce="n", qop="auth", algorithm=MD5"#,
+            )
+            .header(
+                WWW_AUTHENTICATE,
+                r#"Digest realm="r", nonce="n", qop="auth", algorithm=SHA-512-256"#,
+            )
+            .header(
+                WWW_AUTHENTICATE,
+                r#"Digest realm="r", nonce="n", algorithm=BAD"#,
+            )
             .body(Body::empty())
             .unwrap();
         assert!(digest.on_unauthorized(&head, &res).unwrap());
-        let mut req = http::Request::get("http://a.test/").body(Body::empty()).unwrap();
+        let mut req = http::Request::get("http://a.test/")
+            .body(Body::empty())
+            .unwrap();
         digest.sign(&mut req).unwrap();
         let v = req.headers()[AUTHORIZATION].to_str().unwrap();
         assert!(v.contains("algorithm=SHA-512-256"), "{v}");

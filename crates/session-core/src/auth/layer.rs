@@ -228,7 +228,8 @@ where
             let value = basic_header(entry.login(), entry.password());
             req.headers_mut().insert(AUTHORIZATION, value);
         } else if let Some(credentials) = url_credentials.filter(|_| !hop.credentials_dropped()) {
-            req.headers_mut().insert(AUTHORIZATION, credentials.header());
+            req.headers_mut()
+                .insert(AUTHORIZATION, credentials.header());
         }
     }
     let Some(scheme) = scheme else {

@@ -207,7 +207,9 @@ pub(crate) fn take_userinfo(req: &mut http::Request<Body>) -> Result<bool, BoxEr
     let mut parts = req.uri().clone().into_parts();
     parts.authority = Some(host.parse()?);
     *req.uri_mut() = http::Uri::from_parts(parts)?;
-    if !credentials.username.is_empty() || credentials.password.as_ref().is_some_and(|p| !p.is_empty()) {
+    if !credentials.username.is_empty()
+        || credentials.password.as_ref().is_some_and(|p| !p.is_empty())
+    {
         req.extensions_mut().insert(credentials);
     }
     Ok(true)
@@ -240,7 +242,9 @@ mod tests {
         assert!(!format!("{creds:?}").contains("p:ss"));
         assert!(!take_userinfo(&mut req).unwrap());
 
-        let mut empty = http::Request::get("http://@a.test/").body(Body::empty()).unwrap();
+        let mut empty = http::Request::get("http://@a.test/")
+            .body(Body::empty())
+            .unwrap();
         assert!(take_userinfo(&mut empty).unwrap());
         assert!(empty.extensions().get::<UrlCredentials>().is_none());
         assert_eq!(empty.uri(), "http://a.test/");

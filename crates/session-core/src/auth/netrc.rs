@@ -174,9 +174,7 @@ impl Lexer<'_> {
                             }
                             token.push(c);
                         }
-                        None => {
-                            return Err(NetrcError::syntax(line, "unterminated quoted value"))
-                        }
+                        None => return Err(NetrcError::syntax(line, "unterminated quoted value")),
                     },
                     Some(c) => {
                         if c == '\n' {
@@ -238,7 +236,10 @@ impl Netrc {
             let mut value = |what: &str| -> Result<String, NetrcError> {
                 match lexer.next()? {
                     Some((v, _)) => Ok(v),
-                    None => Err(NetrcError::syntax(line, format!("`{what}` without a value"))),
+                    None => Err(NetrcError::syntax(
+                        line,
+                        format!("`{what}` without a value"),
+                    )),
                 }
             };
             match token.as_str() {
@@ -363,7 +364,10 @@ mod tests {
         assert_eq!(a.login(), "alice");
         assert_eq!(a.password(), Some("p w\"q"));
         let b = netrc.lookup("b.test").unwrap();
-        assert_eq!((b.login(), b.password(), b.account()), ("bob", Some("pb"), Some("acc")));
+        assert_eq!(
+            (b.login(), b.password(), b.account()),
+            ("bob", Some("pb"), Some("acc"))
+        );
         assert!(netrc.lookup("xa.test").is_none());
         assert!(netrc.lookup("sub.a.test").is_none());
         assert!(netrc.lookup("c.test").is_none());
@@ -390,6 +394,9 @@ mod tests {
     #[test]
     fn empty_file_has_no_entries() {
         assert!(Netrc::parse("").unwrap().entries().is_empty());
-        assert!(Netrc::parse("  \n# only a comment\n").unwrap().lookup("a").is_none());
+        assert!(Netrc::parse("  \n# only a comment\n")
+            .unwrap()
+            .lookup("a")
+            .is_none());
     }
 }

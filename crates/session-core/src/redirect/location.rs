@@ -254,7 +254,10 @@ mod tests {
     fn non_ascii_bytes_are_percent_encoded() {
         assert_eq!(ok("/café".as_bytes()), "http://a.test/caf%C3%A9#top");
         assert_eq!(ok(b"/caf\xe9 x"), "http://a.test/caf%E9%20x#top");
-        assert_eq!(ok("http://bücher.test/".as_bytes()), "http://xn--bcher-kva.test/#top");
+        assert_eq!(
+            ok("http://bücher.test/".as_bytes()),
+            "http://xn--bcher-kva.test/#top"
+        );
     }
 
     #[test]
@@ -281,7 +284,10 @@ mod tests {
         h.append(LOCATION, HeaderValue::from_static("/a"));
         assert_eq!(location(&h).unwrap().unwrap(), "/a");
         h.append(LOCATION, HeaderValue::from_static("/b"));
-        assert!(location(&h).unwrap_err().to_string().contains("two different"));
+        assert!(location(&h)
+            .unwrap_err()
+            .to_string()
+            .contains("two different"));
     }
 
     #[test]
@@ -292,10 +298,22 @@ mod tests {
         assert!(!same_origin(&u("http://a.test/"), &u("https://a.test/")));
         assert!(!same_origin(&u("http://a.test/"), &u("http://xa.test/")));
         assert!(!same_origin(&u("http://a.test/"), &u("http://sub.a.test/")));
-        assert!(is_default_port_upgrade(&u("http://a.test/"), &u("https://a.test/x")));
-        assert!(!is_default_port_upgrade(&u("http://a.test:8080/"), &u("https://a.test/")));
-        assert!(!is_default_port_upgrade(&u("http://a.test/"), &u("https://a.test:8443/")));
-        assert!(!is_default_port_upgrade(&u("https://a.test/"), &u("http://a.test/")));
+        assert!(is_default_port_upgrade(
+            &u("http://a.test/"),
+            &u("https://a.test/x")
+        ));
+        assert!(!is_default_port_upgrade(
+            &u("http://a.test:8080/"),
+            &u("https://a.test/")
+        ));
+        assert!(!is_default_port_upgrade(
+            &u("http://a.test/"),
+            &u("https://a.test:8443/")
+        ));
+        assert!(!is_default_port_upgrade(
+            &u("https://a.test/"),
+            &u("http://a.test/")
+        ));
     }
 
     #[test]

@@ -125,7 +125,9 @@ mod service;
 use http::{HeaderMap, Method};
 use url::Url;
 
-pub use error::{BodyNotReplayable, HttpsOnly, InvalidLocation, TooManyRedirects, UnsupportedScheme};
+pub use error::{
+    BodyNotReplayable, HttpsOnly, InvalidLocation, TooManyRedirects, UnsupportedScheme,
+};
 pub use layer::RedirectLayer;
 pub use policy::{Action, Attempt, BoxPolicy, Policy, PolicyExt, Standard};
 pub use service::FollowRedirect;

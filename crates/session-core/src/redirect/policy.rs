@@ -291,11 +291,7 @@ impl Policy for BoxPolicy {
 mod tests {
     use super::*;
 
-    fn attempt_to<'a>(
-        url: &'a Url,
-        headers: &'a HeaderMap,
-        method: &'a Method,
-    ) -> Attempt<'a> {
+    fn attempt_to<'a>(url: &'a Url, headers: &'a HeaderMap, method: &'a Method) -> Attempt<'a> {
         Attempt {
             status: StatusCode::FOUND,
             headers,
@@ -313,15 +309,28 @@ mod tests {
         let attempt = attempt_to(&url, &headers, &Method::GET);
         let stop = || redirect_fn(|_| Ok(Action::Stop));
         let fail = || redirect_fn(|_| Err("vetoed".into()));
-        assert_eq!(Standard.and(stop()).redirect(&attempt).unwrap(), Action::Stop);
+        assert_eq!(
+            Standard.and(stop()).redirect(&attempt).unwrap(),
+            Action::Stop
+        );
         assert_eq!(stop().and(fail()).redirect(&attempt).unwrap(), Action::Stop);
-        assert_eq!(stop().or(Standard).redirect(&attempt).unwrap(), Action::Follow);
-        assert_eq!(Standard.or(fail()).redirect(&attempt).unwrap(), Action::Follow);
+        assert_eq!(
+            stop().or(Standard).redirect(&attempt).unwrap(),
+            Action::Follow
+        );
+        assert_eq!(
+            Standard.or(fail()).redirect(&attempt).unwrap(),
+            Action::Follow
+        );
         assert!(Standard.and(fail()).redirect(&attempt).is_err());
         let mut boxed = BoxPolicy::new(stop());
         let mut copy = boxed.clone();
         assert_eq!(boxed.redirect(&attempt).unwrap(), Action::Stop);
-        assert_eq!((&mut copy).redirect(&attempt).unwrap(), Action::Stop);
+        let by_ref: &mut BoxPolicy = &mut copy;
+        assert_eq!(
+            Policy::redirect(&mut { by_ref }, &attempt).unwrap(),
+            Action::Stop
+        );
         let mut b: Box<dyn Policy> = Box::new(Standard);
         assert_eq!(b.redirect(&attempt).unwrap(), Action::Follow);
     }
@@ -334,7 +343,11 @@ mod tests {
         let mut seen = 0;
         let mut two = redirect_fn(move |_| {
             seen += 1;
-            Ok(if seen <= 2 { Action::Follow } else { Action::Stop })
+            Ok(if seen <= 2 {
+                Action::Follow
+            } else {
+                Action::Stop
+            })
         });
         assert_eq!(two.redirect(&attempt).unwrap(), Action::Follow);
         assert_eq!(two.redirect(&attempt).unwrap(), Action::Follow);

@@ -232,7 +232,11 @@ where
         };
         let status = res.status();
         if !location::is_redirect(status) {
-            return Ok(finish(res, history, current.filter(|_| hop.index > 0 || had_userinfo)));
+            return Ok(finish(
+                res,
+                history,
+                current.filter(|_| hop.index > 0 || had_userinfo),
+            ));
         }
         let url = match current.take() {
             Some(url) => url,
@@ -352,9 +356,12 @@ where
             }
         }
         if hop.credentials_dropped {
-            next.extensions_mut().remove::<crate::auth::UrlCredentials>();
+            next.extensions_mut()
+                .remove::<crate::auth::UrlCredentials>();
         }
-        if url.host() != target.host() || url.port_or_known_default() != target.port_or_known_default() {
+        if url.host() != target.host()
+            || url.port_or_known_default() != target.port_or_known_default()
+        {
             next.headers_mut().remove(HOST);
         }
         hop.index += 1;
