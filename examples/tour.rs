@@ -28,6 +28,12 @@ async fn app(req: Req) -> http::Response<http_body_util::Full<bytes::Bytes>> {
             format!("received form: {}", String::from_utf8_lossy(&req.body)),
         ),
         ("GET", "/missing") => reply(404, "not here"),
+        ("POST", "/old-submit") => {
+            let mut res = reply(303, "");
+            res.headers_mut()
+                .insert("location", http::HeaderValue::from_static("/data"));
+            res
+        }
         _ => reply(404, ""),
     }
 }
@@ -100,6 +106,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "6. after update(), every request carries Authorization: {:?}",
         prepared.headers()["authorization"].to_str()?
+    );
+
+    // 6b. Redirects are followed with requests' rules: a 303 turns the POST
+    //     into a GET, and the history keeps every hop.
+    let res = session
+        .post(server.url("/old-submit"))
+        .form(&[("key", "value")])
+        .send()
+        .await?;
+    println!(
+        "6b. POST /old-submit -> {} at {} after {:?}",
+        res.status(),
+        res.url().path(),
+        res.history()
+            .iter()
+            .map(|h| h.status.as_u16())
+            .collect::<Vec<_>>()
     );
 
     // 7. close() runs the close hooks; dropping the last clone frees the pool.
