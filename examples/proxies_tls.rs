@@ -92,7 +92,9 @@ async fn start_self_signed() -> std::net::SocketAddr {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let origin = support::serve(|req: Req| async move { reply(200, format!("origin got {}", req.path)) }).await;
+    let origin =
+        support::serve(|req: Req| async move { reply(200, format!("origin got {}", req.path)) })
+            .await;
     let proxy = start_proxy().await;
 
     println!("proxies per scheme (requests: s.proxies = {{'http': ..., 'https': ...}}):");

@@ -59,10 +59,13 @@ fn encoded(req: &Req) -> http::Response<ResBody> {
         .unwrap_or_default();
     let mut res = server::response(200, body);
     if !coding.is_empty() {
-        res.headers_mut()
-            .insert("content-encoding", coding.replace(',', ", ").parse().unwrap());
+        res.headers_mut().insert(
+            "content-encoding",
+            coding.replace(',', ", ").parse().unwrap(),
+        );
     }
-    res.headers_mut().insert("x-accept", accept.parse().unwrap());
+    res.headers_mut()
+        .insert("x-accept", accept.parse().unwrap());
     res
 }
 
@@ -70,8 +73,19 @@ fn encoded(req: &Req) -> http::Response<ResBody> {
 async fn each_coding_is_decoded_and_accept_encoding_is_sent() {
     let srv = server::http(|req| async move { encoded(&req) });
     let session = Session::builder().trust_env(false).build().unwrap();
-    for coding in ["gzip", "deflate", "br", "zstd", "gzip,br", "zstd,gzip,deflate"] {
-        let res = session.get(srv.url(&format!("/{coding}"))).send().await.unwrap();
+    for coding in [
+        "gzip",
+        "deflate",
+        "br",
+        "zstd",
+        "gzip,br",
+        "zstd,gzip,deflate",
+    ] {
+        let res = session
+            .get(srv.url(&format!("/{coding}")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.headers()["x-accept"], "gzip, deflate, br, zstd");
         assert!(res.headers().get("content-encoding").is_none(), "{coding}");
         assert_eq!(res.text().await.unwrap(), TEXT, "{coding}");
@@ -107,14 +121,20 @@ async fn more_than_five_codings_is_an_error() {
         text.push_str(&format!(": {e}"));
         source = e.source();
     }
-    assert!(text.contains("more than 5 stacked content codings"), "{text}");
+    assert!(
+        text.contains("more than 5 stacked content codings"),
+        "{text}"
+    );
 }
 
 /// 10 GiB of zeros, gzip-compressed 1 MiB at a time as the client reads.
 fn bomb() -> ResBody {
     let steps = 10 * 1024u32;
     let stream = futures_util::stream::unfold(
-        (flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()), 0u32),
+        (
+            flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()),
+            0u32,
+        ),
         move |(mut enc, step)| async move {
             if step > steps {
                 return None;
@@ -127,7 +147,10 @@ fn bomb() -> ResBody {
                 std::mem::take(enc.get_mut())
             };
             let frame = hyper::body::Frame::data(Bytes::from(chunk));
-            Some((Ok::<_, Box<dyn std::error::Error + Send + Sync>>(frame), (enc, step + 1)))
+            Some((
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(frame),
+                (enc, step + 1),
+            ))
         },
     );
     BodyExt::boxed(StreamBody::new(stream))

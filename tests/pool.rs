@@ -80,7 +80,10 @@ async fn waiting_too_long_for_a_connection_is_a_timeout() {
     tx.send(()).unwrap();
     assert_eq!(holder.await.unwrap(), "ok");
     // The slot is free again.
-    assert_eq!(session.get(srv.url("/")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        session.get(srv.url("/")).send().await.unwrap().status(),
+        200
+    );
 }
 
 #[tokio::test]

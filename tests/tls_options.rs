@@ -49,7 +49,10 @@ async fn errors_say_which_check_failed() {
     });
     let srv = server::https(expired.server_config(), hello);
     let text = failure(&session, srv.https_url("/")).await;
-    assert!(text.contains("tls handshake with localhost failed"), "{text}");
+    assert!(
+        text.contains("tls handshake with localhost failed"),
+        "{text}"
+    );
     assert!(text.contains("expired"), "{text}");
 
     let other = server::https(ca.leaf(&["other.test"]).server_config(), hello);
@@ -88,10 +91,12 @@ fn mtls_server(ca: &Ca, leaf: &Leaf) -> Arc<rustls::ServerConfig> {
     for cert in rustls::pki_types::CertificateDer::pem_slice_iter(ca.cert_pem.as_bytes()) {
         roots.add(cert.unwrap()).unwrap();
     }
-    let verifier =
-        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-            .build()
-            .unwrap();
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .unwrap();
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -122,7 +127,8 @@ async fn mutual_tls_from_the_session_or_one_request() {
     };
     assert!(refused);
 
-    let identity = Identity::from_pem(client.cert_pem.as_bytes(), client.key_pem.as_bytes()).unwrap();
+    let identity =
+        Identity::from_pem(client.cert_pem.as_bytes(), client.key_pem.as_bytes()).unwrap();
     let res = anonymous
         .get(srv.https_url("/"))
         .extension(RequestTls::new().identity(identity))
@@ -155,10 +161,18 @@ async fn verify_off_then_on_opens_a_new_connection_and_fails() {
             .unwrap();
         assert_eq!(res.text().await.unwrap(), "hello");
     }
-    assert_eq!(srv.connections(), 1, "the lax profile reuses its connection");
+    assert_eq!(
+        srv.connections(),
+        1,
+        "the lax profile reuses its connection"
+    );
     let text = failure(&session, srv.https_url("/")).await;
     assert!(text.contains("issuer"), "{text}");
-    assert_eq!(srv.connections(), 2, "verification on means a new connection");
+    assert_eq!(
+        srv.connections(),
+        2,
+        "verification on means a new connection"
+    );
 
     // And the other way round: a lax session, one strict request.
     let lax_session = Session::builder()
@@ -194,8 +208,14 @@ async fn minimum_version_refuses_an_older_server() {
             .add_root_certificate_pem(ca.cert_pem.as_bytes())
     };
     let ok = base().build().unwrap();
-    assert_eq!(ok.get(srv.https_url("/")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        ok.get(srv.https_url("/")).send().await.unwrap().status(),
+        200
+    );
     let strict = base().tls_min_version(TlsVersion::Tls13).build().unwrap();
     let text = failure(&strict, srv.https_url("/")).await;
-    assert!(text.contains("version") || text.contains("protocol"), "{text}");
+    assert!(
+        text.contains("version") || text.contains("protocol"),
+        "{text}"
+    );
 }

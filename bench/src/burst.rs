@@ -56,16 +56,27 @@ pub fn run() -> String {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let mut out = format!("cold burst: {BURST} concurrent HTTP/1.1 GETs to one host, connections opened\n");
+        let mut out = format!(
+            "cold burst: {BURST} concurrent HTTP/1.1 GETs to one host, connections opened\n"
+        );
         let srv = server::start(None);
         raw_burst(srv.url("/small")).await;
-        out.push_str(&format!("  raw hyper-util:              {}\n", srv.connections()));
+        out.push_str(&format!(
+            "  raw hyper-util:              {}\n",
+            srv.connections()
+        ));
 
         let srv = server::start(None);
-        let session = http_session::Session::builder().trust_env(false).build().expect("session");
+        let session = http_session::Session::builder()
+            .trust_env(false)
+            .build()
+            .expect("session");
         session_burst(session, srv.url("/small")).await;
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        out.push_str(&format!("  http-session (no cap):       {}\n", srv.connections()));
+        out.push_str(&format!(
+            "  http-session (no cap):       {}\n",
+            srv.connections()
+        ));
 
         let srv = server::start(None);
         let session = http_session::Session::builder()
@@ -75,7 +86,10 @@ pub fn run() -> String {
             .expect("session");
         session_burst(session, srv.url("/small")).await;
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        out.push_str(&format!("  http-session (cap 8/host):   {}\n", srv.connections()));
+        out.push_str(&format!(
+            "  http-session (cap 8/host):   {}\n",
+            srv.connections()
+        ));
         out
     })
 }

@@ -107,7 +107,10 @@ async fn tunnel(tcp: &mut TcpStream, dst: &Uri, proxy: &Proxy) -> Result<(), Pro
             break;
         }
         if buf.len() > 16 * 1024 {
-            return Err(ProxyError::new(proxy, "answered CONNECT with a head over 16 KiB"));
+            return Err(ProxyError::new(
+                proxy,
+                "answered CONNECT with a head over 16 KiB",
+            ));
         }
     }
     let line = buf.split(|&b| b == b'\n').next().unwrap_or_default();
@@ -335,9 +338,7 @@ impl Conn {
 impl Connection for Conn {
     fn connected(&self) -> Connected {
         let h2 = self.is_h2();
-        let connected = Connected::new()
-            .extra(self.tag.clone())
-            .proxy(self.forward);
+        let connected = Connected::new().extra(self.tag.clone()).proxy(self.forward);
         if h2 {
             connected.negotiated_h2()
         } else {

@@ -16,8 +16,7 @@ use crate::timeout::{LimitExceeded, Limited};
 pub const MAX_CODINGS: usize = 5;
 
 /// What `Accept-Encoding` says by default.
-pub(crate) const ACCEPT_ENCODING: HeaderValue =
-    HeaderValue::from_static("gzip, deflate, br, zstd");
+pub(crate) const ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("gzip, deflate, br, zstd");
 
 fn known(coding: &str) -> Option<&'static str> {
     Some(match coding {

@@ -232,13 +232,15 @@ impl HyperTransport {
     /// # Panics
     /// Never in practice: the default TLS configuration always builds.
     pub fn new() -> Self {
-        HyperTransportBuilder::default().build().unwrap_or_else(|err| {
-            tracing::warn!("ignoring the environment's proxy settings: {err}");
-            HyperTransportBuilder::default()
-                .trust_env(false)
-                .build()
-                .expect("the default transport configuration is valid")
-        })
+        HyperTransportBuilder::default()
+            .build()
+            .unwrap_or_else(|err| {
+                tracing::warn!("ignoring the environment's proxy settings: {err}");
+                HyperTransportBuilder::default()
+                    .trust_env(false)
+                    .build()
+                    .expect("the default transport configuration is valid")
+            })
     }
 
     /// A builder to customise the transport.
@@ -378,7 +380,10 @@ impl Future for ResponseFuture {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         let Some(inner) = this.inner.as_mut() else {
-            let err = this.error.take().unwrap_or_else(|| "polled after completion".into());
+            let err = this
+                .error
+                .take()
+                .unwrap_or_else(|| "polled after completion".into());
             return Poll::Ready(Err(err));
         };
         let result = match Pin::new(inner).poll(cx) {
@@ -752,7 +757,10 @@ impl HyperTransportBuilder {
             self.proxies.load_env()?;
             if let Some(path) = std::env::var_os("SSL_CERT_FILE").filter(|p| !p.is_empty()) {
                 let pem = std::fs::read(&path).map_err(|err| {
-                    format!("cannot read SSL_CERT_FILE {}: {err}", Path::new(&path).display())
+                    format!(
+                        "cannot read SSL_CERT_FILE {}: {err}",
+                        Path::new(&path).display()
+                    )
                 })?;
                 self.tls.extra_roots.extend(tls::certs_from_pem(&pem)?);
                 self.tls.built_in_roots = false;

@@ -362,7 +362,8 @@ impl ProxyRules {
     /// `://host`.
     pub(crate) fn add(&mut self, key: &str, url: &str) -> Result<(), InvalidProxy> {
         let rule = parse_rule(key, Proxy::new(url)?)?;
-        self.rules.retain(|r| r.scheme != rule.scheme || r.host != rule.host);
+        self.rules
+            .retain(|r| r.scheme != rule.scheme || r.host != rule.host);
         self.rules.push(rule);
         self.rules.sort_by_key(|r| std::cmp::Reverse(r.rank()));
         Ok(())
@@ -448,7 +449,9 @@ impl ProxyRules {
         let find = |rules: &'_ [Rule]| -> Option<usize> {
             rules.iter().position(|r| {
                 r.scheme.as_deref().is_none_or(|s| s == scheme)
-                    && r.host.as_deref().is_none_or(|h| host.eq_ignore_ascii_case(h))
+                    && r.host
+                        .as_deref()
+                        .is_none_or(|h| host.eq_ignore_ascii_case(h))
             })
         };
         if let Some(i) = find(&self.rules) {
@@ -473,7 +476,11 @@ fn parse_rule(key: &str, proxy: Proxy) -> Result<Rule, InvalidProxy> {
     let scheme = match scheme.as_str() {
         "all" => None,
         "http" | "https" => Some(scheme),
-        _ => return Err(bad("a proxy key is http, https or all, optionally with ://host")),
+        _ => {
+            return Err(bad(
+                "a proxy key is http, https or all, optionally with ://host",
+            ))
+        }
     };
     let host = match host {
         Some("") => return Err(bad("empty host in proxy key")),
@@ -562,9 +569,19 @@ mod tests {
         let p = Proxy::new("http://u%40x:p%3Aw@127.0.0.1:3128").unwrap();
         assert_eq!(p.auth, Some(("u@x".into(), "p:w".into())));
         assert_eq!(p.to_string(), "http://127.0.0.1:3128");
-        assert_eq!(Proxy::new("proxy.test").unwrap().authority(), "proxy.test:80");
+        assert_eq!(
+            Proxy::new("proxy.test").unwrap().authority(),
+            "proxy.test:80"
+        );
         assert_eq!(Proxy::new("socks5h://h").unwrap().authority(), "h:1080");
-        for bad in ["http://", "gopher://h", "https://h", "http://h/path", "::::", ""] {
+        for bad in [
+            "http://",
+            "gopher://h",
+            "https://h",
+            "http://h/path",
+            "::::",
+            "",
+        ] {
             assert!(Proxy::new(bad).is_err(), "{bad}");
         }
         let err = Proxy::new("ftp://user:secret@h").unwrap_err().to_string();
@@ -577,9 +594,14 @@ mod tests {
         rules.add("all", "http://all:1").unwrap();
         rules.add("all://special.test", "http://allhost:1").unwrap();
         rules.add("https", "http://https:1").unwrap();
-        rules.add("https://special.test", "http://httpshost:1").unwrap();
+        rules
+            .add("https://special.test", "http://httpshost:1")
+            .unwrap();
         let pick = |u: &str| rules.select(&uri(u)).map(|p| p.authority().to_owned());
-        assert_eq!(pick("https://special.test/").as_deref(), Some("httpshost:1"));
+        assert_eq!(
+            pick("https://special.test/").as_deref(),
+            Some("httpshost:1")
+        );
         assert_eq!(pick("https://other.test/").as_deref(), Some("https:1"));
         assert_eq!(pick("http://special.test/").as_deref(), Some("allhost:1"));
         assert_eq!(pick("http://other.test/").as_deref(), Some("all:1"));
@@ -589,7 +611,8 @@ mod tests {
 
     #[test]
     fn no_proxy_matches_domains_ips_and_ranges() {
-        let np = NoProxy::parse(" .internal.test, example.com:8080,10.0.0.0/8, ::1,[fe80::1]").unwrap();
+        let np =
+            NoProxy::parse(" .internal.test, example.com:8080,10.0.0.0/8, ::1,[fe80::1]").unwrap();
         assert!(np.matches("a.internal.test"));
         assert!(np.matches("internal.test"));
         assert!(!np.matches("xinternal.test"));
@@ -620,12 +643,21 @@ mod tests {
         let mut rules = ProxyRules::default();
         rules.load_env_from(env).unwrap();
         let pick = |r: &ProxyRules, u: &str| r.select(&uri(u)).map(|p| p.to_string());
-        assert_eq!(pick(&rules, "http://a.test/").as_deref(), Some("http://lower:1"));
-        assert_eq!(pick(&rules, "https://a.test/").as_deref(), Some("socks5h://all:1"));
+        assert_eq!(
+            pick(&rules, "http://a.test/").as_deref(),
+            Some("http://lower:1")
+        );
+        assert_eq!(
+            pick(&rules, "https://a.test/").as_deref(),
+            Some("socks5h://all:1")
+        );
         assert_eq!(pick(&rules, "http://skip.test/"), None);
         rules.add("http", "http://mine:1").unwrap();
         // The session's rule beats the environment and its NO_PROXY.
-        assert_eq!(pick(&rules, "http://skip.test/").as_deref(), Some("http://mine:1"));
+        assert_eq!(
+            pick(&rules, "http://skip.test/").as_deref(),
+            Some("http://mine:1")
+        );
 
         let cgi = |name: &str| match name {
             "REQUEST_METHOD" => Some("GET".to_owned()),

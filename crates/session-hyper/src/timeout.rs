@@ -191,7 +191,10 @@ mod tests {
         let err = body.collect().await.unwrap_err();
         let limit = err.downcast_ref::<LimitExceeded>().unwrap();
         assert_eq!(limit.limit(), 5);
-        assert_eq!(err.to_string(), "response body is over the limit of 5 bytes");
+        assert_eq!(
+            err.to_string(),
+            "response body is over the limit of 5 bytes"
+        );
         let ok = Limited::new(Full::new(Bytes::from("abcde")), 5, "response body");
         assert_eq!(ok.collect().await.unwrap().to_bytes(), "abcde");
     }
