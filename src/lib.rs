@@ -53,8 +53,9 @@ pub use session::Session;
 
 pub use session_core::http;
 pub use session_core::{
-    body, defaults, error, middleware, mock, transport, Body, BoxError, ConnectionInfo, Defaults,
-    Error, History, HistoryEntry, IntoUrl, RequestBuilder, Response, Result, Url,
+    auth, body, defaults, error, middleware, mock, redirect, transport, Body, BoxError,
+    ConnectionInfo, Defaults, Error, History, HistoryEntry, IntoUrl, RequestBuilder, Response,
+    Result, Url,
 };
 
 /// The transport-agnostic core (`session-core`).

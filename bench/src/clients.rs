@@ -48,7 +48,10 @@ impl Bench {
         let retry = http_session::retry::Retry::new()
             .total(3)
             .status_forcelist([500, 502, 503, 504]);
-        let with = http_session::Session::builder().retry(retry).build().expect("retry session");
+        let with = http_session::Session::builder()
+            .retry(retry)
+            .build()
+            .expect("retry session");
         vec![Bench::session(), Bench::SessionRetry(with)]
     }
 
@@ -59,13 +62,34 @@ impl Bench {
     /// One GET; returns the body length.
     pub async fn get(&self, url: &str) -> usize {
         match self {
-            Bench::Session(s) | Bench::SessionRetry(s) => s.get(url).send().await.expect("session get").bytes().await.expect("body").len(),
+            Bench::Session(s) | Bench::SessionRetry(s) => s
+                .get(url)
+                .send()
+                .await
+                .expect("session get")
+                .bytes()
+                .await
+                .expect("body")
+                .len(),
             Bench::Raw(c) => {
                 let uri: http::Uri = url.parse().expect("uri");
                 let res = c.get(uri).await.expect("raw get");
-                res.into_body().collect().await.expect("body").to_bytes().len()
+                res.into_body()
+                    .collect()
+                    .await
+                    .expect("body")
+                    .to_bytes()
+                    .len()
             }
-            Bench::Reqwest(c) => c.get(url).send().await.expect("reqwest get").bytes().await.expect("body").len(),
+            Bench::Reqwest(c) => c
+                .get(url)
+                .send()
+                .await
+                .expect("reqwest get")
+                .bytes()
+                .await
+                .expect("body")
+                .len(),
         }
     }
 }

@@ -67,7 +67,11 @@ pub fn run(s: &Scenario) -> Table {
                     t.latencies.extend(batch.latencies);
                 }
             }
-            clients.iter().map(|c| c.name()).zip(totals).collect::<Vec<_>>()
+            clients
+                .iter()
+                .map(|c| c.name())
+                .zip(totals)
+                .collect::<Vec<_>>()
         })
     })
     .join()
@@ -78,7 +82,10 @@ pub fn run(s: &Scenario) -> Table {
             t.latencies.sort_unstable();
             let pct = |p: f64| {
                 t.latencies
-                    .get(((t.latencies.len() as f64 * p) as usize).min(t.latencies.len().saturating_sub(1)))
+                    .get(
+                        ((t.latencies.len() as f64 * p) as usize)
+                            .min(t.latencies.len().saturating_sub(1)),
+                    )
                     .copied()
                     .unwrap_or_default()
             };
@@ -146,7 +153,10 @@ async fn concurrent(client: &Bench, url: &str, n: usize, tasks: usize) -> Totals
 
 /// What building a client costs: the mean of many builds after a first one.
 pub fn build_cost() -> String {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
     let _guard = rt.enter();
     let mean = |n: u32, f: &dyn Fn()| {
         f();
@@ -172,7 +182,10 @@ pub fn build_cost() -> String {
 pub fn profile(name: &str, n: usize) {
     let srv = server::start(None);
     let url = srv.url("/small");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
     rt.block_on(async move {
         let client = match name {
             "raw" => Bench::raw(),
@@ -180,6 +193,11 @@ pub fn profile(name: &str, n: usize) {
             _ => Bench::session(),
         };
         let t = sequential(&client, &url, n).await;
-        println!("{}: {:.0} req/s, cpu/req {:?}", client.name(), n as f64 / t.wall.as_secs_f64(), t.cpu / n as u32);
+        println!(
+            "{}: {:.0} req/s, cpu/req {:?}",
+            client.name(),
+            n as f64 / t.wall.as_secs_f64(),
+            t.cpu / n as u32
+        );
     });
 }

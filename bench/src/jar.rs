@@ -22,7 +22,10 @@ fn set_cookie(i: usize, j: usize) -> String {
 
 /// A jar limited high enough to hold every cookie of the benchmark.
 fn big_jar() -> Jar {
-    Jar::builder().max_cookies(1_000_000).max_cookies_per_domain(1000).build()
+    Jar::builder()
+        .max_cookies(1_000_000)
+        .max_cookies_per_domain(1000)
+        .build()
 }
 
 fn fill_ours(domains: usize, per: usize) -> (Jar, Duration) {
@@ -31,7 +34,8 @@ fn fill_ours(domains: usize, per: usize) -> (Jar, Duration) {
     for i in 0..domains {
         let url = url_of(i);
         for j in 0..per {
-            jar.store_set_cookie(&url, &set_cookie(i, j)).expect("stored");
+            jar.store_set_cookie(&url, &set_cookie(i, j))
+                .expect("stored");
         }
     }
     (jar, start.elapsed() / (domains * per) as u32)
@@ -74,7 +78,8 @@ pub fn run(quick: bool) -> String {
     let ours = time_lookups(lookups, |u| jar.cookie_header(u).map_or(0, |h| h.len()));
     let theirs = time_lookups(lookups, |u| theirs_header(&store, u));
 
-    let mut out = String::from("== cookie jar: 10,000 cookies over 1,000 domains (10 per domain)\n");
+    let mut out =
+        String::from("== cookie jar: 10,000 cookies over 1,000 domains (10 per domain)\n");
     out += &format!(
         "{:<30} {:>12} {:>12} {:>8}\n",
         "operation", "ours", "cookie_store", "speed-up"

@@ -29,7 +29,13 @@ fn main() {
         .position(|a| a == "--profile")
         .and_then(|i| args.get(i + 1))
     {
-        http::profile(name, std::env::var("BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000));
+        http::profile(
+            name,
+            std::env::var("BENCH_N")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(200_000),
+        );
         return;
     }
 
@@ -85,7 +91,8 @@ fn main() {
     }
     if wants("retry") {
         let s = http::Scenario {
-            title: "retry layer on the success path: sequential GET, pinned to CPU 0, 5 rounds".into(),
+            title: "retry layer on the success path: sequential GET, pinned to CPU 0, 5 rounds"
+                .into(),
             path: "/small",
             requests: 2500 * scale,
             rounds: 5,
