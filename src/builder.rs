@@ -6,7 +6,9 @@ use std::time::Duration;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 
 use session_core::middleware::Middleware;
-use session_core::{Body, BoxError, BoxTransport, CloseFuture, Error, Result};
+#[cfg(any(feature = "hyper", feature = "cookies", feature = "retry"))]
+use session_core::Error;
+use session_core::{Body, BoxError, BoxTransport, CloseFuture, Result};
 
 use crate::session::Session;
 
@@ -344,6 +346,10 @@ impl SessionBuilder {
     /// # Errors
     /// The first setter that failed.
     pub fn build(self) -> Result<Session> {
+        #[cfg_attr(
+            not(any(feature = "hyper", feature = "cookies", feature = "retry")),
+            allow(unused_mut)
+        )]
         let mut core = self.core;
         #[cfg(feature = "hyper")]
         let transport = if self.custom_transport {

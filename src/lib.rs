@@ -13,10 +13,10 @@
 //!
 //! | crate | what it holds | feature |
 //! |---|---|---|
-//! | [`session_core`](core) | `Session`, builders, `Body`, `Error`, middleware, mock transport | always |
-//! | [`session_hyper`](hyper) | the pooled hyper + rustls transport | `hyper` |
-//! | [`session_cookies`](cookies) | the RFC 6265bis cookie jar, persistence, a tower layer | `cookies` |
-//! | [`session_retry`](retry) | urllib3's `Retry` as tower layers | `retry` |
+//! | [`core`] (`session-core`) | `Session`, builders, `Body`, `Error`, middleware, mock transport | always |
+//! | [`hyper`] (`session-hyper`) | the pooled hyper + rustls transport | `hyper` |
+//! | [`cookies`] (`session-cookies`) | the RFC 6265bis cookie jar, persistence, a tower layer | `cookies` |
+//! | [`retry`] (`session-retry`) | urllib3's `Retry` as tower layers | `retry` |
 //!
 //! # Example
 //!

@@ -12,7 +12,7 @@
 //! configuration with every other transport of the process, so building one
 //! costs microseconds.
 //!
-//! Every response carries a [`ConnectionInfo`](session_core::ConnectionInfo):
+//! Every response carries a [`ConnectionInfo`]:
 //! which connection it came over and whether that connection was reused, and
 //! [`HyperTransport::connections_opened`] counts the connections made.
 //!
@@ -23,7 +23,7 @@
 //!   [`RequestProxy`]; see [`proxy`] for the precedence table.
 //! - **Timeouts**: connect, read (the longest wait for the response head or
 //!   between two body reads) and the pool wait. Each fails with a
-//!   [`TimedOut`](session_core::error::TimedOut) naming it in the error's
+//!   [`TimedOut`] naming it in the error's
 //!   chain, so `is_timeout()` is true. The total deadline is the session's
 //!   `timeout`.
 //! - **TLS**: extra roots (PEM bytes, a file, `SSL_CERT_FILE`), a client
