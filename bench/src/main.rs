@@ -2,12 +2,13 @@
 //! reqwest on one loopback server, reported as ratios to raw hyper-util.
 //!
 //! Options: `--quick` (fewer requests), `--only NAME` (`build`, `http`,
-//! `retry`, `jar`, `burst`), `--profile CLIENT` (one client alone, for perf).
+//! `retry`, `overhead`, `jar`, `burst`), `--profile CLIENT` (one client alone, for perf).
 
 mod burst;
 mod clients;
 mod http;
 mod jar;
+mod overhead;
 mod report;
 mod server;
 
@@ -29,6 +30,10 @@ fn main() {
         .position(|a| a == "--profile")
         .and_then(|i| args.get(i + 1))
     {
+        if let Some(which) = name.strip_prefix("overhead-") {
+            overhead::profile(which, 2_000_000);
+            return;
+        }
         http::profile(
             name,
             std::env::var("BENCH_N")
@@ -101,6 +106,9 @@ fn main() {
             clients: clients::Bench::retry_pair,
         };
         println!("{}", http::run(&s));
+    }
+    if wants("overhead") {
+        println!("{}", overhead::run(quick));
     }
     if wants("jar") {
         println!("{}", jar::run(quick));

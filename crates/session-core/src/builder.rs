@@ -455,10 +455,14 @@ impl SessionBuilder {
         for layer in hop_layers.into_iter().rev() {
             stack = layer(stack);
         }
-        stack = transport::boxed(tower_layer::Layer::layer(&auth, stack));
+        // The built-in redirect and auth layers compose without a box between
+        // them: one erased service for both.
         stack = match redirect {
-            Some(redirect) => redirect(stack),
-            None => transport::boxed(tower_layer::Layer::layer(&redirects, stack)),
+            Some(redirect) => redirect(transport::boxed(tower_layer::Layer::layer(&auth, stack))),
+            None => transport::boxed(tower_layer::Layer::layer(
+                &redirects,
+                tower_layer::Layer::layer(&auth, stack),
+            )),
         };
         for layer in outer_layers.into_iter().rev() {
             stack = layer(stack);

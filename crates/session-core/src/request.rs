@@ -11,7 +11,7 @@ use crate::auth;
 use crate::body::Body;
 use crate::defaults::Defaults;
 use crate::error::{Error, Result};
-use crate::response::Response;
+use crate::pending::Pending;
 use crate::session::Session;
 
 /// Something that names a URL: `&str`, `String` or [`Url`]. A string
@@ -460,9 +460,11 @@ impl RequestBuilder {
     ///
     /// # Errors
     /// A builder error, a transport error, or a timeout; each names the URL.
-    pub async fn send(self) -> Result<Response> {
-        let draft = self.draft?;
-        self.session.send_draft(draft).await
+    pub fn send(self) -> Pending {
+        match self.draft {
+            Ok(draft) => self.session.send_draft(draft),
+            Err(err) => Pending::failed(err),
+        }
     }
 
     /// A copy of this builder, if its body is replayable.

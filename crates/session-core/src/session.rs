@@ -13,6 +13,7 @@ use crate::body::Body;
 use crate::builder::SessionBuilder;
 use crate::defaults::Defaults;
 use crate::error::{BoxError, Error, Result};
+use crate::pending::Pending;
 use crate::request::{into_target, Draft, IntoUrl, RequestBuilder};
 use crate::response::Response;
 use crate::simple_url::LazyUrl;
@@ -130,53 +131,34 @@ impl Session {
     pub async fn execute(&self, request: http::Request<Body>) -> Result<Response> {
         let url = url::Url::parse(&request.uri().to_string()).map_err(Error::builder)?;
         let timeout = self.inner.defaults.load().timeout;
-        self.dispatch(request, Some(url), timeout).await
+        self.dispatch(request, LazyUrl::parsed(url), timeout).await
     }
 
-    pub(crate) async fn send_draft(&self, draft: Draft) -> Result<Response> {
+    pub(crate) fn send_draft(&self, draft: Draft) -> Pending {
         let prepared = {
             let defaults = self.inner.defaults.load();
-            draft.prepare(&defaults)?
+            draft.prepare(&defaults)
         };
-        self.dispatch(prepared.request, prepared.url, prepared.timeout)
-            .await
+        match prepared {
+            Ok(p) => {
+                let url = match p.url {
+                    Some(url) => LazyUrl::parsed(url),
+                    None => LazyUrl::from_uri(p.request.uri().clone()),
+                };
+                self.dispatch(p.request, url, p.timeout)
+            }
+            Err(err) => Pending::failed(err),
+        }
     }
 
-    async fn dispatch(
+    fn dispatch(
         &self,
         request: http::Request<Body>,
-        url: Option<url::Url>,
+        url: LazyUrl,
         timeout: Option<std::time::Duration>,
-    ) -> Result<Response> {
-        let url = match url {
-            Some(url) => LazyUrl::parsed(url),
-            None => LazyUrl::from_uri(request.uri().clone()),
-        };
-        let start = tokio::time::Instant::now();
-        let call = self.inner.stack.send(request);
-        let (result, deadline) = match timeout {
-            None => (call.await, None),
-            Some(timeout) => {
-                let deadline = start + timeout;
-                match tokio::time::timeout_at(deadline, call).await {
-                    Ok(result) => (result, Some(deadline)),
-                    Err(_) => {
-                        let err = Error::timeout(crate::error::TimedOut("total"));
-                        return Err(err.with_url(url.into_url()));
-                    }
-                }
-            }
-        };
-        match result {
-            Ok(response) => Ok(Response::new(
-                response,
-                url,
-                start.elapsed(),
-                deadline,
-                self.inner.max_body,
-            )),
-            Err(err) => Err(Error::from_boxed(err).with_url(url.into_url())),
-        }
+    ) -> Pending {
+        let future = self.inner.stack.send(request);
+        Pending::sending(future, url, timeout, self.inner.max_body)
     }
 
     /// Closes the session: runs the close hooks (a persistent cookie jar is

@@ -24,7 +24,7 @@ pub(crate) fn simple_uri(s: &str) -> Option<http::Uri> {
     };
     let slash = rest.find('/')?;
     let (authority, path_query) = rest.split_at(slash);
-    let (host, port) = match authority.split_once(':') {
+    let (host, port) = match authority.rsplit_once(':') {
         Some((host, port)) => (host, Some(port)),
         None => (authority, None),
     };
@@ -51,36 +51,39 @@ pub(crate) fn simple_uri(s: &str) -> Option<http::Uri> {
     http::Uri::try_from(s).ok()
 }
 
+/// One pass over a host: lowercase ASCII letters, digits, `-` and `.`; no
+/// empty label, no `xn--` or `0x` label; and when the last label is numeric
+/// (WHATWG then reads the host as IPv4) exactly the canonical dotted form.
 fn simple_host(host: &str) -> bool {
-    if host.is_empty() || host.starts_with('.') || host.starts_with('-') {
+    let bytes = host.as_bytes();
+    if bytes.is_empty() || bytes[0] == b'-' {
         return false;
     }
-    let bytes_ok = host
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
-    if !bytes_ok || host.contains("..") || host.contains("xn--") {
-        return false;
+    let mut labels = 0u32;
+    let mut start = 0usize;
+    // Whether every label so far is a canonical IPv4 octet.
+    let mut all_octets = true;
+    let mut last_numeric = false;
+    for i in 0..=bytes.len() {
+        let b = bytes.get(i).copied().unwrap_or(b'.');
+        if b == b'.' {
+            let label = &bytes[start..i];
+            if label.is_empty() || label.starts_with(b"xn--") || label.starts_with(b"0x") {
+                return false;
+            }
+            last_numeric = label.iter().all(u8::is_ascii_digit);
+            let octet = last_numeric
+                && label.len() <= 3
+                && (label.len() == 1 || label[0] != b'0')
+                && label.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')) <= 255;
+            all_octets &= octet;
+            labels += 1;
+            start = i + 1;
+        } else if !(b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+            return false;
+        }
     }
-    // WHATWG treats a host whose last label is numeric as IPv4 and rewrites
-    // anything but the canonical dotted form.
-    let last = host.trim_end_matches('.').rsplit('.').next().unwrap_or("");
-    if last.bytes().all(|b| b.is_ascii_digit()) {
-        return canonical_ipv4(host);
-    }
-    // A trailing dot or a label that is only `0x...` may also be read as a number.
-    !host.ends_with('.') && !host.split('.').any(|l| l.starts_with("0x"))
-}
-
-fn canonical_ipv4(host: &str) -> bool {
-    let parts: Vec<&str> = host.split('.').collect();
-    parts.len() == 4
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.len() <= 3
-                && p.bytes().all(|b| b.is_ascii_digit())
-                && (p.len() == 1 || !p.starts_with('0'))
-                && p.parse::<u16>().is_ok_and(|n| n <= 255)
-        })
+    !last_numeric || (all_octets && labels == 4)
 }
 
 /// Characters `url` keeps as they are in paths and queries of special URLs.
@@ -88,38 +91,52 @@ fn plain(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-._~!$&()*+,;=:@/".contains(&b)
 }
 
-fn percent_ok(s: &str) -> bool {
+/// Checks the bytes of a path (`path = true`) or query in one pass: only
+/// characters `url` keeps, well-formed `%XX` that is not an encoded dot, and
+/// (in a path) no `.` or `..` segment.
+fn simple_part(s: &str, path: bool) -> bool {
     let bytes = s.as_bytes();
+    let mut segment_start = 0;
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3);
-            match hex {
-                Some(h) if h.iter().all(u8::is_ascii_hexdigit) => {
-                    // `%2e` is a dot to the path parser.
-                    if h[0] == b'2' && (h[1] == b'e' || h[1] == b'E') {
-                        return false;
-                    }
-                    i += 3;
-                    continue;
+        let b = bytes[i];
+        match b {
+            b'%' => {
+                let (Some(&h), Some(&l)) = (bytes.get(i + 1), bytes.get(i + 2)) else {
+                    return false;
+                };
+                if !h.is_ascii_hexdigit() || !l.is_ascii_hexdigit() {
+                    return false;
                 }
-                _ => return false,
+                // `%2e` is a dot to the path parser.
+                if h == b'2' && (l == b'e' || l == b'E') {
+                    return false;
+                }
+                i += 3;
+                continue;
             }
+            b'/' if path => {
+                if matches!(&bytes[segment_start..i], b"." | b"..") {
+                    return false;
+                }
+                segment_start = i + 1;
+            }
+            b'\'' if path => {}
+            b'?' if !path => {}
+            _ if plain(b) => {}
+            _ => return false,
         }
         i += 1;
     }
-    true
+    !(path && matches!(&bytes[segment_start..], b"." | b".."))
 }
 
 fn simple_path(path: &str) -> bool {
-    path.starts_with('/')
-        && path.bytes().all(|b| plain(b) || b == b'%' || b == b'\'')
-        && percent_ok(path)
-        && !path.split('/').any(|seg| seg == "." || seg == "..")
+    path.starts_with('/') && simple_part(path, true)
 }
 
 fn simple_query(query: &str) -> bool {
-    query.bytes().all(|b| plain(b) || b == b'%' || b == b'?') && percent_ok(query)
+    simple_part(query, false)
 }
 
 /// A request's URL: parsed, or kept as the `Uri` it was sent with and parsed

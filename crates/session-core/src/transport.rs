@@ -9,7 +9,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use tower::ServiceExt;
 
@@ -47,8 +47,24 @@ where
     S::Future: Send + 'static,
 {
     fn call(&self, req: http::Request<Body>) -> BoxFuture {
-        let oneshot = self.0.clone().oneshot(req);
-        Box::pin(async move { oneshot.await.map_err(Into::into) })
+        let mut service = self.0.clone();
+        // Most services are ready at once: then the boxed future is only the
+        // service's own, not a `Oneshot` that also carries the request.
+        let mut cx = Context::from_waker(Waker::noop());
+        match service.poll_ready(&mut cx) {
+            Poll::Ready(Ok(())) => {
+                let future = service.call(req);
+                Box::pin(async move { future.await.map_err(Into::into) })
+            }
+            Poll::Ready(Err(err)) => {
+                let err = err.into();
+                Box::pin(async move { Err(err) })
+            }
+            Poll::Pending => {
+                let oneshot = service.oneshot(req);
+                Box::pin(async move { oneshot.await.map_err(Into::into) })
+            }
+        }
     }
 }
 

@@ -756,13 +756,9 @@ impl HyperTransportBuilder {
         if self.trust_env {
             self.proxies.load_env()?;
             if let Some(path) = std::env::var_os("SSL_CERT_FILE").filter(|p| !p.is_empty()) {
-                let pem = std::fs::read(&path).map_err(|err| {
-                    format!(
-                        "cannot read SSL_CERT_FILE {}: {err}",
-                        Path::new(&path).display()
-                    )
-                })?;
-                self.tls.extra_roots.extend(tls::certs_from_pem(&pem)?);
+                // The bundle replaces the built-in roots; it is read (once per
+                // process while unchanged) when the TLS configuration is built.
+                self.tls.env_roots = Some(path.into());
                 self.tls.built_in_roots = false;
             }
         }

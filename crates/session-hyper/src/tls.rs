@@ -1,7 +1,10 @@
 //! rustls client configurations: one shared default, and custom ones; and
 //! the per-request override [`RequestTls`].
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::SystemTime;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -21,6 +24,17 @@ pub(crate) struct TlsSettings {
     pub(crate) accept_invalid_certs: bool,
     pub(crate) alpn_h2: bool,
     pub(crate) min_tls13: bool,
+    /// A CA bundle file named by `SSL_CERT_FILE`, read when the
+    /// configuration is built (and cached while the file is unchanged).
+    pub(crate) env_roots: Option<PathBuf>,
+}
+
+/// What makes two configurations without client certificate or extra roots
+/// the same: the flags, and the environment's bundle file as it is now.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct CacheKey {
+    flags: [bool; 5],
+    env_roots: Option<(PathBuf, Option<SystemTime>, u64)>,
 }
 
 impl Default for TlsSettings {
@@ -33,6 +47,7 @@ impl Default for TlsSettings {
             accept_invalid_certs: false,
             alpn_h2: true,
             min_tls13: false,
+            env_roots: None,
         }
     }
 }
@@ -45,28 +60,49 @@ fn provider() -> Arc<CryptoProvider> {
 }
 
 impl TlsSettings {
-    fn is_default(&self) -> bool {
-        self.built_in_roots
-            && !self.native_roots
-            && self.extra_roots.is_empty()
-            && self.identity.is_none()
-            && !self.accept_invalid_certs
-            && self.alpn_h2
-            && !self.min_tls13
-    }
-
-    /// The client configuration: the process-wide default when nothing is
-    /// customised (built once, then shared), a new one otherwise.
+    /// The client configuration. Configurations without a client
+    /// certificate or extra roots are built once per process and shared
+    /// (the default one, and one per `SSL_CERT_FILE` while the file is
+    /// unchanged), so building a transport costs microseconds.
     pub(crate) fn client_config(&self) -> Result<Arc<ClientConfig>, BoxError> {
-        if self.is_default() {
-            static DEFAULT: OnceLock<Arc<ClientConfig>> = OnceLock::new();
-            if let Some(config) = DEFAULT.get() {
-                return Ok(config.clone());
-            }
-            let config = self.build()?;
-            return Ok(DEFAULT.get_or_init(|| config).clone());
+        if self.identity.is_some() || !self.extra_roots.is_empty() {
+            return self.build();
         }
-        self.build()
+        let env_roots = match &self.env_roots {
+            Some(path) => {
+                let meta = std::fs::metadata(path).map_err(|err| {
+                    format!("cannot read SSL_CERT_FILE {}: {err}", path.display())
+                })?;
+                Some((path.clone(), meta.modified().ok(), meta.len()))
+            }
+            None => None,
+        };
+        let key = CacheKey {
+            flags: [
+                self.built_in_roots,
+                self.native_roots,
+                self.accept_invalid_certs,
+                self.alpn_h2,
+                self.min_tls13,
+            ],
+            env_roots,
+        };
+        static CACHE: OnceLock<Mutex<HashMap<CacheKey, Arc<ClientConfig>>>> = OnceLock::new();
+        let cache = CACHE.get_or_init(Default::default);
+        if let Some(config) = cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return Ok(config.clone());
+        }
+        let config = self.build()?;
+        let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
+        // A changed bundle file leaves stale entries behind; keep the cache small.
+        if cache.len() >= 16 {
+            cache.clear();
+        }
+        Ok(cache.entry(key).or_insert(config).clone())
     }
 
     fn build(&self) -> Result<Arc<ClientConfig>, BoxError> {
@@ -112,6 +148,17 @@ impl TlsSettings {
         }
         for cert in &self.extra_roots {
             roots.add(cert.clone())?;
+        }
+        if let Some(path) = &self.env_roots {
+            let pem = std::fs::read(path)
+                .map_err(|err| format!("cannot read SSL_CERT_FILE {}: {err}", path.display()))?;
+            // A system bundle may hold certificates rustls cannot use; skip those.
+            let (added, _ignored) = roots.add_parsable_certificates(certs_from_pem(&pem)?);
+            if added == 0 {
+                return Err(
+                    format!("no usable certificate in SSL_CERT_FILE {}", path.display()).into(),
+                );
+            }
         }
         Ok(roots)
     }

@@ -3,34 +3,105 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
+
+use pin_project_lite::pin_project;
+
+use super::policy::Policy;
+use super::service::FirstHop;
 
 use crate::body::Body;
 use crate::error::BoxError;
 
-type BoxFuture = Pin<Box<dyn Future<Output = Result<http::Response<Body>, BoxError>> + Send>>;
+pub(crate) type BoxFuture =
+    Pin<Box<dyn Future<Output = Result<http::Response<Body>, BoxError>> + Send>>;
 
-/// The response of a request and of every redirect it led to.
-pub struct ResponseFuture {
-    inner: BoxFuture,
-}
-
-impl ResponseFuture {
-    pub(crate) fn new(inner: BoxFuture) -> Self {
-        ResponseFuture { inner }
+pin_project! {
+    /// The response of a request and of every redirect it led to.
+    ///
+    /// The first hop is polled in place; only a redirect answer starts the
+    /// boxed loop that follows the chain.
+    pub struct ResponseFuture<S, P>
+    where
+        S: tower_service::Service<http::Request<Body>>,
+    {
+        #[pin]
+        state: State<S, P>,
     }
 }
 
-impl fmt::Debug for ResponseFuture {
+pin_project! {
+    #[project = StateProj]
+    enum State<S, P>
+    where
+        S: tower_service::Service<http::Request<Body>>,
+    {
+        First {
+            #[pin]
+            future: S::Future,
+            hop: Option<FirstHop<S, P>>,
+        },
+        Follow {
+            future: BoxFuture,
+        },
+    }
+}
+
+impl<S, P> ResponseFuture<S, P>
+where
+    S: tower_service::Service<http::Request<Body>>,
+{
+    pub(crate) fn first(future: S::Future, hop: FirstHop<S, P>) -> Self {
+        ResponseFuture {
+            state: State::First {
+                future,
+                hop: Some(hop),
+            },
+        }
+    }
+
+    pub(crate) fn follow(future: BoxFuture) -> Self {
+        ResponseFuture {
+            state: State::Follow { future },
+        }
+    }
+}
+
+impl<S, P> fmt::Debug for ResponseFuture<S, P>
+where
+    S: tower_service::Service<http::Request<Body>>,
+{
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture").finish_non_exhaustive()
     }
 }
 
-impl Future for ResponseFuture {
+impl<S, P> Future for ResponseFuture<S, P>
+where
+    S: tower_service::Service<http::Request<Body>, Response = http::Response<Body>>
+        + Clone
+        + Send
+        + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+    P: Policy + Clone + Send + 'static,
+{
     type Output = Result<http::Response<Body>, BoxError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.inner.as_mut().poll(cx)
+        loop {
+            let mut this = self.as_mut().project();
+            match this.state.as_mut().project() {
+                StateProj::First { future, hop } => {
+                    let result = ready!(future.poll(cx)).map_err(Into::into);
+                    let hop = hop.take().expect("polled after completion");
+                    match hop.answered(result) {
+                        Ok(done) => return Poll::Ready(done),
+                        Err(follow) => this.state.set(State::Follow { future: follow }),
+                    }
+                }
+                StateProj::Follow { future } => return future.as_mut().poll(cx),
+            }
+        }
     }
 }

@@ -10,6 +10,7 @@ use url::Url;
 
 use super::error::{BodyNotReplayable, HttpsOnly, InvalidLocation, TooManyRedirects};
 use super::future::ResponseFuture;
+
 use super::location;
 use super::policy::{Action, Attempt, Policy, Standard};
 use super::{Hop, NextRequest, RedirectOptions, RequestFragment, DEFAULT_MAX_REDIRECTS};
@@ -105,20 +106,98 @@ where
 {
     type Response = http::Response<Body>;
     type Error = BoxError;
-    type Future = ResponseFuture;
+    type Future = ResponseFuture<S, P>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
-    fn call(&mut self, req: http::Request<Body>) -> ResponseFuture {
+    fn call(&mut self, req: http::Request<Body>) -> Self::Future {
         // The ready service serves the first hop; its clone the later ones.
         let clone = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, clone);
+        let mut inner = std::mem::replace(&mut self.inner, clone);
         let policy = self.policy.clone();
         let config = self.config.clone();
-        ResponseFuture::new(Box::pin(follow(inner, policy, config, req)))
+        let needs_setup = self.config.https_only
+            || req
+                .uri()
+                .authority()
+                .is_some_and(|a| a.as_str().contains('@'))
+            || req.extensions().get::<RequestFragment>().is_some();
+        if needs_setup {
+            return ResponseFuture::follow(Box::pin(follow(
+                inner,
+                policy,
+                config,
+                Start::Request(req),
+            )));
+        }
+        // The common case: send the first hop now, and only build the
+        // redirect machinery if the answer is a redirect.
+        let saved = Saved::of(&req);
+        let first = inner.call(req);
+        ResponseFuture::first(
+            first,
+            FirstHop {
+                saved,
+                inner,
+                policy,
+                config,
+            },
+        )
     }
+}
+
+/// What the first hop keeps to follow a redirect, should one come back.
+pub(crate) struct FirstHop<S, P> {
+    saved: Saved,
+    inner: S,
+    policy: P,
+    config: Arc<Config>,
+}
+
+impl<S, P> FirstHop<S, P>
+where
+    S: tower_service::Service<http::Request<Body>, Response = http::Response<Body>>
+        + Clone
+        + Send
+        + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+    P: Policy + Clone + Send + 'static,
+{
+    /// The first hop's answer: returned as it is unless it is a redirect,
+    /// which starts the full loop.
+    pub(crate) fn answered(
+        self,
+        result: Result<http::Response<Body>, BoxError>,
+    ) -> Result<Result<http::Response<Body>, BoxError>, super::future::BoxFuture> {
+        match result {
+            Ok(res) if location::is_redirect(res.status()) => {
+                let start = Start::Answered {
+                    saved: self.saved,
+                    result: Ok(res),
+                };
+                Err(Box::pin(follow(
+                    self.inner,
+                    self.policy,
+                    self.config,
+                    start,
+                )))
+            }
+            other => Ok(other),
+        }
+    }
+}
+
+/// How [`follow`] starts: with a request to send, or with the first hop
+/// already answered.
+enum Start {
+    Request(http::Request<Body>),
+    Answered {
+        saved: Saved,
+        result: Result<http::Response<Body>, BoxError>,
+    },
 }
 
 /// What a hop's request leaves behind to build the next one.
@@ -172,7 +251,7 @@ async fn follow<S, P>(
     mut inner: S,
     mut policy: P,
     config: Arc<Config>,
-    mut req: http::Request<Body>,
+    start: Start,
 ) -> Result<http::Response<Body>, BoxError>
 where
     S: tower_service::Service<http::Request<Body>, Response = http::Response<Body>>
@@ -183,21 +262,34 @@ where
     S::Future: Send + 'static,
     P: Policy + Clone + Send + 'static,
 {
-    let options = req
-        .extensions()
-        .get::<RedirectOptions>()
-        .copied()
-        .unwrap_or_default();
+    let (mut pending, mut answered) = match start {
+        Start::Request(req) => (Some(req), None),
+        Start::Answered { saved, result } => (None, Some((saved, result))),
+    };
+    let options = match (&pending, &answered) {
+        (Some(req), _) => req.extensions().get::<RedirectOptions>().copied(),
+        (None, Some((saved, _))) => saved.extensions.get::<RedirectOptions>().copied(),
+        (None, None) => None,
+    }
+    .unwrap_or_default();
     let max = options.max.unwrap_or(config.max);
     let follow = options.follow.unwrap_or(config.follow);
-    let had_userinfo = crate::auth::take_userinfo(&mut req)?;
-    let fragment = req
-        .extensions_mut()
-        .remove::<RequestFragment>()
-        .map(|f| f.0);
+    let (had_userinfo, fragment) = match pending.as_mut() {
+        Some(req) => (
+            crate::auth::take_userinfo(req)?,
+            req.extensions_mut()
+                .remove::<RequestFragment>()
+                .map(|f| f.0),
+        ),
+        // The fast path is only taken without userinfo or fragment.
+        None => (false, None),
+    };
     // The URL of the current hop, parsed only when needed.
     let mut current: Option<Url> = None;
-    if had_userinfo || config.https_only {
+    if let Some(req) = pending
+        .as_ref()
+        .filter(|_| had_userinfo || config.https_only)
+    {
         current = Some(parse_uri(req.uri(), fragment.as_deref())?);
     }
     if config.https_only {
@@ -207,16 +299,23 @@ where
     }
     let mut history: Vec<HistoryEntry> = Vec::new();
     let mut hop = Hop::default();
-    let mut first = true;
+    let mut first = answered.is_none();
     loop {
-        let saved = Saved::of(&req);
-        let sent: Result<http::Response<Body>, BoxError> = if first {
-            first = false;
-            inner.call(req).await.map_err(Into::into)
-        } else {
-            match inner.ready().await.map_err(Into::into) {
-                Ok(ready) => ready.call(req).await.map_err(Into::into),
-                Err(err) => Err(err),
+        let (saved, sent) = match answered.take() {
+            Some(done) => done,
+            None => {
+                let req = pending.take().expect("a request waits when no answer does");
+                let saved = Saved::of(&req);
+                let sent: Result<http::Response<Body>, BoxError> = if first {
+                    first = false;
+                    inner.call(req).await.map_err(Into::into)
+                } else {
+                    match inner.ready().await.map_err(Into::into) {
+                        Ok(ready) => ready.call(req).await.map_err(Into::into),
+                        Err(err) => Err(err),
+                    }
+                };
+                (saved, sent)
             }
         };
         let res = match sent {
@@ -371,7 +470,7 @@ where
         // reused; never decode it.
         let _ = res.into_body().collect_limited(DRAIN_LIMIT).await;
 
-        req = next;
+        pending = Some(next);
         current = Some(target);
     }
 }

@@ -1,0 +1,106 @@
+//! [`Pending`]: the future of a request on its way, as `send()` returns it.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::time::{Instant, Sleep};
+
+use crate::error::{Error, Result, TimedOut};
+use crate::response::Response;
+use crate::simple_url::LazyUrl;
+use crate::transport::BoxFuture;
+
+/// A request on its way through the session's stack; resolves to the
+/// [`Response`] once its head has arrived.
+///
+/// It is a plain struct rather than an `async fn`'s state machine, so the
+/// request is not copied from one nested future into the next on the way
+/// down the stack.
+#[must_use = "futures do nothing unless polled"]
+pub struct Pending {
+    state: State,
+}
+
+enum State {
+    Sending(Sending),
+    Failed(Option<Error>),
+}
+
+struct Sending {
+    future: BoxFuture,
+    url: Option<LazyUrl>,
+    start: Instant,
+    /// The session's or request's timeout, as a timer (only when one is set).
+    timer: Option<Pin<Box<Sleep>>>,
+    max_body: usize,
+}
+
+impl Pending {
+    pub(crate) fn sending(
+        future: BoxFuture,
+        url: LazyUrl,
+        timeout: Option<std::time::Duration>,
+        max_body: usize,
+    ) -> Self {
+        let start = Instant::now();
+        let timer = timeout.map(|t| Box::pin(tokio::time::sleep_until(start + t)));
+        Pending {
+            state: State::Sending(Sending {
+                future,
+                url: Some(url),
+                start,
+                timer,
+                max_body,
+            }),
+        }
+    }
+
+    pub(crate) fn failed(err: Error) -> Self {
+        Pending {
+            state: State::Failed(Some(err)),
+        }
+    }
+}
+
+impl Future for Pending {
+    type Output = Result<Response>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Response>> {
+        let sending = match &mut self.get_mut().state {
+            State::Failed(err) => {
+                return Poll::Ready(Err(err.take().expect("Pending polled after completion")))
+            }
+            State::Sending(sending) => sending,
+        };
+        if let Poll::Ready(result) = sending.future.as_mut().poll(cx) {
+            let url = sending.url.take().expect("Pending polled after completion");
+            let deadline = sending.timer.as_ref().map(|t| t.deadline());
+            return Poll::Ready(match result {
+                Ok(response) => Ok(Response::new(
+                    response,
+                    url,
+                    sending.start.elapsed(),
+                    deadline,
+                    sending.max_body,
+                )),
+                Err(err) => Err(Error::from_boxed(err).with_url(url.into_url())),
+            });
+        }
+        if let Some(timer) = sending.timer.as_mut() {
+            if timer.as_mut().poll(cx).is_ready() {
+                let url = sending.url.take().expect("Pending polled after completion");
+                let err = Error::timeout(TimedOut("total")).with_url(url.into_url());
+                return Poll::Ready(Err(err));
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl fmt::Debug for Pending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pending").finish_non_exhaustive()
+    }
+}
