@@ -1,5 +1,6 @@
 //! A guided tour of `http_session::Session` against an embedded loopback
-//! server: defaults, JSON and form bodies, connection reuse, errors and close.
+//! server: defaults, JSON and form bodies, connection reuse, errors,
+//! redirects, cookies, retries and close.
 //!
 //! Run it with `cargo run --example tour`. No network is needed.
 
@@ -9,6 +10,8 @@ use std::time::Duration;
 
 use http_session::Session;
 use support::{reply, Req};
+
+static FLAKY: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 async fn app(req: Req) -> http::Response<http_body_util::Full<bytes::Bytes>> {
     match (req.method.as_str(), req.path.as_str()) {
@@ -28,6 +31,35 @@ async fn app(req: Req) -> http::Response<http_body_util::Full<bytes::Bytes>> {
             format!("received form: {}", String::from_utf8_lossy(&req.body)),
         ),
         ("GET", "/missing") => reply(404, "not here"),
+        ("POST", "/login") => {
+            let mut res = reply(200, "welcome");
+            res.headers_mut().insert(
+                "set-cookie",
+                http::HeaderValue::from_static("session=t0ur; Path=/; HttpOnly"),
+            );
+            res
+        }
+        ("GET", "/account") => {
+            let cookie = req
+                .headers
+                .get("cookie")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if cookie.contains("session=t0ur") {
+                reply(200, "your account")
+            } else {
+                reply(403, "log in first")
+            }
+        }
+        ("GET", "/flaky") => {
+            // Fails twice, then works: the retrying session hides it.
+            let n = FLAKY.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if n < 2 {
+                reply(503, "busy")
+            } else {
+                reply(200, "recovered")
+            }
+        }
         ("POST", "/old-submit") => {
             let mut res = reply(303, "");
             res.headers_mut()
@@ -123,6 +155,37 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .iter()
             .map(|h| h.status.as_u16())
             .collect::<Vec<_>>()
+    );
+
+    // 6c. Cookies: the login's Set-Cookie is kept and sent back.
+    let login = session.post(server.url("/login")).send().await?;
+    let account = session.get(server.url("/account")).send().await?;
+    println!(
+        "6c. POST /login -> {}, then GET /account -> {} {:?} (the jar holds {} cookie)",
+        login.status(),
+        account.status(),
+        account.text().await?,
+        session.cookies().map_or(0, |jar| jar.len())
+    );
+
+    // 6d. Retries as urllib3's Retry: two 503s, then a 200.
+    let retrying = Session::builder()
+        .retry(
+            http_session::retry::Retry::new()
+                .total(3)
+                .backoff_factor(0.1)
+                .status_forcelist([500, 502, 503, 504]),
+        )
+        .build()?;
+    let res = retrying.get(server.url("/flaky")).send().await?;
+    let attempts = res
+        .extensions()
+        .get::<http_session::retry::RetryHistory>()
+        .map_or(1, |h| h.len());
+    println!(
+        "6d. GET /flaky with retries -> {} {:?} after {attempts} attempts",
+        res.status(),
+        res.text().await?
     );
 
     // 7. close() runs the close hooks; dropping the last clone frees the pool.
