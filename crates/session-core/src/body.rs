@@ -112,7 +112,11 @@ impl Body {
             }
             Kind::Stream(stream) => {
                 let mut body = stream.into_inner();
-                // One chunk is returned as it came; more are copied together.
+                // One chunk is returned as it came; more are copied together,
+                // into room reserved once from the announced length.
+                let expected = usize::try_from(body.size_hint().lower())
+                    .unwrap_or(usize::MAX)
+                    .min(limit);
                 let mut first: Option<Bytes> = None;
                 let mut joined: Vec<u8> = Vec::new();
                 let mut total = 0usize;
@@ -128,7 +132,7 @@ impl Body {
                         None if joined.is_empty() => first = Some(data),
                         None => joined.extend_from_slice(&data),
                         Some(head) => {
-                            joined.reserve(head.len() + data.len());
+                            joined.reserve(expected.max(head.len() + data.len()));
                             joined.extend_from_slice(&head);
                             joined.extend_from_slice(&data);
                         }

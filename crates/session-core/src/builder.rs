@@ -451,7 +451,7 @@ impl SessionBuilder {
                 "a session needs a transport: call `transport` or `mount`",
             ));
         }
-        let mut stack = transport::boxed(Router::new(mounts));
+        let mut stack = BoxTransport::from_erased(Router::new(mounts));
         for layer in hop_layers.into_iter().rev() {
             stack = layer(stack);
         }

@@ -1,17 +1,13 @@
 //! Routing each request to the transport mounted for its URL.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use crate::body::Body;
 use crate::error::{BoxError, Error, NoTransport};
-use crate::transport::{BoxFuture, BoxTransport};
+use crate::transport::{BoxFuture, BoxTransport, Erased};
 
 /// Transports by URL prefix: case-insensitive, longest prefix wins, equal
 /// lengths in insertion order (requests' `Session.mount`).
-#[derive(Clone)]
 pub(crate) struct Router {
     mounts: Arc<[(String, BoxTransport)]>,
 }
@@ -66,47 +62,6 @@ fn uri_starts_with(uri: &http::Uri, prefix: &str) -> bool {
     rest.is_empty()
 }
 
-impl tower_service::Service<http::Request<Body>> for Router {
-    type Response = http::Response<Body>;
-    type Error = BoxError;
-    type Future = RouteFuture;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: http::Request<Body>) -> RouteFuture {
-        match self.route(req.uri()) {
-            Some(transport) => RouteFuture::Routed(transport.send(req)),
-            None => {
-                let url = req.uri().to_string();
-                let mut err = Error::builder(NoTransport { url: url.clone() });
-                if let Ok(parsed) = url::Url::parse(&url) {
-                    err = err.with_url(parsed);
-                }
-                RouteFuture::Failed(Some(Box::new(err)))
-            }
-        }
-    }
-}
-
-pub(crate) enum RouteFuture {
-    Routed(BoxFuture),
-    Failed(Option<BoxError>),
-}
-
-impl Future for RouteFuture {
-    type Output = Result<http::Response<Body>, BoxError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // Both variants are `Unpin`.
-        match self.get_mut() {
-            RouteFuture::Routed(fut) => fut.as_mut().poll(cx),
-            RouteFuture::Failed(err) => Poll::Ready(Err(err.take().expect("polled after ready"))),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,4 +76,27 @@ mod tests {
         assert!(!uri_starts_with(&uri, "http://"));
         assert!(!uri_starts_with(&uri, "https://api.example.test/v1/x?q=12"));
     }
+}
+
+/// The router is the innermost erased service of every session: it answers
+/// with the mounted transport's own boxed future, with no box of its own.
+impl Erased for Router {
+    fn call(&self, req: http::Request<Body>) -> BoxFuture {
+        match self.route(req.uri()) {
+            Some(transport) => transport.send(req),
+            None => {
+                let err = no_transport(req.uri());
+                Box::pin(std::future::ready(Err(err)))
+            }
+        }
+    }
+}
+
+fn no_transport(uri: &http::Uri) -> BoxError {
+    let url = uri.to_string();
+    let mut err = Error::builder(NoTransport { url: url.clone() });
+    if let Ok(parsed) = url::Url::parse(&url) {
+        err = err.with_url(parsed);
+    }
+    Box::new(err)
 }

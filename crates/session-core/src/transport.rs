@@ -30,7 +30,7 @@ pub struct BoxTransport {
     inner: Arc<dyn Erased>,
 }
 
-trait Erased: Send + Sync {
+pub(crate) trait Erased: Send + Sync {
     fn call(&self, req: http::Request<Body>) -> BoxFuture;
 }
 
@@ -82,6 +82,14 @@ impl BoxTransport {
     {
         BoxTransport {
             inner: Arc::new(Holder(service)),
+        }
+    }
+
+    /// Wraps a service of this crate that sends through `&self` already,
+    /// without cloning it or boxing its future again.
+    pub(crate) fn from_erased(service: impl Erased + 'static) -> Self {
+        BoxTransport {
+            inner: Arc::new(service),
         }
     }
 

@@ -152,11 +152,13 @@ type HyperClient = Client<Connector, Body>;
 /// See the [crate docs](crate) for an example.
 #[derive(Clone)]
 pub struct HyperTransport {
-    client: HyperClient,
+    // One `Arc`: a session clones the transport for every request, and
+    // hyper-util's client alone holds a dozen reference counts.
     shared: Arc<Shared>,
 }
 
 struct Shared {
+    client: HyperClient,
     counters: Arc<Counters>,
     limits: Limits,
     proxies: Arc<ProxyRules>,
@@ -331,7 +333,7 @@ impl tower_service::Service<http::Request<Body>> for HyperTransport {
             if !self.shared.proxies.is_empty() {
                 forward_auth(&self.shared.proxies, &mut req);
             }
-            self.client.request(req)
+            self.shared.client.request(req)
         } else {
             match self.profile_client(tls, proxy) {
                 Ok((client, rules)) => {
@@ -777,8 +779,8 @@ impl HyperTransportBuilder {
         };
         let client = recipe.client(&recipe.tls, proxies.clone(), counters.clone(), 0)?;
         Ok(HyperTransport {
-            client,
             shared: Arc::new(Shared {
+                client,
                 counters,
                 limits: Limits {
                     read_timeout: self.read_timeout,

@@ -41,7 +41,9 @@ pin_project! {
     enum State<F, RB> {
         Calling { #[pin] future: F },
         Draining { #[pin] body: RB, read: usize, delay: Duration },
-        Sleeping { #[pin] sleep: tokio::time::Sleep },
+        // Boxed: sleeping is rare, and an inline timer would make every
+        // request's future (success path included) larger to move.
+        Sleeping { sleep: Pin<Box<tokio::time::Sleep>> },
         Ready,
     }
 }
@@ -141,7 +143,7 @@ where
                     this.state.set(sleep_or_ready(delay));
                 }
                 StateProj::Sleeping { sleep } => {
-                    ready!(sleep.poll(cx));
+                    ready!(sleep.as_mut().poll(cx));
                     this.state.set(State::Ready);
                 }
                 StateProj::Ready => {
@@ -173,7 +175,7 @@ fn sleep_or_ready<F, RB>(delay: Duration) -> State<F, RB> {
         State::Ready
     } else {
         State::Sleeping {
-            sleep: tokio::time::sleep(delay),
+            sleep: Box::pin(tokio::time::sleep(delay)),
         }
     }
 }
