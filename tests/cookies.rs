@@ -299,3 +299,40 @@ async fn a_thousand_tasks_sharing_one_session_lose_no_cookie() {
     let url = url::Url::parse(&format!("http://t3.test:{}/", srv.port())).unwrap();
     assert_eq!(jar.matching(&url).len(), 100);
 }
+
+#[tokio::test]
+async fn each_redirect_hop_gets_its_cookies_and_keeps_the_3xx_cookies() {
+    let srv = server::http(|req: Req| async move {
+        match req.uri.path() {
+            "/start" => {
+                let mut res = response(302, "");
+                res.headers_mut()
+                    .insert("location", HeaderValue::from_static("/middle"));
+                res.headers_mut()
+                    .insert(SET_COOKIE, HeaderValue::from_static("step=one; Path=/"));
+                res
+            }
+            "/middle" => {
+                let mut res = response(303, cookie_header(&req));
+                res.headers_mut()
+                    .insert("location", HeaderValue::from_static("/end"));
+                res.headers_mut()
+                    .insert(SET_COOKIE, HeaderValue::from_static("step=two; Path=/"));
+                res.headers_mut().append(
+                    SET_COOKIE,
+                    HeaderValue::from_static("seen_middle=yes; Path=/"),
+                );
+                res
+            }
+            _ => response(200, cookie_header(&req)),
+        }
+    });
+    let session = Session::new();
+    let res = session.get(srv.url("/start")).send().await.unwrap();
+    assert_eq!(res.history().len(), 2);
+    // The last hop was sent the cookies the two 3xx responses set.
+    let sent = res.text().await.unwrap();
+    assert!(sent.contains("step=two"), "{sent}");
+    assert!(sent.contains("seen_middle=yes"), "{sent}");
+    assert_eq!(session.cookies().unwrap().len(), 2);
+}

@@ -170,3 +170,36 @@ fn zero_timeouts_are_builder_errors() {
         assert!(builder.build().unwrap_err().is_builder());
     }
 }
+
+#[tokio::test]
+async fn a_per_request_read_timeout_replaces_the_session_one() {
+    use http_session::hyper::RequestReadTimeout;
+    let srv = stalling_server();
+    // No read timeout on the session: one request sets its own.
+    let session = Session::new();
+    let err = session
+        .get(srv.url("/slow"))
+        .extension(RequestReadTimeout(Duration::from_millis(150)))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{}", chain(&err));
+    assert!(chain(&err).contains("read timed out"), "{}", chain(&err));
+
+    // A session with a short read timeout; one request allows longer.
+    let strict = Session::builder()
+        .read_timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let res = strict
+        .get(srv.url("/stall"))
+        .extension(RequestReadTimeout(Duration::from_secs(30)))
+        .timeout(Duration::from_millis(400))
+        .send()
+        .await
+        .unwrap();
+    let err = res.bytes().await.unwrap_err();
+    // The total deadline fired, not the (longer) per-request read timeout.
+    assert!(err.is_timeout());
+    assert!(!chain(&err).contains("read timed out"), "{}", chain(&err));
+}

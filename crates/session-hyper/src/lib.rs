@@ -119,7 +119,7 @@ use tls::TlsSettings;
 
 pub use decompress::MAX_CODINGS;
 pub use proxy::{InvalidProxy, Proxy, ProxyError, RequestProxy};
-pub use timeout::LimitExceeded;
+pub use timeout::{LimitExceeded, RequestReadTimeout};
 pub use tls::{Identity, RequestTls, TlsVersion};
 
 /// How long an idle pooled connection is kept by default: 90 s.
@@ -321,7 +321,12 @@ impl tower_service::Service<http::Request<Body>> for HyperTransport {
     }
 
     fn call(&mut self, mut req: http::Request<Body>) -> ResponseFuture {
-        let limits = self.shared.limits;
+        let mut limits = self.shared.limits;
+        if let Some(RequestReadTimeout(t)) = req.extensions().get::<RequestReadTimeout>() {
+            if !t.is_zero() {
+                limits.read_timeout = Some(*t);
+            }
+        }
         if limits.decompress && !req.headers().contains_key(ACCEPT_ENCODING) {
             req.headers_mut()
                 .insert(ACCEPT_ENCODING, decompress::ACCEPT_ENCODING);

@@ -210,3 +210,16 @@ mod tests {
         assert_eq!(err.to_string(), "read timed out");
     }
 }
+
+/// A per-request read timeout, replacing the transport's for one request:
+/// put it in the request's extensions (`RequestBuilder::extension`).
+///
+/// ```
+/// use std::time::Duration;
+/// use session_hyper::RequestReadTimeout;
+///
+/// let mut req = http::Request::new(session_core::Body::empty());
+/// req.extensions_mut().insert(RequestReadTimeout(Duration::from_secs(2)));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestReadTimeout(pub std::time::Duration);
