@@ -49,8 +49,27 @@ pub(crate) struct ConnTag {
     pub(crate) remote: Option<SocketAddr>,
 }
 
+/// The connector hyper-util's client holds. The client clones it for every
+/// request (even one a pooled connection serves), so it is one `Arc`.
 #[derive(Clone, Debug)]
-pub(crate) struct Connector {
+pub(crate) struct Connector(Arc<ConnectorParts>);
+
+impl Connector {
+    pub(crate) fn new(parts: ConnectorParts) -> Self {
+        Connector(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for Connector {
+    type Target = ConnectorParts;
+
+    fn deref(&self) -> &ConnectorParts {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct ConnectorParts {
     pub(crate) http: HttpConnector<Resolver>,
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) timeout: Option<Duration>,
@@ -133,7 +152,8 @@ async fn tunnel(tcp: &mut TcpStream, dst: &Uri, proxy: &Proxy) -> Result<(), Pro
 }
 
 impl Connector {
-    async fn connect(mut self, dst: Uri) -> Result<Conn, BoxError> {
+    async fn connect(self, dst: Uri) -> Result<Conn, BoxError> {
+        let mut http = self.http.clone();
         let https = match dst.scheme_str() {
             Some("http") => false,
             Some("https") => true,
@@ -141,11 +161,11 @@ impl Connector {
         };
         let mut forward = false;
         let tcp = match self.proxies.select(&dst).cloned() {
-            None => tower_service::Service::call(&mut self.http, dst.clone())
+            None => tower_service::Service::call(&mut http, dst.clone())
                 .await?
                 .into_inner(),
             Some(proxy) if proxy.kind == ProxyKind::Http => {
-                let mut tcp = tower_service::Service::call(&mut self.http, proxy.uri.clone())
+                let mut tcp = tower_service::Service::call(&mut http, proxy.uri.clone())
                     .await
                     .map_err(|e| ProxyError::new(&proxy, "could not connect").source(e))?
                     .into_inner();
@@ -157,7 +177,7 @@ impl Connector {
                 tcp
             }
             Some(proxy) => {
-                let mut socks = SocksV5::new(proxy.uri.clone(), self.http.clone())
+                let mut socks = SocksV5::new(proxy.uri.clone(), http.clone())
                     .local_dns(proxy.kind == ProxyKind::Socks5);
                 if let Some((user, pass)) = proxy.auth.clone() {
                     socks = socks.with_auth(user, pass);
@@ -233,8 +253,10 @@ impl tower_service::Service<Uri> for Connector {
     type Error = BoxError;
     type Future = Pin<Box<dyn Future<Output = Result<Conn, BoxError>> + Send>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        tower_service::Service::<Uri>::poll_ready(&mut self.http, cx).map_err(Into::into)
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        // `HttpConnector` (with our resolver) is always ready; each connect
+        // clones it.
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, dst: Uri) -> Self::Future {

@@ -110,7 +110,7 @@ use tokio::time::Sleep;
 use session_core::error::{Connect, TimedOut};
 use session_core::{Body, BoxError, ConnectionInfo};
 
-use connect::{ConnTag, Connector, Counters};
+use connect::{ConnTag, Connector, ConnectorParts, Counters};
 use dns::Resolver;
 use pool::Gates;
 use proxy::{ProxyKind, ProxyRules};
@@ -195,7 +195,7 @@ impl Recipe {
         http.set_nodelay(self.nodelay);
         // The connect timeout is applied around TCP, proxy and TLS together
         // (in the connector), so it fails as `TimedOut("connect")`.
-        let connector = Connector {
+        let connector = Connector::new(ConnectorParts {
             http,
             tls: config,
             timeout: self.connect_timeout,
@@ -204,7 +204,7 @@ impl Recipe {
             gates: self.gates.clone(),
             h2_gate: tls.alpn_h2 && !self.http2_prior_knowledge && self.pool_max_idle_per_host > 0,
             profile,
-        };
+        });
         let mut builder = Client::builder(TokioExecutor::new());
         builder
             .timer(TokioTimer::new())
