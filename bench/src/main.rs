@@ -30,6 +30,10 @@ fn main() {
         .position(|a| a == "--profile")
         .and_then(|i| args.get(i + 1))
     {
+        if name == "jar-store" {
+            jar::profile_store();
+            return;
+        }
         if let Some(which) = name.strip_prefix("overhead-") {
             overhead::profile(which, 2_000_000);
             return;

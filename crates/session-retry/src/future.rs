@@ -226,12 +226,17 @@ impl Tracker {
         replayable: bool,
     ) -> Result<Duration, bool> {
         let config = self.config.clone();
-        let retry_after = if config.respect_retry_after {
+        let forced = config.status_forcelist.contains(&status);
+        // Read the clock and the header only when they can matter.
+        let retry_after = if config.respect_retry_after
+            && (forced || RETRY_AFTER_STATUS_CODES.contains(&status))
+            && headers.contains_key(http::header::RETRY_AFTER)
+        {
             retry_after::parse(headers, SystemTime::now())
         } else {
             RetryAfter::Absent
         };
-        let wanted = config.status_forcelist.contains(&status)
+        let wanted = forced
             || (retry_after.is_present()
                 && config.may_retry()
                 && RETRY_AFTER_STATUS_CODES.contains(&status));
