@@ -362,23 +362,33 @@ impl SessionBuilder {
         let _ = self.custom_transport;
 
         // Per-hop layers the facade adds, innermost last: cookies, retry.
+        // Both together are one tower `Stack`, so one erased service.
         #[cfg(feature = "cookies")]
         let jar = {
             let settings = self.cookies;
             let jar = settings.enabled.then(|| settings.jar.unwrap_or_default());
-            if let Some(jar) = &jar {
-                core = core.hop_layer(session_cookies::CookieLayer::new(jar.clone()));
-                if let Some(file) = settings.file {
-                    core = with_cookie_file(core, jar, file)?;
-                }
+            if let (Some(jar), Some(file)) = (&jar, settings.file) {
+                core = with_cookie_file(core, jar, file)?;
             }
             jar
         };
+        #[cfg(feature = "cookies")]
+        let cookie_layer = jar.clone().map(session_cookies::CookieLayer::new);
+        #[cfg(not(feature = "cookies"))]
+        let cookie_layer: Option<tower_layer::Identity> = None;
         #[cfg(feature = "retry")]
-        if let Some(retry) = self.retry {
-            let layer = session_retry::RetryLayer::new(retry).map_err(Error::builder)?;
-            core = core.hop_layer(layer);
-        }
+        let retry_layer = match self.retry {
+            Some(retry) => Some(session_retry::RetryLayer::new(retry).map_err(Error::builder)?),
+            None => None,
+        };
+        #[cfg(not(feature = "retry"))]
+        let retry_layer: Option<tower_layer::Identity> = None;
+        core = match (cookie_layer, retry_layer) {
+            (Some(cookies), Some(retry)) => core.hop_layer(tower_layer::Stack::new(retry, cookies)),
+            (Some(cookies), None) => core.hop_layer(cookies),
+            (None, Some(retry)) => core.hop_layer(retry),
+            (None, None) => core,
+        };
         Ok(Session {
             core: core.build()?,
             #[cfg(feature = "hyper")]

@@ -62,22 +62,6 @@ fn uri_starts_with(uri: &http::Uri, prefix: &str) -> bool {
     rest.is_empty()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prefix_match_is_case_insensitive_and_piecewise() {
-        let uri: http::Uri = "HTTPS://Api.Example.test/V1/x?q=1".parse().unwrap();
-        assert!(uri_starts_with(&uri, "https://"));
-        assert!(uri_starts_with(&uri, "https://api.example.test/v1"));
-        assert!(uri_starts_with(&uri, "https://api.example.test/v1/x?q=1"));
-        assert!(!uri_starts_with(&uri, "https://api.example.test/v2"));
-        assert!(!uri_starts_with(&uri, "http://"));
-        assert!(!uri_starts_with(&uri, "https://api.example.test/v1/x?q=12"));
-    }
-}
-
 /// The router is the innermost erased service of every session: it answers
 /// with the mounted transport's own boxed future, with no box of its own.
 impl Erased for Router {
@@ -99,4 +83,20 @@ fn no_transport(uri: &http::Uri) -> BoxError {
         err = err.with_url(parsed);
     }
     Box::new(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_match_is_case_insensitive_and_piecewise() {
+        let uri: http::Uri = "HTTPS://Api.Example.test/V1/x?q=1".parse().unwrap();
+        assert!(uri_starts_with(&uri, "https://"));
+        assert!(uri_starts_with(&uri, "https://api.example.test/v1"));
+        assert!(uri_starts_with(&uri, "https://api.example.test/v1/x?q=1"));
+        assert!(!uri_starts_with(&uri, "https://api.example.test/v2"));
+        assert!(!uri_starts_with(&uri, "http://"));
+        assert!(!uri_starts_with(&uri, "https://api.example.test/v1/x?q=12"));
+    }
 }
