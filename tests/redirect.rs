@@ -581,34 +581,51 @@ async fn https_to_http_on_the_same_port_is_another_origin() {
     use support::tls::Ca;
     let ca = Ca::new("test ca");
     let leaf = ca.leaf(&["a.test"]);
-    // The https server sends the client to http on its own port number; the
-    // plain server there would get the secret if it leaked. The https
-    // server's port cannot also serve plain HTTP, so the redirect names the
-    // plain server's port and the test checks the scheme rule through the
-    // plain server's log; the same-port case is covered by the core unit
-    // tests of `same_origin`.
-    let (plain, plain_log) = recording(|_| response(200, "plain"));
-    let plain_port = plain.port();
-    let tls = server::https(leaf.server_config(), move |_req: Req| async move {
-        redirect(302, &format!("http://a.test:{plain_port}/down"))
+    // One port serves both: https answers with a redirect to plain http on
+    // the same host and port, which records what it receives.
+    let log: Log = Arc::default();
+    let seen_log = log.clone();
+    let own_port = Arc::new(std::sync::atomic::AtomicU16::new(0));
+    let port_cell = own_port.clone();
+    let both = server::https(leaf.server_config(), move |req: Req| {
+        let res = if req.uri.path() == "/secure" {
+            // Only the TLS side is asked for /secure (the test sends it there).
+            let port = port_cell.load(std::sync::atomic::Ordering::SeqCst);
+            redirect(302, &format!("http://a.test:{port}/down"))
+        } else {
+            response(200, "plain")
+        };
+        seen_log.lock().unwrap().push(req);
+        async move { res }
     });
+    own_port.store(both.port(), std::sync::atomic::Ordering::SeqCst);
     let session = Session::builder()
         .add_root_certificate_pem(ca.cert_pem.as_bytes())
         .resolve("a.test", "127.0.0.1:0".parse().unwrap())
         .build()
         .unwrap();
     let res = session
-        .get(format!("https://a.test:{}/secure", tls.port()))
+        .get(format!("https://a.test:{}/secure", both.port()))
         .basic_auth("u", Some("tls-only-secret"))
         .header("cookie", "k=tls-cookie-secret")
         .send()
         .await
         .unwrap();
+    assert_eq!(
+        res.url().as_str(),
+        format!("http://a.test:{}/down", both.port())
+    );
     assert_eq!(res.text().await.unwrap(), "plain");
-    let seen = plain_log.lock().unwrap().clone();
-    assert_eq!(seen.len(), 1);
-    assert!(seen[0].headers.get(AUTHORIZATION).is_none());
-    assert!(!dump(&seen[0]).contains("tls-cookie-secret"));
+    let seen = log.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2);
+    assert!(
+        dump(&seen[0]).contains("Basic"),
+        "the https hop had the credentials"
+    );
+    assert!(seen[1].headers.get(AUTHORIZATION).is_none());
+    assert!(!dump(&seen[1]).contains("tls-cookie-secret"));
+    let plain_log = log;
+    let tls = both;
 
     // https_only refuses the downgrade outright.
     let strict = Session::builder()
@@ -623,7 +640,8 @@ async fn https_to_http_on_the_same_port_is_another_origin() {
         .await
         .unwrap_err();
     assert!(source::<HttpsOnly>(&err).is_some(), "{err:?}");
-    assert_eq!(plain_log.lock().unwrap().len(), 1);
+    // The refused downgrade was never sent: only the https hop arrived.
+    assert_eq!(plain_log.lock().unwrap().len(), 3);
 }
 
 #[tokio::test]

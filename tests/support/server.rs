@@ -108,7 +108,10 @@ where
     start(collected(f), None)
 }
 
-/// A TLS server (ALPN h2 and http/1.1) whose handler sees the collected request.
+/// A TLS server (ALPN h2 and http/1.1) whose handler sees the collected
+/// request. It also answers plain HTTP on the same port (a client that does
+/// not open with a TLS handshake), so tests can redirect https to http on
+/// one port.
 pub fn https<F, Fut>(tls: Arc<rustls::ServerConfig>, f: F) -> Server
 where
     F: Fn(Req) -> Fut + Send + Sync + 'static,
@@ -212,9 +215,23 @@ fn start(handler: Handler, tls: Option<Arc<rustls::ServerConfig>>) -> Server {
                                     .await;
                             }
                             Some(acceptor) => {
-                                if let Ok(tls) = acceptor.accept(stream).await {
-                                    let _ =
-                                        builder.serve_connection(TokioIo::new(tls), service).await;
+                                // Both protocols on one port: a TLS client
+                                // opens with a handshake record (0x16).
+                                let mut first = [0u8; 1];
+                                let tls_hello = match stream.peek(&mut first).await {
+                                    Ok(1) => first[0] == 0x16,
+                                    _ => true,
+                                };
+                                if tls_hello {
+                                    if let Ok(tls) = acceptor.accept(stream).await {
+                                        let _ = builder
+                                            .serve_connection(TokioIo::new(tls), service)
+                                            .await;
+                                    }
+                                } else {
+                                    let _ = builder
+                                        .serve_connection(TokioIo::new(stream), service)
+                                        .await;
                                 }
                             }
                         }
