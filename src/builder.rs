@@ -8,7 +8,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 use session_core::middleware::Middleware;
 #[cfg(any(feature = "hyper", feature = "cookies", feature = "retry"))]
 use session_core::Error;
-use session_core::{Body, BoxError, BoxTransport, CloseFuture, Result};
+use session_core::{BoxTransport, CloseFuture, Result};
 
 use crate::session::Session;
 
@@ -230,13 +230,7 @@ impl SessionBuilder {
     pub fn layer<L>(mut self, layer: L) -> Self
     where
         L: tower_layer::Layer<BoxTransport> + Send + 'static,
-        L::Service: tower_service::Service<http::Request<Body>, Response = http::Response<Body>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        <L::Service as tower_service::Service<http::Request<Body>>>::Error: Into<BoxError>,
-        <L::Service as tower_service::Service<http::Request<Body>>>::Future: Send + 'static,
+        L::Service: session_core::transport::HttpService,
     {
         self.core = self.core.layer(layer);
         self
@@ -246,13 +240,7 @@ impl SessionBuilder {
     pub fn hop_layer<L>(mut self, layer: L) -> Self
     where
         L: tower_layer::Layer<BoxTransport> + Send + 'static,
-        L::Service: tower_service::Service<http::Request<Body>, Response = http::Response<Body>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        <L::Service as tower_service::Service<http::Request<Body>>>::Error: Into<BoxError>,
-        <L::Service as tower_service::Service<http::Request<Body>>>::Future: Send + 'static,
+        L::Service: session_core::transport::HttpService,
     {
         self.core = self.core.hop_layer(layer);
         self
@@ -262,13 +250,7 @@ impl SessionBuilder {
     /// [`MockTransport`](session_core::mock::MockTransport) in tests, say).
     pub fn transport<S>(mut self, transport: S) -> Self
     where
-        S: tower_service::Service<http::Request<Body>, Response = http::Response<Body>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send + 'static,
+        S: session_core::transport::HttpService,
     {
         self.custom_transport = true;
         self.core = self.core.transport(transport);
@@ -279,13 +261,7 @@ impl SessionBuilder {
     /// wins; see [`session_core::SessionBuilder::mount`]).
     pub fn mount<S>(mut self, prefix: &str, transport: S) -> Self
     where
-        S: tower_service::Service<http::Request<Body>, Response = http::Response<Body>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send + 'static,
+        S: session_core::transport::HttpService,
     {
         self.core = self.core.mount(prefix, transport);
         self

@@ -8,9 +8,9 @@ use http::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use url::Url;
 
 use crate::auth::{Auth, AuthLayer, Netrc};
-use crate::body::Body;
+
 use crate::defaults::Defaults;
-use crate::error::{BoxError, Error, Result};
+use crate::error::{Error, Result};
 use crate::middleware::{Middleware, MiddlewareLayer};
 use crate::mount::Router;
 use crate::redirect::{BoxPolicy, Policy, RedirectLayer};
@@ -295,13 +295,7 @@ impl SessionBuilder {
     /// on those two prefixes).
     pub fn transport<S>(self, transport: S) -> Self
     where
-        S: tower::Service<http::Request<Body>, Response = http::Response<Body>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send + 'static,
+        S: crate::transport::HttpService,
     {
         self.with(|c| {
             c.transport = Some(transport::boxed(transport));
@@ -315,13 +309,7 @@ impl SessionBuilder {
     /// matches no mount fails with a builder error.
     pub fn mount<S>(self, prefix: &str, transport: S) -> Self
     where
-        S: tower::Service<http::Request<Body>, Response = http::Response<Body>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send + 'static,
+        S: crate::transport::HttpService,
     {
         self.with(|c| {
             if prefix.is_empty() {
@@ -338,13 +326,7 @@ impl SessionBuilder {
     pub fn layer<L>(self, layer: L) -> Self
     where
         L: tower_layer::Layer<BoxTransport> + Send + 'static,
-        L::Service: tower::Service<http::Request<Body>, Response = http::Response<Body>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        <L::Service as tower::Service<http::Request<Body>>>::Error: Into<BoxError>,
-        <L::Service as tower::Service<http::Request<Body>>>::Future: Send + 'static,
+        L::Service: crate::transport::HttpService,
     {
         self.with(|c| {
             c.outer_layers.push(box_layer(layer));
@@ -358,13 +340,7 @@ impl SessionBuilder {
     pub fn hop_layer<L>(self, layer: L) -> Self
     where
         L: tower_layer::Layer<BoxTransport> + Send + 'static,
-        L::Service: tower::Service<http::Request<Body>, Response = http::Response<Body>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        <L::Service as tower::Service<http::Request<Body>>>::Error: Into<BoxError>,
-        <L::Service as tower::Service<http::Request<Body>>>::Future: Send + 'static,
+        L::Service: crate::transport::HttpService,
     {
         self.with(|c| {
             c.hop_layers.push(box_layer(layer));
@@ -387,13 +363,7 @@ impl SessionBuilder {
     pub fn redirect_layer<L>(self, layer: L) -> Self
     where
         L: tower_layer::Layer<BoxTransport> + Send + 'static,
-        L::Service: tower::Service<http::Request<Body>, Response = http::Response<Body>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        <L::Service as tower::Service<http::Request<Body>>>::Error: Into<BoxError>,
-        <L::Service as tower::Service<http::Request<Body>>>::Future: Send + 'static,
+        L::Service: crate::transport::HttpService,
     {
         self.with(|c| {
             c.redirect = Some(box_layer(layer));
@@ -479,13 +449,7 @@ impl SessionBuilder {
 fn box_layer<L>(layer: L) -> BoxLayer
 where
     L: tower_layer::Layer<BoxTransport> + Send + 'static,
-    L::Service: tower::Service<http::Request<Body>, Response = http::Response<Body>>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    <L::Service as tower::Service<http::Request<Body>>>::Error: Into<BoxError>,
-    <L::Service as tower::Service<http::Request<Body>>>::Future: Send + 'static,
+    L::Service: crate::transport::HttpService,
 {
     Box::new(move |inner| transport::boxed(layer.layer(inner)))
 }

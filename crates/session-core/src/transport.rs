@@ -19,6 +19,34 @@ use crate::error::BoxError;
 /// The future of a [`BoxTransport`].
 pub type BoxFuture = Pin<Box<dyn Future<Output = Result<http::Response<Body>, BoxError>> + Send>>;
 
+/// A tower service a session can hold: a transport, or a layer's service
+/// over `http::Request<Body>`, cloneable and thread-safe, whose error turns
+/// into a [`BoxError`]. Every such service implements it.
+pub trait HttpService:
+    tower_service::Service<
+        http::Request<Body>,
+        Response = http::Response<Body>,
+        Error: Into<BoxError>,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> HttpService for S
+where
+    S: tower_service::Service<http::Request<Body>, Response = http::Response<Body>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+{
+}
+
 /// A type-erased, cloneable transport (or middleware stack).
 ///
 /// Unlike tower's `BoxCloneSyncService`, cloning it is a reference-count
@@ -38,13 +66,7 @@ struct Holder<S>(S);
 
 impl<S> Erased for Holder<S>
 where
-    S: tower::Service<http::Request<Body>, Response = http::Response<Body>>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: HttpService,
 {
     fn call(&self, req: http::Request<Body>) -> BoxFuture {
         let mut service = self.0.clone();
@@ -72,13 +94,7 @@ impl BoxTransport {
     /// Erases the type of a service.
     pub fn new<S>(service: S) -> Self
     where
-        S: tower::Service<http::Request<Body>, Response = http::Response<Body>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send + 'static,
+        S: HttpService,
     {
         BoxTransport {
             inner: Arc::new(Holder(service)),
@@ -133,13 +149,7 @@ impl tower_service::Service<http::Request<Body>> for BoxTransport {
 /// ```
 pub fn boxed<S>(service: S) -> BoxTransport
 where
-    S: tower::Service<http::Request<Body>, Response = http::Response<Body>>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: HttpService,
 {
     BoxTransport::new(service)
 }
