@@ -367,7 +367,7 @@ impl RequestBuilder {
     }
 
     /// Whether this request follows redirects. When not, a redirect comes
-    /// back as it is, with [`Response::next_request`] telling where it pointed.
+    /// back as it is, with [`Response::next_request`](crate::Response::next_request) telling where it pointed.
     pub fn follow_redirects(self, follow: bool) -> Self {
         self.redirect_options(|o| o.follow(follow))
     }
