@@ -203,3 +203,45 @@ async fn a_per_request_read_timeout_replaces_the_session_one() {
     assert!(err.is_timeout());
     assert!(!chain(&err).contains("read timed out"), "{}", chain(&err));
 }
+
+#[tokio::test]
+async fn a_per_request_connect_timeout_replaces_the_session_one() {
+    use http_session::hyper::RequestConnectTimeout;
+    // The same never-accepting listener as above.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..4 {
+        if let Ok(Ok(s)) = tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            fillers.push(s);
+        }
+    }
+    // The session has no connect timeout; the request brings its own.
+    let session = Session::new();
+    let err = session
+        .get(format!("http://{addr}/"))
+        .extension(RequestConnectTimeout(Duration::from_millis(250)))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout() && err.is_connect(), "{}", chain(&err));
+    assert!(chain(&err).contains("connect timed out"), "{}", chain(&err));
+
+    // And a request's own timeout still reaches a working server.
+    let srv = stalling_server();
+    let ok = session
+        .get(srv.url("/"))
+        .extension(RequestConnectTimeout(Duration::from_secs(5)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.text().await.unwrap(), "fast");
+    drop(listener);
+}

@@ -25,7 +25,8 @@
 //!   between two body reads) and the pool wait. Each fails with a
 //!   [`TimedOut`] naming it in the error's
 //!   chain, so `is_timeout()` is true. The total deadline is the session's
-//!   `timeout`.
+//!   `timeout`. Per request: [`RequestReadTimeout`], [`RequestConnectTimeout`]
+//!   (which pools its connections apart) and the request's own `timeout`.
 //! - **TLS**: extra roots (PEM bytes, a file, `SSL_CERT_FILE`), a client
 //!   certificate, a minimum version, the danger switch, and per request
 //!   with [`RequestTls`]. Requests with overrides use a pool of their own
@@ -119,7 +120,7 @@ use tls::TlsSettings;
 
 pub use decompress::MAX_CODINGS;
 pub use proxy::{InvalidProxy, Proxy, ProxyError, RequestProxy};
-pub use timeout::{LimitExceeded, RequestReadTimeout};
+pub use timeout::{LimitExceeded, RequestConnectTimeout, RequestReadTimeout};
 pub use tls::{Identity, RequestTls, TlsVersion};
 
 /// How long an idle pooled connection is kept by default: 90 s.
@@ -163,9 +164,17 @@ struct Shared {
     limits: Limits,
     proxies: Arc<ProxyRules>,
     recipe: Recipe,
-    profiles: Mutex<HashMap<(Option<RequestTls>, Option<RequestProxy>), HyperClient>>,
+    profiles: Mutex<HashMap<ProfileKey, HyperClient>>,
     next_profile: AtomicU64,
 }
+
+/// What sets a request's connections apart from the default pool: its TLS
+/// settings, its proxy, its connect timeout.
+type ProfileKey = (
+    Option<RequestTls>,
+    Option<RequestProxy>,
+    Option<RequestConnectTimeout>,
+);
 
 /// Everything needed to make another client for a security profile.
 #[derive(Clone, Debug)]
@@ -260,9 +269,10 @@ impl HyperTransport {
         &self,
         tls: Option<&RequestTls>,
         proxy: Option<&RequestProxy>,
+        connect: Option<&RequestConnectTimeout>,
     ) -> Result<(HyperClient, Arc<ProxyRules>), BoxError> {
         let shared = &self.shared;
-        let key = (tls.cloned(), proxy.cloned());
+        let key = (tls.cloned(), proxy.cloned(), connect.copied());
         let rules = match proxy {
             Some(p) => Arc::new(ProxyRules::single(p.0.clone())),
             None => shared.proxies.clone(),
@@ -276,9 +286,11 @@ impl HyperTransport {
             None => shared.recipe.tls.clone(),
         };
         let id = shared.next_profile.fetch_add(1, Ordering::Relaxed);
-        let client = shared
-            .recipe
-            .client(&settings, rules.clone(), shared.counters.clone(), id)?;
+        let mut recipe = shared.recipe.clone();
+        if let Some(RequestConnectTimeout(t)) = connect {
+            recipe.connect_timeout = Some(*t);
+        }
+        let client = recipe.client(&settings, rules.clone(), shared.counters.clone(), id)?;
         if profiles.len() >= MAX_PROFILES {
             profiles.clear();
         }
@@ -334,13 +346,14 @@ impl tower_service::Service<http::Request<Body>> for HyperTransport {
         let head = req.method() == http::Method::HEAD;
         let ext = req.extensions();
         let (tls, proxy) = (ext.get::<RequestTls>(), ext.get::<RequestProxy>());
-        let inner = if tls.is_none() && proxy.is_none() {
+        let connect = ext.get::<RequestConnectTimeout>();
+        let inner = if tls.is_none() && proxy.is_none() && connect.is_none() {
             if !self.shared.proxies.is_empty() {
                 forward_auth(&self.shared.proxies, &mut req);
             }
             self.shared.client.request(req)
         } else {
-            match self.profile_client(tls, proxy) {
+            match self.profile_client(tls, proxy, connect) {
                 Ok((client, rules)) => {
                     forward_auth(&rules, &mut req);
                     client.request(req)

@@ -223,3 +223,18 @@ mod tests {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RequestReadTimeout(pub std::time::Duration);
+
+/// A per-request connect timeout (TCP, proxy handshake and TLS together),
+/// replacing the transport's for one request: put it in the request's
+/// extensions. Connections are pooled per timeout, so a request with its own
+/// connect timeout does not ride the default pool's connections (nor they its).
+///
+/// ```
+/// use std::time::Duration;
+/// use session_hyper::RequestConnectTimeout;
+///
+/// let mut req = http::Request::new(session_core::Body::empty());
+/// req.extensions_mut().insert(RequestConnectTimeout(Duration::from_secs(1)));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RequestConnectTimeout(pub std::time::Duration);
