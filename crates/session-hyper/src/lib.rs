@@ -78,7 +78,7 @@
 //!
 //! - `webpki-roots` (default): trust the bundled Mozilla roots.
 //! - `native-roots`: offer the operating system's store
-//!   ([`HyperTransportBuilder::tls_native_roots`]).
+//!   (`HyperTransportBuilder::tls_native_roots`).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
