@@ -1,9 +1,9 @@
 //! Cold bursts: how many connections a client opens when 64 requests to one
 //! host start at once on an empty pool (HTTP/1.1 over loopback), for
 //! http-session (default, and with a per-host cap of 8) and raw hyper-util.
-//! The HTTP/2-over-TLS burst is covered by `tests/pool.rs`
-//! (`a_cold_h2_burst_opens_one_connection`: 1 connection for 64 requests);
-//! this bench has no TLS server.
+//! Then the same burst over TLS, where ALPN turns the connections into
+//! HTTP/2: http-session waits for the first handshake before opening more,
+//! raw hyper-util (with hyper-rustls) opens one per request.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
@@ -90,6 +90,97 @@ pub fn run() -> String {
             "  http-session (cap 8/host):   {}\n",
             srv.connections()
         ));
+        out
+    })
+}
+
+/// A CA and a `localhost` certificate it signed: the server's configuration
+/// (ALPN h2, http/1.1) and the CA in PEM for the clients.
+fn tls_pair() -> (std::sync::Arc<rustls::ServerConfig>, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().expect("ca key");
+    let ca = ca_params.self_signed(&ca_key).expect("ca");
+    let issuer = Issuer::new(ca_params, ca_key);
+    let leaf_key = KeyPair::generate().expect("leaf key");
+    let leaf = CertificateParams::new(vec!["localhost".to_owned()])
+        .expect("leaf params")
+        .signed_by(&leaf_key, &issuer)
+        .expect("leaf");
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![leaf.der().clone(), ca.der().clone()], key)
+        .expect("server config");
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    (std::sync::Arc::new(config), ca.pem())
+}
+
+async fn raw_tls_burst(url: String, ca_pem: &str) {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        roots.add(cert.expect("pem")).expect("root");
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(config)
+        .https_only()
+        .enable_http1()
+        .enable_http2()
+        .build();
+    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
+    let uri: http::Uri = url.parse().expect("uri");
+    let tasks: Vec<_> = (0..BURST)
+        .map(|_| {
+            let (c, uri) = (client.clone(), uri.clone());
+            tokio::spawn(async move {
+                let res = c.get(uri).await.expect("request");
+                res.into_body().collect().await.expect("body");
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+}
+
+/// The cold burst over TLS + ALPN h2.
+pub fn run_tls() -> String {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let (config, ca_pem) = tls_pair();
+        let mut out = format!(
+            "cold burst: {BURST} concurrent GETs over TLS (ALPN h2) to one host, connections opened\n"
+        );
+        let srv = server::start_tls(config.clone());
+        let url = format!("https://localhost:{}/small", srv.addr.port());
+        raw_tls_burst(url, &ca_pem).await;
+        out.push_str(&format!("  raw hyper-util + hyper-rustls: {}\n", srv.connections()));
+
+        let srv = server::start_tls(config);
+        let url = format!("https://localhost:{}/small", srv.addr.port());
+        let session = http_session::Session::builder()
+            .trust_env(false)
+            .add_root_certificate_pem(ca_pem.as_bytes())
+            .build()
+            .expect("session");
+        session_burst(session, url).await;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        out.push_str(&format!("  http-session:                  {}\n", srv.connections()));
         out
     })
 }

@@ -53,6 +53,7 @@ fn main() {
     }
     if wants("burst") || wants("http") {
         println!("{}", burst::run());
+        println!("{}", burst::run_tls());
     }
     if wants("http") {
         let rounds = 3;

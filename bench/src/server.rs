@@ -31,6 +31,15 @@ impl Server {
 
 /// Serves `/small` (13 bytes) and `/large` (1 MiB), pinned to `cpu` if given.
 pub fn start(cpu: Option<usize>) -> Server {
+    start_with(cpu, None)
+}
+
+/// The same over TLS (ALPN h2 and http/1.1) with `config`.
+pub fn start_tls(config: std::sync::Arc<rustls::ServerConfig>) -> Server {
+    start_with(None, Some(tokio_rustls::TlsAcceptor::from(config)))
+}
+
+fn start_with(cpu: Option<usize>, tls: Option<tokio_rustls::TlsAcceptor>) -> Server {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("addr");
@@ -55,14 +64,23 @@ pub fn start(cpu: Option<usize>) -> Server {
                     let _ = stream.set_nodelay(true);
                     counter.fetch_add(1, Ordering::SeqCst);
                     let (small, large) = (small.clone(), large.clone());
+                    let tls = tls.clone();
                     tokio::spawn(async move {
                         let service = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
                             let body = if req.uri().path() == "/large" { large.clone() } else { small.clone() };
                             async move { Ok::<_, Infallible>(http::Response::new(Full::new(body))) }
                         });
-                        let _ = auto::Builder::new(TokioExecutor::new())
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
+                        let builder = auto::Builder::new(TokioExecutor::new());
+                        match tls {
+                            None => {
+                                let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                            }
+                            Some(acceptor) => {
+                                if let Ok(tls) = acceptor.accept(stream).await {
+                                    let _ = builder.serve_connection(TokioIo::new(tls), service).await;
+                                }
+                            }
+                        }
                     });
                 }
             });
