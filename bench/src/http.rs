@@ -190,6 +190,7 @@ pub fn profile(name: &str, n: usize) {
         let client = match name {
             "raw" => Bench::raw(),
             "reqwest" => Bench::reqwest(),
+            "session-retry" => Bench::retry_pair().pop().expect("two sessions"),
             _ => Bench::session(),
         };
         let t = sequential(&client, &url, n).await;
