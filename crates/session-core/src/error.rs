@@ -223,7 +223,7 @@ impl fmt::Debug for Error {
         let mut d = f.debug_struct("http_session::Error");
         d.field("kind", &self.inner.kind);
         if let Some(url) = &self.inner.url {
-            d.field("url", &url.as_str());
+            d.field("url", &redacted(url).as_str());
         }
         if let Some(source) = &self.inner.source {
             d.field("source", source);
@@ -251,7 +251,7 @@ impl fmt::Display for Error {
             }
         }
         if let Some(url) = &self.inner.url {
-            write!(f, " for url ({url})")?;
+            write!(f, " for url ({})", redacted(url))?;
         }
         Ok(())
     }
@@ -261,6 +261,17 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.source_ref()
     }
+}
+
+/// The URL as errors print it: a password in the userinfo is replaced by
+/// `***`, so logging an error never writes a credential.
+pub(crate) fn redacted(url: &Url) -> std::borrow::Cow<'_, Url> {
+    if url.password().is_none() {
+        return std::borrow::Cow::Borrowed(url);
+    }
+    let mut copy = url.clone();
+    let _ = copy.set_password(Some("***"));
+    std::borrow::Cow::Owned(copy)
 }
 
 /// A transport could not reach the server: name resolution, connection or
@@ -339,6 +350,17 @@ mod tests {
             "HTTP status client error (404 Not Found) for url (http://example.test/x)"
         );
         assert!(err.without_url().url().is_none());
+    }
+
+    #[test]
+    fn printing_an_error_never_shows_a_password() {
+        let url = Url::parse("http://ada:s3cret@example.test/x").unwrap();
+        let err = Error::request("refused").with_url(url);
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        assert!(!format!("{err:?}").contains("s3cret"), "{err:?}");
+        assert!(err.to_string().contains("ada:***@example.test"), "{err}");
+        // The URL itself is still there for the caller.
+        assert_eq!(err.url().unwrap().password(), Some("s3cret"));
     }
 
     #[test]

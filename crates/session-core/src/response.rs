@@ -280,7 +280,7 @@ impl Response {
 impl fmt::Debug for Response {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Response")
-            .field("url", &self.url().as_str())
+            .field("url", &crate::error::redacted(self.url()).as_str())
             .field("status", &self.status())
             .field("version", &self.version())
             .field("headers", self.headers())
