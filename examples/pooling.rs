@@ -43,7 +43,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (pooled, opened) = one_session(&url, n).await?;
         println!(
             "{n:>4} GETs: fresh client each time {fresh:>10.2?} ({fresh_conns} connections), \
-             one session {pooled:>10.2?} ({opened} connection), speed-up {:.1}x",
+             one session {pooled:>10.2?} ({opened} connection(s)), speed-up {:.1}x",
             fresh.as_secs_f64() / pooled.as_secs_f64()
         );
     }
