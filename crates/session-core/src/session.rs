@@ -12,7 +12,7 @@ use http::Method;
 use crate::body::Body;
 use crate::builder::SessionBuilder;
 use crate::defaults::Defaults;
-use crate::error::{BoxError, Error, Result};
+use crate::error::{Error, Result};
 use crate::pending::Pending;
 use crate::request::{into_target, Draft, IntoUrl, RequestBuilder};
 use crate::response::Response;
@@ -195,9 +195,16 @@ impl tower_service::Service<http::Request<Body>> for Session {
     }
 }
 
-#[allow(dead_code)]
-fn _assert_impls() {
-    fn assert_send_sync<T: Send + Sync + Clone>() {}
-    assert_send_sync::<Session>();
-    let _: Option<BoxError> = None;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_and_its_futures_are_thread_safe() {
+        fn assert_send_sync<T: Send + Sync + Clone>() {}
+        fn assert_send<T: Send>() {}
+        assert_send_sync::<Session>();
+        assert_send::<Pending>();
+        assert_send::<RequestBuilder>();
+    }
 }
