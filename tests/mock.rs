@@ -130,3 +130,18 @@ fn a_session_needs_a_transport_without_the_default() {
     let err = http_session::core::Session::builder().build().unwrap_err();
     assert!(err.is_builder());
 }
+
+#[test]
+fn debug_output_never_shows_a_url_password() {
+    let session = http_session::core::Session::builder()
+        .transport(MockTransport::new())
+        .base_url("https://svc:base-s3cret@api.test/")
+        .build()
+        .unwrap();
+    let shown = format!("{session:?}");
+    assert!(!shown.contains("base-s3cret"), "{shown}");
+    let rb = session.get("https://u:req-s3cret@api.test/x");
+    let shown = format!("{rb:?}");
+    assert!(!shown.contains("req-s3cret"), "{shown}");
+    assert!(shown.contains("api.test"), "{shown}");
+}

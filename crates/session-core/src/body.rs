@@ -114,9 +114,13 @@ impl Body {
                 let mut body = stream.into_inner();
                 // One chunk is returned as it came; more are copied together,
                 // into room reserved once from the announced length.
+                // Trust the announced length for at most 1 MiB: a server's
+                // Content-Length alone must not make every read reserve the
+                // whole limit.
                 let expected = usize::try_from(body.size_hint().lower())
                     .unwrap_or(usize::MAX)
-                    .min(limit);
+                    .min(limit)
+                    .min(1 << 20);
                 let mut first: Option<Bytes> = None;
                 let mut joined: Vec<u8> = Vec::new();
                 let mut total = 0usize;

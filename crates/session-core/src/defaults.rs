@@ -26,13 +26,33 @@ use crate::error::{Error, Result};
 pub const DEFAULT_USER_AGENT: &str = concat!("http-session/", env!("CARGO_PKG_VERSION"));
 
 /// The settings a session applies to every request. See the [module docs](self).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Defaults {
     pub(crate) headers: HeaderMap,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) auth: Option<HeaderValue>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) base_url: Option<Url>,
+}
+
+impl std::fmt::Debug for Defaults {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Sensitive header values print as `Sensitive`; a base URL's password
+        // is redacted.
+        f.debug_struct("Defaults")
+            .field("headers", &self.headers)
+            .field("query", &self.query)
+            .field("auth", &self.auth)
+            .field("timeout", &self.timeout)
+            .field(
+                "base_url",
+                &self
+                    .base_url
+                    .as_ref()
+                    .map(|u| crate::error::redacted(u).to_string()),
+            )
+            .finish()
+    }
 }
 
 impl Default for Defaults {

@@ -71,12 +71,22 @@ mod into_url {
     }
 }
 
-#[derive(Debug)]
 pub(crate) enum Target {
     /// A URL `url` would not rewrite, kept as the `Uri` it will be sent as.
     Simple(http::Uri),
     Absolute(Url),
     Relative(String),
+}
+
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Simple(uri) => write!(f, "{uri}"),
+            Target::Absolute(url) => write!(f, "{}", crate::error::redacted(url)),
+            // A relative URL has no userinfo of its own.
+            Target::Relative(s) => write!(f, "{s}"),
+        }
+    }
 }
 
 pub(crate) fn into_target(url: impl IntoUrl, raw: impl FnOnce() -> String) -> Result<Target> {

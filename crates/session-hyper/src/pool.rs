@@ -24,6 +24,11 @@ use session_core::BoxError;
 /// the request the shared connection).
 const H2_GRACE: Duration = Duration::from_secs(10);
 
+/// Past this many hosts, gates nobody uses are dropped before a new one is
+/// added, so a crawl or a redirect chain over endless host names cannot grow
+/// the map without bound.
+const PRUNE_ABOVE: usize = 256;
+
 /// The gates of one transport, by host.
 #[derive(Debug)]
 pub(crate) struct Gates {
@@ -37,6 +42,19 @@ pub(crate) struct HostGate {
     state: Mutex<State>,
     notify: Notify,
     permits: Option<Arc<Semaphore>>,
+}
+
+impl HostGate {
+    /// Nothing refers to the gate but the map (no connect in flight, no
+    /// HTTP/2 connection tracked) and every connection slot is free, so
+    /// dropping it loses only what it learned (h1 or h2), not a limit.
+    fn is_idle(self: &Arc<Self>, max: Option<usize>) -> bool {
+        Arc::strong_count(self) == 1
+            && match (&self.permits, max) {
+                (Some(permits), Some(max)) => permits.available_permits() == max,
+                _ => true,
+            }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -75,6 +93,10 @@ impl Gates {
         if let Some(gate) = hosts.get(key) {
             return gate.clone();
         }
+        if hosts.len() >= PRUNE_ABOVE {
+            let max = self.max_per_host;
+            hosts.retain(|_, gate| !gate.is_idle(max));
+        }
         let gate = Arc::new(HostGate {
             state: Mutex::new(State::default()),
             notify: Notify::new(),
@@ -82,6 +104,12 @@ impl Gates {
         });
         hosts.insert(key.to_owned(), gate.clone());
         gate
+    }
+
+    /// How many hosts have a gate (for tests).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.hosts.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     /// Waits for a free connection slot of `gate` (none without a cap).
@@ -226,6 +254,23 @@ impl Drop for H2Alive {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn idle_gates_are_pruned_but_busy_ones_stay() {
+        let gates = Gates::new(Some(2), None);
+        // A host with a connection open (a permit held) must keep its gate.
+        let busy = gates.host("busy.test");
+        let permit = gates.permit(&busy).await.unwrap();
+        drop(busy);
+        for i in 0..(PRUNE_ABOVE * 4) {
+            let _ = gates.host(&format!("host{i}.test"));
+        }
+        assert!(gates.len() <= PRUNE_ABOVE + 1, "{} gates", gates.len());
+        let again = gates.host("busy.test");
+        // The same gate: one of its two slots is still taken.
+        assert_eq!(again.permits.as_ref().unwrap().available_permits(), 1);
+        drop(permit);
+    }
 
     #[tokio::test]
     async fn waiters_follow_the_leader() {
