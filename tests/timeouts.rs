@@ -127,10 +127,9 @@ async fn a_tls_handshake_that_never_completes_fires_the_connect_timeout() {
     held.abort();
 }
 
-#[tokio::test]
-async fn a_listener_that_never_accepts_fires_the_connect_timeout() {
-    // A backlog of one, never accepted, filled by other connections: the
-    // kernel stops answering SYNs.
+/// A listener with a backlog of one, never accepted, filled by other
+/// connections: the kernel stops answering SYNs to it.
+async fn never_accepting_listener() -> (tokio::net::TcpListener, Vec<tokio::net::TcpStream>) {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let listener = socket.listen(1).unwrap();
@@ -146,6 +145,13 @@ async fn a_listener_that_never_accepts_fires_the_connect_timeout() {
             fillers.push(s);
         }
     }
+    (listener, fillers)
+}
+
+#[tokio::test]
+async fn a_listener_that_never_accepts_fires_the_connect_timeout() {
+    let (listener, _fillers) = never_accepting_listener().await;
+    let addr = listener.local_addr().unwrap();
     let session = Session::builder()
         .connect_timeout(Duration::from_millis(300))
         .build()
@@ -207,22 +213,8 @@ async fn a_per_request_read_timeout_replaces_the_session_one() {
 #[tokio::test]
 async fn a_per_request_connect_timeout_replaces_the_session_one() {
     use http_session::hyper::RequestConnectTimeout;
-    // The same never-accepting listener as above.
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let listener = socket.listen(1).unwrap();
+    let (listener, _fillers) = never_accepting_listener().await;
     let addr = listener.local_addr().unwrap();
-    let mut fillers = Vec::new();
-    for _ in 0..4 {
-        if let Ok(Ok(s)) = tokio::time::timeout(
-            Duration::from_millis(200),
-            tokio::net::TcpStream::connect(addr),
-        )
-        .await
-        {
-            fillers.push(s);
-        }
-    }
     // The session has no connect timeout; the request brings its own.
     let session = Session::new();
     let err = session
