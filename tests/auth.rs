@@ -14,23 +14,7 @@ use http_session::core::auth::Auth;
 use http_session::{Body, BoxError, Session};
 use md5::Md5;
 use sha2::{Digest as _, Sha256, Sha512_256};
-use support::server::{self, response, Req, ResBody};
-
-type Log = Arc<Mutex<Vec<Req>>>;
-
-fn recording<F>(f: F) -> (server::Server, Log)
-where
-    F: Fn(&Req) -> http::Response<ResBody> + Send + Sync + 'static,
-{
-    let log: Log = Arc::default();
-    let seen = log.clone();
-    let srv = server::http(move |req: Req| {
-        let res = f(&req);
-        seen.lock().unwrap().push(req);
-        async move { res }
-    });
-    (srv, log)
-}
+use support::server::{self, recording, response, Log, Req, ResBody};
 
 fn auth_of(req: &Req) -> Option<String> {
     req.headers

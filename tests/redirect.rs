@@ -7,7 +7,7 @@
 mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, LOCATION};
@@ -17,24 +17,7 @@ use http_session::core::redirect::{
     BodyNotReplayable, HttpsOnly, InvalidLocation, TooManyRedirects, UnsupportedScheme,
 };
 use http_session::{Body, Session};
-use support::server::{self, response, Req, ResBody};
-
-type Log = Arc<Mutex<Vec<Req>>>;
-
-/// A server that records every request, answering with `f`.
-fn recording<F>(f: F) -> (server::Server, Log)
-where
-    F: Fn(&Req) -> http::Response<ResBody> + Send + Sync + 'static,
-{
-    let log: Log = Arc::default();
-    let seen = log.clone();
-    let srv = server::http(move |req: Req| {
-        let res = f(&req);
-        seen.lock().unwrap().push(req);
-        async move { res }
-    });
-    (srv, log)
-}
+use support::server::{self, recording, response, Log, Req, ResBody};
 
 fn redirect(status: u16, location: &str) -> http::Response<ResBody> {
     let mut res = response(status, "");

@@ -29,9 +29,11 @@ async fn session_burst(session: http_session::Session, url: String) {
     }
 }
 
-async fn raw_burst(url: String) {
-    let client: Client<HttpConnector, Empty<Bytes>> =
-        Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+/// Sends the burst through any raw hyper-util client.
+async fn client_burst<C>(client: Client<C, Empty<Bytes>>, url: String)
+where
+    C: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
+{
     let uri: http::Uri = url.parse().expect("uri");
     let tasks: Vec<_> = (0..BURST)
         .map(|_| {
@@ -47,6 +49,11 @@ async fn raw_burst(url: String) {
     }
     // Let background connects that lost the race finish.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+}
+
+async fn raw_burst(url: String) {
+    let client = Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+    client_burst(client, url).await;
 }
 
 /// Runs the bursts and returns the report lines.
@@ -138,21 +145,8 @@ async fn raw_tls_burst(url: String, ca_pem: &str) {
         .enable_http1()
         .enable_http2()
         .build();
-    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
-    let uri: http::Uri = url.parse().expect("uri");
-    let tasks: Vec<_> = (0..BURST)
-        .map(|_| {
-            let (c, uri) = (client.clone(), uri.clone());
-            tokio::spawn(async move {
-                let res = c.get(uri).await.expect("request");
-                res.into_body().collect().await.expect("body");
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await.expect("task");
-    }
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let client = Client::builder(TokioExecutor::new()).build(https);
+    client_burst(client, url).await;
 }
 
 /// The cold burst over TLS + ALPN h2.

@@ -108,6 +108,24 @@ where
     start(collected(f), None)
 }
 
+/// What a [`recording`] server received, in order.
+pub type Log = Arc<Mutex<Vec<Req>>>;
+
+/// A server that records every request, answering with `f`.
+pub fn recording<F>(f: F) -> (Server, Log)
+where
+    F: Fn(&Req) -> http::Response<ResBody> + Send + Sync + 'static,
+{
+    let log: Log = Arc::default();
+    let seen = log.clone();
+    let srv = http(move |req: Req| {
+        let res = f(&req);
+        seen.lock().unwrap().push(req);
+        async move { res }
+    });
+    (srv, log)
+}
+
 /// A TLS server (ALPN h2 and http/1.1) whose handler sees the collected
 /// request. It also answers plain HTTP on the same port (a client that does
 /// not open with a TLS handshake), so tests can redirect https to http on
