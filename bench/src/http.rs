@@ -178,7 +178,8 @@ pub fn build_cost() -> String {
     )
 }
 
-/// Runs one client alone for `n` sequential requests (for `perf record`).
+/// Runs one client alone for `n` requests (for `perf record`), sequential
+/// or over `BENCH_TASKS` concurrent tasks.
 pub fn profile(name: &str, n: usize) {
     let srv = server::start(None);
     let url = srv.url("/small");
@@ -193,7 +194,15 @@ pub fn profile(name: &str, n: usize) {
             "session-retry" => Bench::retry_pair().pop().expect("two sessions"),
             _ => Bench::session(),
         };
-        let t = sequential(&client, &url, n).await;
+        let tasks: usize = std::env::var("BENCH_TASKS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        let t = if tasks > 1 {
+            concurrent(&client, &url, n, tasks).await
+        } else {
+            sequential(&client, &url, n).await
+        };
         println!(
             "{}: {:.0} req/s, cpu/req {:?}",
             client.name(),

@@ -429,7 +429,7 @@ impl SessionBuilder {
         // them: one erased service for both.
         stack = match redirect {
             Some(redirect) => redirect(transport::boxed(tower_layer::Layer::layer(&auth, stack))),
-            None => transport::boxed(tower_layer::Layer::layer(
+            None => BoxTransport::from_erased(tower_layer::Layer::layer(
                 &redirects,
                 tower_layer::Layer::layer(&auth, stack),
             )),

@@ -157,17 +157,30 @@ impl Defaults {
 
     /// Merges the session's headers and auth under the request's own headers.
     pub(crate) fn merge_headers(&self, headers: &mut HeaderMap, removed: &[HeaderName]) {
+        if headers.is_empty() && removed.is_empty() {
+            // The common case: the request only has the session's headers.
+            // Room for a few more, which the transport often adds.
+            headers.reserve(self.headers.len() + 4);
+            for (name, value) in &self.headers {
+                headers.append(name.clone(), value.clone());
+            }
+        } else {
+            self.merge_header_map(headers, removed);
+        }
+        if let Some(auth) = &self.auth {
+            if !headers.contains_key(AUTHORIZATION) && !removed.contains(&AUTHORIZATION) {
+                headers.insert(AUTHORIZATION, auth.clone());
+            }
+        }
+    }
+
+    fn merge_header_map(&self, headers: &mut HeaderMap, removed: &[HeaderName]) {
         for name in self.headers.keys() {
             if headers.contains_key(name) || removed.contains(name) {
                 continue;
             }
             for value in self.headers.get_all(name) {
                 headers.append(name.clone(), value.clone());
-            }
-        }
-        if let Some(auth) = &self.auth {
-            if !headers.contains_key(AUTHORIZATION) && !removed.contains(&AUTHORIZATION) {
-                headers.insert(AUTHORIZATION, auth.clone());
             }
         }
     }

@@ -32,22 +32,32 @@ impl Router {
     }
 
     fn route(&self, uri: &http::Uri) -> Option<&BoxTransport> {
+        let pieces = pieces(uri);
         self.mounts
             .iter()
-            .find(|(prefix, _)| uri_starts_with(uri, prefix))
+            .find(|(prefix, _)| starts_with(&pieces, prefix))
             .map(|(_, transport)| transport)
     }
 }
 
-/// Does `scheme://authority/path?query` start with `prefix` (lowercase),
-/// ignoring ASCII case? Compares piece by piece, without formatting the URI.
-fn uri_starts_with(uri: &http::Uri, prefix: &str) -> bool {
-    let pieces = [
+/// The URI as the pieces a prefix is matched against, in order.
+fn pieces(uri: &http::Uri) -> [&str; 4] {
+    [
         uri.scheme_str().unwrap_or(""),
         "://",
         uri.authority().map_or("", |a| a.as_str()),
         uri.path_and_query().map_or("", |p| p.as_str()),
-    ];
+    ]
+}
+
+#[cfg(test)]
+fn uri_starts_with(uri: &http::Uri, prefix: &str) -> bool {
+    starts_with(&pieces(uri), prefix)
+}
+
+/// Does the URI, as `pieces`, start with `prefix` (lowercase),
+/// ignoring ASCII case? Compares piece by piece, without formatting the URI.
+fn starts_with(pieces: &[&str; 4], prefix: &str) -> bool {
     let mut rest = prefix.as_bytes();
     for piece in pieces {
         if rest.is_empty() {

@@ -116,7 +116,7 @@ impl Response {
 
     /// The connection the response came over, when the transport tells.
     pub fn connection(&self) -> Option<&ConnectionInfo> {
-        self.inner.extensions().get::<ConnectionInfo>()
+        ConnectionInfo::from_extensions(self.inner.extensions())
     }
 
     /// The redirect responses before this one, oldest first (empty when no

@@ -22,10 +22,10 @@ pub(crate) fn simple_uri(s: &str) -> Option<http::Uri> {
     } else {
         return None;
     };
-    let slash = rest.find('/')?;
+    let slash = rest.bytes().position(|b| b == b'/')?;
     let (authority, path_query) = rest.split_at(slash);
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) => (host, Some(port)),
+    let (host, port) = match authority.bytes().rposition(|b| b == b':') {
+        Some(i) => (&authority[..i], Some(&authority[i + 1..])),
         None => (authority, None),
     };
     if !simple_host(host) {
@@ -41,14 +41,44 @@ pub(crate) fn simple_uri(s: &str) -> Option<http::Uri> {
             return None;
         }
     }
-    let (path, query) = match path_query.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
+    let (path, query) = match path_query.bytes().position(|b| b == b'?') {
+        Some(i) => (&path_query[..i], Some(&path_query[i + 1..])),
         None => (path_query, None),
     };
     if !simple_path(path) || !query.is_none_or(simple_query) {
         return None;
     }
     http::Uri::try_from(s).ok()
+}
+
+/// Byte classes of the fast path, one table lookup per byte.
+const HOST_CHAR: u8 = 1;
+const PLAIN_CHAR: u8 = 2;
+
+static CLASSES: [u8; 256] = classes();
+
+const fn classes() -> [u8; 256] {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' {
+            table[b] |= HOST_CHAR;
+        }
+        // Characters `url` keeps as they are in paths and queries of
+        // special URLs.
+        if c.is_ascii_alphanumeric() {
+            table[b] |= PLAIN_CHAR;
+        }
+        b += 1;
+    }
+    let extra = b"-._~!$&()*+,;=:@/";
+    let mut i = 0;
+    while i < extra.len() {
+        table[extra[i] as usize] |= PLAIN_CHAR;
+        i += 1;
+    }
+    table
 }
 
 /// One pass over a host: lowercase ASCII letters, digits, `-` and `.`; no
@@ -60,35 +90,33 @@ fn simple_host(host: &str) -> bool {
         return false;
     }
     let mut labels = 0u32;
-    let mut start = 0usize;
     // Whether every label so far is a canonical IPv4 octet.
     let mut all_octets = true;
     let mut last_numeric = false;
-    for i in 0..=bytes.len() {
-        let b = bytes.get(i).copied().unwrap_or(b'.');
-        if b == b'.' {
-            let label = &bytes[start..i];
-            if label.is_empty() || label.starts_with(b"xn--") || label.starts_with(b"0x") {
-                return false;
-            }
-            last_numeric = label.iter().all(u8::is_ascii_digit);
-            let octet = last_numeric
-                && label.len() <= 3
-                && (label.len() == 1 || label[0] != b'0')
-                && label.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')) <= 255;
-            all_octets &= octet;
-            labels += 1;
-            start = i + 1;
-        } else if !(b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+    for label in bytes.split(|&b| b == b'.') {
+        let Some(&first) = label.first() else {
+            return false;
+        };
+        if label.starts_with(b"xn--") || label.starts_with(b"0x") {
             return false;
         }
+        let mut value = 0u32;
+        let mut numeric = true;
+        for &b in label {
+            if CLASSES[usize::from(b)] & HOST_CHAR == 0 {
+                return false;
+            }
+            if b.is_ascii_digit() {
+                value = value.saturating_mul(10).saturating_add(u32::from(b - b'0'));
+            } else {
+                numeric = false;
+            }
+        }
+        last_numeric = numeric;
+        all_octets &= numeric && value <= 255 && (label.len() == 1 || first != b'0');
+        labels += 1;
     }
     !last_numeric || (all_octets && labels == 4)
-}
-
-/// Characters `url` keeps as they are in paths and queries of special URLs.
-fn plain(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~!$&()*+,;=:@/".contains(&b)
 }
 
 /// Checks the bytes of a path (`path = true`) or query in one pass: only
@@ -100,6 +128,10 @@ fn simple_part(s: &str, path: bool) -> bool {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
+        if b != b'/' && b != b'%' && CLASSES[usize::from(b)] & PLAIN_CHAR != 0 {
+            i += 1;
+            continue;
+        }
         match b {
             b'%' => {
                 let (Some(&h), Some(&l)) = (bytes.get(i + 1), bytes.get(i + 2)) else {
@@ -121,9 +153,9 @@ fn simple_part(s: &str, path: bool) -> bool {
                 }
                 segment_start = i + 1;
             }
+            b'/' => {}
             b'\'' if path => {}
             b'?' if !path => {}
-            _ if plain(b) => {}
             _ => return false,
         }
         i += 1;
@@ -232,6 +264,61 @@ mod tests {
         for s in rejected {
             assert!(simple_uri(s).is_none(), "{s} must not be simple");
         }
+    }
+
+    /// Many generated URLs: whatever the fast path accepts, `url` keeps
+    /// byte for byte.
+    #[test]
+    fn generated_urls_agree_with_url() {
+        let pieces: [&[&str]; 5] = [
+            &["http://", "https://"],
+            &[
+                "a.test",
+                "127.0.0.1",
+                "1.2.3.4",
+                "01.2.3.4",
+                "x-y.z",
+                "A.test",
+                "0x1.test",
+                "b..c",
+                "h.1",
+            ],
+            &["", ":80", ":443", ":8080", ":0", ":65536", ":"],
+            &[
+                "/",
+                "/a/./b",
+                "/a/../b",
+                "/%2e/",
+                "/%41",
+                "/a%",
+                "/it's",
+                "/a b",
+                "/x/.",
+                "/..",
+                "/~!$&()*+,;=:@",
+                "/\\",
+                "/\u{e9}",
+            ],
+            &["", "?", "?a=1&b=2", "?q='", "?%zz", "?a?b", "#f", "?x=%2e"],
+        ];
+        let mut seed = 0x2545_f491_u32;
+        let mut pick = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed as usize % n
+        };
+        let mut accepted = 0;
+        for _ in 0..5000 {
+            let s: String = pieces.iter().map(|p| p[pick(p.len())]).collect();
+            if let Some(uri) = simple_uri(&s) {
+                accepted += 1;
+                let url = Url::parse(&s).unwrap_or_else(|e| panic!("{s}: {e}"));
+                assert_eq!(url.as_str(), s, "url rewrites {s}");
+                assert_eq!(uri.to_string(), s);
+            }
+        }
+        assert!(accepted > 100, "only {accepted} generated URLs were simple");
     }
 
     #[test]

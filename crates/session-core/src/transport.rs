@@ -8,6 +8,7 @@ use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -176,5 +177,60 @@ impl ConnectionInfo {
             reused,
             remote_addr,
         }
+    }
+
+    /// The connection a response came over, from the response's extensions:
+    /// a [`ConnectionInfo`] a transport put there, or the one a
+    /// [`ConnectionTag`] carries.
+    ///
+    /// ```
+    /// use session_core::transport::{ConnectionInfo, ConnectionTag};
+    ///
+    /// let mut res = http::Response::new(());
+    /// let mut tag = ConnectionTag::new(7, None);
+    /// tag.record_use();
+    /// res.extensions_mut().insert(tag);
+    /// let info = ConnectionInfo::from_extensions(res.extensions()).unwrap();
+    /// assert_eq!((info.id, info.reused), (7, false));
+    /// ```
+    pub fn from_extensions(extensions: &http::Extensions) -> Option<&ConnectionInfo> {
+        extensions
+            .get::<ConnectionInfo>()
+            .or_else(|| extensions.get::<ConnectionTag>().map(|tag| &tag.info))
+    }
+}
+
+/// What a pooling transport attaches to a connection, so that each response
+/// over it tells which connection it was and whether it was reused.
+///
+/// A pool that copies a connection's tag into every response (as
+/// hyper-util's client does with `Connected::extra`) calls
+/// [`record_use`](Self::record_use) on each copy once; the copies share one
+/// use counter. Read the result with [`ConnectionInfo::from_extensions`].
+#[derive(Debug, Clone)]
+pub struct ConnectionTag {
+    info: ConnectionInfo,
+    uses: Arc<AtomicU64>,
+}
+
+impl ConnectionTag {
+    /// The tag of a new connection, not used yet.
+    pub fn new(id: u64, remote_addr: Option<SocketAddr>) -> Self {
+        ConnectionTag {
+            info: ConnectionInfo::new(id, false, remote_addr),
+            uses: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Counts one more response over the connection; this copy's info then
+    /// says whether an earlier response used it.
+    pub fn record_use(&mut self) -> &ConnectionInfo {
+        self.info.reused = self.uses.fetch_add(1, Ordering::Relaxed) > 0;
+        &self.info
+    }
+
+    /// What this copy knows of the connection.
+    pub fn info(&self) -> &ConnectionInfo {
+        &self.info
     }
 }

@@ -7,7 +7,6 @@
 
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -21,6 +20,7 @@ use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
+use session_core::ConnectionTag;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
@@ -38,15 +38,6 @@ use crate::proxy::{Proxy, ProxyError, ProxyKind, ProxyRules};
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     pub(crate) opened: AtomicU64,
-}
-
-/// Put in each connection's `Connected::extra`, so hyper-util copies it into
-/// every response that comes over that connection.
-#[derive(Clone, Debug)]
-pub(crate) struct ConnTag {
-    pub(crate) id: u64,
-    pub(crate) uses: Arc<AtomicU64>,
-    pub(crate) remote: Option<SocketAddr>,
 }
 
 /// The connector hyper-util's client holds. The client clones it for every
@@ -209,11 +200,7 @@ impl Connector {
         let id = self.counters.opened.fetch_add(1, Ordering::Relaxed) + 1;
         Ok(Conn {
             io: TokioIo::new(stream),
-            tag: ConnTag {
-                id,
-                uses: Arc::new(AtomicU64::new(0)),
-                remote,
-            },
+            tag: ConnectionTag::new(id, remote),
             forward,
             _permit: None,
             _h2: None,
@@ -341,7 +328,9 @@ impl tokio::io::AsyncWrite for Stream {
 /// gates (released when the connection closes).
 pub(crate) struct Conn {
     io: TokioIo<Stream>,
-    tag: ConnTag,
+    /// Put in `Connected::extra`, so hyper-util copies it into every
+    /// response that comes over this connection.
+    tag: ConnectionTag,
     /// To an HTTP forward proxy: requests go in absolute form.
     forward: bool,
     _permit: Option<OwnedSemaphorePermit>,

@@ -12,8 +12,10 @@
 //! configuration with every other transport of the process, so building one
 //! costs microseconds.
 //!
-//! Every response carries a [`ConnectionInfo`]:
-//! which connection it came over and whether that connection was reused, and
+//! Every response tells which connection it came over and whether that
+//! connection was reused (read it with
+//! [`ConnectionInfo::from_extensions`](session_core::ConnectionInfo::from_extensions),
+//! or `Response::connection()` in a session), and
 //! [`HyperTransport::connections_opened`] counts the connections made.
 //!
 //! # What it can be customised with
@@ -109,9 +111,9 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::time::Sleep;
 
 use session_core::error::{Connect, TimedOut};
-use session_core::{Body, BoxError, ConnectionInfo};
+use session_core::{Body, BoxError, ConnectionTag};
 
-use connect::{ConnTag, Connector, ConnectorParts, Counters};
+use connect::{Connector, ConnectorParts, Counters};
 use dns::Resolver;
 use pool::Gates;
 use proxy::{ProxyKind, ProxyRules};
@@ -339,9 +341,10 @@ impl tower_service::Service<http::Request<Body>> for HyperTransport {
                 limits.read_timeout = Some(*t);
             }
         }
-        if limits.decompress && !req.headers().contains_key(ACCEPT_ENCODING) {
+        if limits.decompress {
             req.headers_mut()
-                .insert(ACCEPT_ENCODING, decompress::ACCEPT_ENCODING);
+                .entry(ACCEPT_ENCODING)
+                .or_insert(decompress::ACCEPT_ENCODING);
         }
         let head = req.method() == http::Method::HEAD;
         let ext = req.extensions();
@@ -438,11 +441,8 @@ fn finish(
     head: bool,
 ) -> Result<http::Response<Body>, BoxError> {
     let (mut parts, incoming) = res.into_parts();
-    if let Some(tag) = parts.extensions.remove::<ConnTag>() {
-        let earlier = tag.uses.fetch_add(1, Ordering::Relaxed);
-        parts
-            .extensions
-            .insert(ConnectionInfo::new(tag.id, earlier > 0, tag.remote));
+    if let Some(tag) = parts.extensions.get_mut::<ConnectionTag>() {
+        tag.record_use();
     }
     let mut body = match (sleep, limits.read_timeout, limits.max_body) {
         (Some(sleep), Some(t), None) => Body::wrap(ReadTimeout::new(incoming, sleep, t)),

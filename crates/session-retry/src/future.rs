@@ -225,21 +225,22 @@ impl Tracker {
         headers: &http::HeaderMap,
         replayable: bool,
     ) -> Result<Duration, bool> {
+        let forced = self.config.status_forcelist.contains(&status);
+        let retry_after_status = RETRY_AFTER_STATUS_CODES.contains(&status);
+        if !forced && !retry_after_status {
+            // The success path: nothing to decide.
+            return Err(false);
+        }
         let config = self.config.clone();
-        let forced = config.status_forcelist.contains(&status);
         // Read the clock and the header only when they can matter.
-        let retry_after = if config.respect_retry_after
-            && (forced || RETRY_AFTER_STATUS_CODES.contains(&status))
-            && headers.contains_key(http::header::RETRY_AFTER)
-        {
-            retry_after::parse(headers, SystemTime::now())
-        } else {
-            RetryAfter::Absent
-        };
-        let wanted = forced
-            || (retry_after.is_present()
-                && config.may_retry()
-                && RETRY_AFTER_STATUS_CODES.contains(&status));
+        let retry_after =
+            if config.respect_retry_after && headers.contains_key(http::header::RETRY_AFTER) {
+                retry_after::parse(headers, SystemTime::now())
+            } else {
+                RetryAfter::Absent
+            };
+        let wanted =
+            forced || (retry_after.is_present() && config.may_retry() && retry_after_status);
         if !wanted {
             return Err(false);
         }

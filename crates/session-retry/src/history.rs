@@ -27,9 +27,48 @@ use crate::policy::ErrorKind;
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RetryHistory {
-    attempts: Vec<Attempt>,
+    attempts: Attempts,
     stop: Option<StopReason>,
 }
+
+/// The attempts, kept inline while there is only one (the success path
+/// allocates nothing for its history).
+#[derive(Debug, Clone, Default)]
+enum Attempts {
+    #[default]
+    None,
+    One([Attempt; 1]),
+    Many(Vec<Attempt>),
+}
+
+impl Attempts {
+    fn as_slice(&self) -> &[Attempt] {
+        match self {
+            Attempts::None => &[],
+            Attempts::One(one) => one,
+            Attempts::Many(many) => many,
+        }
+    }
+
+    fn push(&mut self, attempt: Attempt) {
+        *self = match std::mem::take(self) {
+            Attempts::None => Attempts::One([attempt]),
+            Attempts::One([first]) => Attempts::Many(vec![first, attempt]),
+            Attempts::Many(mut many) => {
+                many.push(attempt);
+                Attempts::Many(many)
+            }
+        };
+    }
+}
+
+impl PartialEq for Attempts {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Attempts {}
 
 impl RetryHistory {
     pub(crate) fn push(&mut self, outcome: Outcome, slept: Duration) {
@@ -42,33 +81,38 @@ impl RetryHistory {
 
     /// Every attempt, oldest first (the last one is the final answer).
     pub fn attempts(&self) -> &[Attempt] {
-        &self.attempts
+        self.attempts.as_slice()
     }
 
     /// The number of attempts.
     pub fn len(&self) -> usize {
-        self.attempts.len()
+        self.attempts.as_slice().len()
     }
 
     /// No attempt at all (only for configuration errors).
     pub fn is_empty(&self) -> bool {
-        self.attempts.is_empty()
+        self.attempts.as_slice().is_empty()
     }
 
     /// The number of retries: attempts after the first.
     pub fn retries(&self) -> usize {
-        self.attempts.len().saturating_sub(1)
+        self.attempts.as_slice().len().saturating_sub(1)
     }
 
     /// The time slept between the attempts, in all.
     pub fn total_slept(&self) -> Duration {
-        self.attempts.iter().map(|a| a.slept).sum()
+        self.attempts.as_slice().iter().map(|a| a.slept).sum()
     }
 
     /// The sleep before each retry (the first attempt has none): for a
     /// backoff factor of 0.1, `[0, 0.2 s, 0.4 s, ...]`.
     pub fn sleeps(&self) -> Vec<Duration> {
-        self.attempts.iter().skip(1).map(|a| a.slept).collect()
+        self.attempts
+            .as_slice()
+            .iter()
+            .skip(1)
+            .map(|a| a.slept)
+            .collect()
     }
 
     /// Why no further attempt was made, when the last outcome would otherwise

@@ -181,7 +181,7 @@ where
             || req
                 .uri()
                 .authority()
-                .is_some_and(|a| a.as_str().contains('@'));
+                .is_some_and(|a| a.as_str().as_bytes().contains(&b'@'));
         if !needed {
             return ResponseFuture::Direct {
                 inner: self.inner.call(req),

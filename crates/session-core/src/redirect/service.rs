@@ -115,14 +115,58 @@ where
     fn call(&mut self, req: http::Request<Body>) -> Self::Future {
         // The ready service serves the first hop; its clone the later ones.
         let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let inner = std::mem::replace(&mut self.inner, clone);
+        self.start(inner, req)
+    }
+}
+
+/// A session holds its redirect stack erased: each request clones the inner
+/// service once, with no further clone of the redirect service itself and no
+/// extra box around its future.
+impl<S, P> crate::transport::Erased for FollowRedirect<S, P>
+where
+    S: crate::transport::HttpService,
+    P: Policy + Clone + Send + Sync + 'static,
+{
+    fn call(&self, req: http::Request<Body>) -> crate::transport::BoxFuture {
+        let mut inner = self.inner.clone();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match inner.poll_ready(&mut cx) {
+            Poll::Ready(Ok(())) => Box::pin(self.start(inner, req)),
+            Poll::Ready(Err(err)) => {
+                let err = err.into();
+                Box::pin(async move { Err(err) })
+            }
+            Poll::Pending => {
+                let this = self.clone();
+                Box::pin(async move {
+                    let inner = inner.ready_oneshot().await.map_err(Into::into)?;
+                    this.start(inner, req).await
+                })
+            }
+        }
+    }
+}
+
+impl<S, P> FollowRedirect<S, P>
+where
+    S: tower_service::Service<http::Request<Body>, Response = http::Response<Body>>
+        + Clone
+        + Send
+        + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+    P: Policy + Clone + Send + 'static,
+{
+    /// Sends `req` through `inner`, a service made ready for it.
+    fn start(&self, mut inner: S, req: http::Request<Body>) -> ResponseFuture<S, P> {
         let policy = self.policy.clone();
         let config = self.config.clone();
         let needs_setup = self.config.https_only
             || req
                 .uri()
                 .authority()
-                .is_some_and(|a| a.as_str().contains('@'))
+                .is_some_and(|a| a.as_str().as_bytes().contains(&b'@'))
             || req.extensions().get::<RequestFragment>().is_some();
         if needs_setup {
             return ResponseFuture::follow(Box::pin(follow(
