@@ -2,11 +2,13 @@
 //! reqwest on one loopback server, reported as ratios to raw hyper-util.
 //!
 //! Options: `--quick` (fewer requests), `--only NAME` (`build`, `http`,
-//! `retry`, `overhead`, `jar`, `burst`), `--profile CLIENT` (one client alone, for perf).
+//! `retry`, `overhead`, `jar`, `burst`, `instructions`), `--profile CLIENT`
+//! (one client alone, for perf).
 
 mod burst;
 mod clients;
 mod http;
+mod instructions;
 mod jar;
 mod overhead;
 mod report;
@@ -117,5 +119,8 @@ fn main() {
     }
     if wants("jar") {
         println!("{}", jar::run(quick));
+    }
+    if wants("instructions") {
+        println!("{}", instructions::run(if quick { 2_000 } else { 5_000 }));
     }
 }

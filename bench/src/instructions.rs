@@ -1,0 +1,123 @@
+//! Instructions per request, counted by valgrind's callgrind: the same
+//! sequential loopback GET as `--profile`, for each client, run under
+//! callgrind with one output file per thread. Unlike wall-clock ratios these
+//! counts repeat exactly from run to run, whatever else the machine does, so
+//! small differences (the retry layer's success path) can be compared.
+//!
+//! The server runs on its own thread (the second one started) and is counted
+//! apart; every other thread is the client's. Each client runs twice, with
+//! `n` and `5n` requests, and the difference is divided by `4n`, so what
+//! happens once (building the client, the first connection) drops out.
+//! Needs `valgrind` on the PATH.
+
+use std::path::Path;
+use std::process::Command;
+
+/// The clients measured, with the name `--profile` knows them by.
+const CLIENTS: [(&str, &str); 4] = [
+    ("raw", "hyper-util (raw)"),
+    ("session", "http-session"),
+    ("session-retry", "session + retry"),
+    ("reqwest", "reqwest"),
+];
+
+/// Client and server instructions: of one run, or per request.
+struct Count {
+    client: u64,
+    server: u64,
+}
+
+pub fn run(requests: u64) -> String {
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        return "== instructions per request: skipped (valgrind is not installed)\n".into();
+    }
+    let dir = std::env::temp_dir().join(format!("session-bench-cg-{}", std::process::id()));
+    if let Err(err) = std::fs::create_dir_all(&dir) {
+        return format!("== instructions per request: cannot create {dir:?}: {err}\n");
+    }
+    let mut out = format!(
+        "== instructions per request (callgrind; sequential keep-alive GETs of 13 B; client and server threads apart)\n\
+         client                 client instr   ratio   server instr\n"
+    );
+    let mut baseline = None;
+    let mut session = None;
+    for (profile, name) in CLIENTS {
+        let measured = count(&dir, profile, requests).and_then(|small| {
+            let large = count(&dir, profile, 5 * requests)?;
+            let per = |a: u64, b: u64| b.saturating_sub(a) / (4 * requests);
+            Ok(Count {
+                client: per(small.client, large.client),
+                server: per(small.server, large.server),
+            })
+        });
+        match measured {
+            Ok(c) => {
+                let base = *baseline.get_or_insert(c.client);
+                out += &format!(
+                    "{name:<20} {:>14} {:>6.2}x {:>14}\n",
+                    c.client,
+                    c.client as f64 / base as f64,
+                    c.server
+                );
+                match profile {
+                    "session" => session = Some(c.client),
+                    "session-retry" => {
+                        if let Some(s) = session {
+                            out += &format!(
+                                "  retry layer on the success path: +{} instructions ({:.1}% of the session's client)\n",
+                                c.client.saturating_sub(s),
+                                (c.client as f64 / s as f64 - 1.0) * 100.0
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Err(err) => out += &format!("{name:<20} failed: {err}\n"),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    out
+}
+
+fn count(dir: &Path, profile: &str, requests: u64) -> Result<Count, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let prefix = dir.join(format!("{profile}-{requests}"));
+    let status = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg("--separate-threads=yes")
+        .arg(format!("--callgrind-out-file={}", prefix.display()))
+        .arg(&exe)
+        .args(["--profile", profile])
+        .env("BENCH_N", requests.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err(format!("valgrind exited with {status}"));
+    }
+    // callgrind writes `<prefix>-01`, `-02`, ... one file per thread; thread
+    // 1 is the client's runtime, thread 2 the server.
+    let (mut client, mut server) = (0u64, 0u64);
+    for thread in 1..=64 {
+        let file = format!("{}-{thread:02}", prefix.display());
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let total = text
+            .lines()
+            .find_map(|l| l.strip_prefix("totals: "))
+            .and_then(|t| t.trim().parse::<u64>().ok())
+            .ok_or_else(|| format!("no totals in {file}"))?;
+        if thread == 2 {
+            server += total;
+        } else {
+            client += total;
+        }
+    }
+    if client == 0 {
+        return Err("callgrind wrote no thread files".into());
+    }
+    Ok(Count { client, server })
+}
