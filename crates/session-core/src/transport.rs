@@ -75,10 +75,9 @@ where
         // service's own, not a `Oneshot` that also carries the request.
         let mut cx = Context::from_waker(Waker::noop());
         match service.poll_ready(&mut cx) {
-            Poll::Ready(Ok(())) => {
-                let future = service.call(req);
-                Box::pin(async move { future.await.map_err(Into::into) })
-            }
+            Poll::Ready(Ok(())) => Box::pin(IntoBoxError {
+                future: service.call(req),
+            }),
             Poll::Ready(Err(err)) => {
                 let err = err.into();
                 Box::pin(async move { Err(err) })
@@ -88,6 +87,26 @@ where
                 Box::pin(async move { oneshot.await.map_err(Into::into) })
             }
         }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A service's future, its error turned into a [`BoxError`].
+    struct IntoBoxError<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F, E> Future for IntoBoxError<F>
+where
+    F: Future<Output = Result<http::Response<Body>, E>>,
+    E: Into<BoxError>,
+{
+    type Output = Result<http::Response<Body>, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().future.poll(cx).map_err(Into::into)
     }
 }
 
