@@ -20,18 +20,39 @@ fn cookie_header(req: &Req) -> String {
         .unwrap_or_default()
 }
 
+/// `res` with a `Set-Cookie` header for each of `cookies`.
+fn with_cookies(
+    mut res: http::Response<server::ResBody>,
+    cookies: &[&'static str],
+) -> http::Response<server::ResBody> {
+    for cookie in cookies {
+        res.headers_mut()
+            .append(SET_COOKIE, HeaderValue::from_static(cookie));
+    }
+    res
+}
+
+/// A handler that answers with the request's `Cookie` header as the body,
+/// and sets `cookies` on requests to `path`.
+fn echo_cookies(
+    path: &'static str,
+    cookies: &'static [&'static str],
+) -> impl Fn(Req) -> std::future::Ready<http::Response<server::ResBody>> + Send + Sync + 'static {
+    move |req| {
+        let res = response(200, cookie_header(&req));
+        let set: &[&'static str] = if req.uri.path() == path { cookies } else { &[] };
+        std::future::ready(with_cookies(res, set))
+    }
+}
+
 /// `/login` sets a session cookie for a right password; `/protected` needs it.
 fn login_server() -> server::Server {
     server::http(|req: Req| async move {
         match req.uri.path() {
-            "/login" if req.body == "user=ada&password=secret" => {
-                let mut res = response(200, "welcome");
-                res.headers_mut().insert(
-                    SET_COOKIE,
-                    HeaderValue::from_static("session=abc123; Path=/; HttpOnly"),
-                );
-                res
-            }
+            "/login" if req.body == "user=ada&password=secret" => with_cookies(
+                response(200, "welcome"),
+                &["session=abc123; Path=/; HttpOnly"],
+            ),
             "/login" => response(401, "bad credentials"),
             "/protected" if cookie_header(&req).contains("session=abc123") => {
                 response(200, "the secret page")
@@ -124,27 +145,12 @@ async fn a_per_request_cookie_is_sent_but_not_stored() {
 async fn secure_cookies_go_over_https_only() {
     let ca = Ca::new("cookie ca");
     let leaf = ca.leaf(&["shop.test"]);
-    let tls_srv = server::https(leaf.server_config(), |req: Req| async move {
-        let mut res = response(200, cookie_header(&req));
-        if req.uri.path() == "/set" {
-            res.headers_mut().append(
-                SET_COOKIE,
-                HeaderValue::from_static("sid=s3cr3t; Secure; Path=/"),
-            );
-            res.headers_mut()
-                .append(SET_COOKIE, HeaderValue::from_static("lang=en; Path=/"));
-        }
-        res
-    });
-    let plain_srv = server::http(|req: Req| async move {
-        let mut res = response(200, cookie_header(&req));
-        if req.uri.path() == "/overwrite" {
-            // An insecure origin may not overwrite a Secure cookie.
-            res.headers_mut()
-                .append(SET_COOKIE, HeaderValue::from_static("sid=evil; Path=/"));
-        }
-        res
-    });
+    let tls_srv = server::https(
+        leaf.server_config(),
+        echo_cookies("/set", &["sid=s3cr3t; Secure; Path=/", "lang=en; Path=/"]),
+    );
+    // An insecure origin may not overwrite a Secure cookie.
+    let plain_srv = server::http(echo_cookies("/overwrite", &["sid=evil; Path=/"]));
     let loopback: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let session = Session::builder()
         .add_root_certificate_pem(ca.cert_pem.as_bytes())
@@ -213,18 +219,10 @@ async fn cookies_off_and_a_shared_jar() {
 
 #[tokio::test]
 async fn the_jar_is_loaded_at_start_and_saved_at_close() {
-    let srv = server::http(|req: Req| async move {
-        let mut res = response(200, cookie_header(&req));
-        if req.uri.path() == "/set" {
-            res.headers_mut().append(
-                SET_COOKIE,
-                HeaderValue::from_static("keep=1; Max-Age=3600; Path=/"),
-            );
-            res.headers_mut()
-                .append(SET_COOKIE, HeaderValue::from_static("temp=1; Path=/"));
-        }
-        res
-    });
+    let srv = server::http(echo_cookies(
+        "/set",
+        &["keep=1; Max-Age=3600; Path=/", "temp=1; Path=/"],
+    ));
     let dir = std::env::temp_dir().join(format!("http-session-cookies-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("jar.json");
@@ -308,21 +306,13 @@ async fn each_redirect_hop_gets_its_cookies_and_keeps_the_3xx_cookies() {
                 let mut res = response(302, "");
                 res.headers_mut()
                     .insert("location", HeaderValue::from_static("/middle"));
-                res.headers_mut()
-                    .insert(SET_COOKIE, HeaderValue::from_static("step=one; Path=/"));
-                res
+                with_cookies(res, &["step=one; Path=/"])
             }
             "/middle" => {
                 let mut res = response(303, cookie_header(&req));
                 res.headers_mut()
                     .insert("location", HeaderValue::from_static("/end"));
-                res.headers_mut()
-                    .insert(SET_COOKIE, HeaderValue::from_static("step=two; Path=/"));
-                res.headers_mut().append(
-                    SET_COOKIE,
-                    HeaderValue::from_static("seen_middle=yes; Path=/"),
-                );
-                res
+                with_cookies(res, &["step=two; Path=/", "seen_middle=yes; Path=/"])
             }
             _ => response(200, cookie_header(&req)),
         }

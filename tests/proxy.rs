@@ -5,12 +5,12 @@
 
 mod support;
 
-use std::error::Error as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use http_session::hyper::RequestProxy;
 use http_session::Session;
+use support::chain;
 use support::server::{self, response, Req};
 use support::tls::Ca;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -120,17 +120,6 @@ async fn start_proxy(answer: Answer) -> Proxy {
         }
     });
     Proxy { addr, heads }
-}
-
-fn chain(err: &http_session::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    text
 }
 
 async fn echo_headers(req: Req) -> http::Response<server::ResBody> {

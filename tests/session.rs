@@ -166,56 +166,24 @@ async fn text_uses_the_charset_with_requests_fallbacks() {
         res
     });
     let s = Session::new();
-    assert_eq!(
-        s.get(srv.url("/latin1"))
+    let cases = [
+        ("/latin1", "café"),
+        ("/nocharset", "café"),
+        ("/json", "{\"v\":\"café\"}"),
+        ("/sjis", "テスト"),
+        ("/other", "café"),
+    ];
+    for (path, expected) in cases {
+        let text = s
+            .get(srv.url(path))
             .send()
             .await
             .unwrap()
             .text()
             .await
-            .unwrap(),
-        "café"
-    );
-    assert_eq!(
-        s.get(srv.url("/nocharset"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "café"
-    );
-    assert_eq!(
-        s.get(srv.url("/json"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "{\"v\":\"café\"}"
-    );
-    assert_eq!(
-        s.get(srv.url("/sjis"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "テスト"
-    );
-    assert_eq!(
-        s.get(srv.url("/other"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "café"
-    );
+            .unwrap();
+        assert_eq!(text, expected, "{path}");
+    }
 }
 
 #[tokio::test]

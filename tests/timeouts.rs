@@ -6,25 +6,14 @@
 
 mod support;
 
-use std::error::Error as _;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
 use http_body_util::{BodyExt, StreamBody};
 use http_session::Session;
+use support::chain;
 use support::server::{self, response, ResBody};
-
-fn chain(err: &http_session::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    text
-}
 
 /// `/slow` waits long before its head, `/stall` sends one chunk then
 /// nothing, anything else answers at once.

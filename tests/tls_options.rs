@@ -5,27 +5,16 @@
 
 mod support;
 
-use std::error::Error as _;
 use std::sync::Arc;
 
 use http_session::hyper::{Identity, RequestTls, TlsVersion};
 use http_session::Session;
+use support::chain;
 use support::server::{self, response, Req};
 use support::tls::{Ca, Leaf};
 
 async fn hello(_req: Req) -> http::Response<server::ResBody> {
     response(200, "hello")
-}
-
-fn chain(err: &http_session::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    text
 }
 
 async fn failure(session: &Session, url: String) -> String {

@@ -91,7 +91,7 @@ pub use pending::Pending;
 pub use request::{IntoUrl, InvalidUrl, RequestBuilder, ZeroTimeout};
 pub use response::{FinalUrl, History, HistoryEntry, Response};
 pub use session::{CloseFuture, CloseHook, Session};
-pub use transport::{BoxTransport, ConnectionInfo, ConnectionTag, HttpService};
+pub use transport::{BodyService, BoxTransport, ConnectionInfo, ConnectionTag, HttpService};
 
 pub use http;
 pub use url::Url;

@@ -20,10 +20,11 @@ use crate::error::BoxError;
 /// The future of a [`BoxTransport`].
 pub type BoxFuture = Pin<Box<dyn Future<Output = Result<http::Response<Body>, BoxError>> + Send>>;
 
-/// A tower service a session can hold: a transport, or a layer's service
-/// over `http::Request<Body>`, cloneable and thread-safe, whose error turns
-/// into a [`BoxError`]. Every such service implements it.
-pub trait HttpService:
+/// A tower service over `http::Request<Body>` answering `http::Response<Body>`,
+/// that a layer can clone and send to another thread, and whose error turns
+/// into a [`BoxError`]: what the redirect and auth services wrap. Every such
+/// service implements it.
+pub trait BodyService:
     tower_service::Service<
         http::Request<Body>,
         Response = http::Response<Body>,
@@ -31,22 +32,26 @@ pub trait HttpService:
         Future: Send + 'static,
     > + Clone
     + Send
-    + Sync
     + 'static
 {
 }
 
-impl<S> HttpService for S
+impl<S> BodyService for S
 where
     S: tower_service::Service<http::Request<Body>, Response = http::Response<Body>>
         + Clone
         + Send
-        + Sync
         + 'static,
     S::Error: Into<BoxError>,
     S::Future: Send + 'static,
 {
 }
+
+/// A [`BodyService`] that is also `Sync`, so a session can hold it: a
+/// transport, or a layer's service. Every such service implements it.
+pub trait HttpService: BodyService + Sync {}
+
+impl<S: BodyService + Sync> HttpService for S {}
 
 /// A type-erased, cloneable transport (or middleware stack).
 ///

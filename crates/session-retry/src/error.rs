@@ -12,8 +12,9 @@ use http::StatusCode;
 
 use crate::history::RetryHistory;
 
-/// A type-erased error, as used by tower services.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+/// A type-erased error, as used by tower services (the same type as
+/// `session_core::BoxError`).
+pub use session_core::BoxError;
 
 /// The `Result` of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -156,12 +156,7 @@ where
 
 impl<S> tower_service::Service<http::Request<Body>> for AuthService<S>
 where
-    S: tower_service::Service<http::Request<Body>, Response = http::Response<Body>>
-        + Clone
-        + Send
-        + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: crate::transport::BodyService,
 {
     type Response = http::Response<Body>;
     type Error = BoxError;
@@ -208,12 +203,7 @@ async fn authorize<S>(
     mut req: http::Request<Body>,
 ) -> Result<http::Response<Body>, BoxError>
 where
-    S: tower_service::Service<http::Request<Body>, Response = http::Response<Body>>
-        + Clone
-        + Send
-        + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: crate::transport::BodyService,
 {
     take_userinfo(&mut req)?;
     let hop = req.extensions().get::<Hop>().copied().unwrap_or_default();

@@ -78,12 +78,7 @@ where
 
 impl<S, P> Future for ResponseFuture<S, P>
 where
-    S: tower_service::Service<http::Request<Body>, Response = http::Response<Body>>
-        + Clone
-        + Send
-        + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: crate::transport::BodyService,
     P: Policy + Clone + Send + 'static,
 {
     type Output = Result<http::Response<Body>, BoxError>;

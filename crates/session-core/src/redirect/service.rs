@@ -96,12 +96,7 @@ impl<S, P> FollowRedirect<S, P> {
 
 impl<S, P> tower_service::Service<http::Request<Body>> for FollowRedirect<S, P>
 where
-    S: tower_service::Service<http::Request<Body>, Response = http::Response<Body>>
-        + Clone
-        + Send
-        + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: crate::transport::BodyService,
     P: Policy + Clone + Send + 'static,
 {
     type Response = http::Response<Body>;
@@ -150,12 +145,7 @@ where
 
 impl<S, P> FollowRedirect<S, P>
 where
-    S: tower_service::Service<http::Request<Body>, Response = http::Response<Body>>
-        + Clone
-        + Send
-        + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: crate::transport::BodyService,
     P: Policy + Clone + Send + 'static,
 {
     /// Sends `req` through `inner`, a service made ready for it.
@@ -202,12 +192,7 @@ pub(crate) struct FirstHop<S, P> {
 
 impl<S, P> FirstHop<S, P>
 where
-    S: tower_service::Service<http::Request<Body>, Response = http::Response<Body>>
-        + Clone
-        + Send
-        + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: crate::transport::BodyService,
     P: Policy + Clone + Send + 'static,
 {
     /// The first hop's answer: returned as it is unless it is a redirect,
@@ -298,12 +283,7 @@ async fn follow<S, P>(
     start: Start,
 ) -> Result<http::Response<Body>, BoxError>
 where
-    S: tower_service::Service<http::Request<Body>, Response = http::Response<Body>>
-        + Clone
-        + Send
-        + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: crate::transport::BodyService,
     P: Policy + Clone + Send + 'static,
 {
     let (mut pending, mut answered) = match start {
