@@ -41,6 +41,7 @@ struct Sending {
 }
 
 impl Pending {
+    #[inline]
     pub(crate) fn sending(
         future: BoxFuture,
         url: LazyUrl,

@@ -145,6 +145,7 @@ impl Draft {
     }
 
     /// Applies a snapshot of the session's defaults (see [`crate::defaults`]).
+    #[inline]
     pub(crate) fn prepare(self, defaults: &Defaults) -> Result<Prepared> {
         let needs_query = !self.query.is_empty() || !defaults.query.is_empty();
         let (uri, url) = match self.target {
@@ -470,6 +471,7 @@ impl RequestBuilder {
     ///
     /// # Errors
     /// A builder error, a transport error, or a timeout; each names the URL.
+    #[inline]
     pub fn send(self) -> Pending {
         match self.draft {
             Ok(draft) => self.session.send_draft(draft),

@@ -52,6 +52,7 @@ pub struct HistoryEntry {
 pub struct FinalUrl(pub Url);
 
 impl Response {
+    #[inline]
     pub(crate) fn new(
         mut inner: http::Response<Body>,
         url: LazyUrl,

@@ -134,6 +134,7 @@ impl Session {
         self.dispatch(request, LazyUrl::parsed(url), timeout).await
     }
 
+    #[inline]
     pub(crate) fn send_draft(&self, draft: Draft) -> Pending {
         let prepared = {
             let defaults = self.inner.defaults.load();
@@ -151,6 +152,7 @@ impl Session {
         }
     }
 
+    #[inline]
     fn dispatch(
         &self,
         request: http::Request<Body>,

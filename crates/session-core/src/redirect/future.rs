@@ -51,6 +51,7 @@ impl<S, P> ResponseFuture<S, P>
 where
     S: tower_service::Service<http::Request<Body>>,
 {
+    #[inline]
     pub(crate) fn first(future: S::Future, hop: FirstHop<S, P>) -> Self {
         ResponseFuture {
             state: State::First {

@@ -149,6 +149,7 @@ where
     P: Policy + Clone + Send + 'static,
 {
     /// Sends `req` through `inner`, a service made ready for it.
+    #[inline]
     fn start(&self, mut inner: S, req: http::Request<Body>) -> ResponseFuture<S, P> {
         let policy = self.policy.clone();
         let config = self.config.clone();
