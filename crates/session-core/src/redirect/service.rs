@@ -17,6 +17,7 @@ use super::{Hop, NextRequest, RedirectOptions, RequestFragment, DEFAULT_MAX_REDI
 use crate::body::Body;
 use crate::error::{BoxError, Error};
 use crate::response::{FinalUrl, History, HistoryEntry};
+use crate::transport::BoxTransport;
 
 /// The most bytes of a discarded redirect body that are read (so the
 /// connection can be reused); a longer body is dropped unread.
@@ -115,31 +116,16 @@ where
     }
 }
 
-/// A session holds its redirect stack erased: each request clones the inner
-/// service once, with no further clone of the redirect service itself and no
-/// extra box around its future.
-impl<S, P> crate::transport::Erased for FollowRedirect<S, P>
-where
-    S: crate::transport::HttpService,
-    P: Policy + Clone + Send + Sync + 'static,
+/// A session holds its built-in redirect and auth stack erased: each request
+/// clones the inner services once, with no further clone of the redirect
+/// service itself and no extra box around its future. No readiness to wait
+/// for: a [`BoxTransport`] drives its service's readiness inside each call,
+/// so it and the auth service over it are always ready.
+impl crate::transport::Erased
+    for FollowRedirect<crate::auth::AuthService<BoxTransport>, super::BoxPolicy>
 {
     fn call(&self, req: http::Request<Body>) -> crate::transport::BoxFuture {
-        let mut inner = self.inner.clone();
-        let mut cx = Context::from_waker(std::task::Waker::noop());
-        match inner.poll_ready(&mut cx) {
-            Poll::Ready(Ok(())) => Box::pin(self.start(inner, req)),
-            Poll::Ready(Err(err)) => {
-                let err = err.into();
-                Box::pin(async move { Err(err) })
-            }
-            Poll::Pending => {
-                let this = self.clone();
-                Box::pin(async move {
-                    let inner = inner.ready_oneshot().await.map_err(Into::into)?;
-                    this.start(inner, req).await
-                })
-            }
-        }
+        Box::pin(self.start(self.inner.clone(), req))
     }
 }
 
