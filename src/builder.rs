@@ -149,6 +149,9 @@ impl SessionBuilder {
 
     /// Retries with urllib3's semantics on every hop (off by default: only
     /// the transparent resend of a request that never left the client).
+    /// The cookie jar sits inside the retries: each attempt is sent the
+    /// cookies known when it starts, and a retried response's `Set-Cookie`
+    /// is stored.
     ///
     /// ```
     /// use http_session::retry::Retry;
@@ -337,34 +340,25 @@ impl SessionBuilder {
         };
         let _ = self.custom_transport;
 
-        // Per-hop layers the facade adds, innermost last: cookies, retry.
-        // Both together are one tower `Stack`, so one erased service.
+        // The jar is the session's cookie store: the innermost step, so it
+        // sees every attempt of a retry and every hop of a redirect chain.
         #[cfg(feature = "cookies")]
         let jar = {
             let settings = self.cookies;
             let jar = settings.enabled.then(|| settings.jar.unwrap_or_default());
-            if let (Some(jar), Some(file)) = (&jar, settings.file) {
-                core = with_cookie_file(core, jar, file)?;
+            if let Some(jar) = &jar {
+                core = core.cookie_store(JarStore(jar.clone()));
+                if let Some(file) = settings.file {
+                    core = with_cookie_file(core, jar, file)?;
+                }
             }
             jar
         };
-        #[cfg(feature = "cookies")]
-        let cookie_layer = jar.clone().map(session_cookies::CookieLayer::new);
-        #[cfg(not(feature = "cookies"))]
-        let cookie_layer: Option<tower_layer::Identity> = None;
+        // Retries are the innermost per-hop layer, just above the cookies.
         #[cfg(feature = "retry")]
-        let retry_layer = match self.retry {
-            Some(retry) => Some(session_retry::RetryLayer::new(retry).map_err(Error::builder)?),
-            None => None,
-        };
-        #[cfg(not(feature = "retry"))]
-        let retry_layer: Option<tower_layer::Identity> = None;
-        core = match (cookie_layer, retry_layer) {
-            (Some(cookies), Some(retry)) => core.hop_layer(tower_layer::Stack::new(retry, cookies)),
-            (Some(cookies), None) => core.hop_layer(cookies),
-            (None, Some(retry)) => core.hop_layer(retry),
-            (None, None) => core,
-        };
+        if let Some(retry) = self.retry {
+            core = core.hop_layer(session_retry::RetryLayer::new(retry).map_err(Error::builder)?);
+        }
         Ok(Session {
             core: core.build()?,
             #[cfg(feature = "hyper")]
@@ -372,6 +366,25 @@ impl SessionBuilder {
             #[cfg(feature = "cookies")]
             jar,
         })
+    }
+}
+
+/// The jar as a session's cookie store.
+#[cfg(feature = "cookies")]
+struct JarStore(session_cookies::Jar);
+
+#[cfg(feature = "cookies")]
+impl session_core::cookies::CookieStore for JarStore {
+    fn add_cookies(&self, url: &session_core::Url, headers: &mut HeaderMap) {
+        self.0.add_cookie_header(url, headers);
+    }
+
+    fn store_cookies(&self, url: &session_core::Url, headers: &HeaderMap) {
+        self.0.store_from_headers(url, headers);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 

@@ -104,3 +104,45 @@ async fn exhausted_status_retries_are_an_error_with_history() {
         .unwrap_err()
         .is_builder());
 }
+
+/// The jar sits inside the retries: each attempt is sent the cookies known
+/// at that moment, and a retried response's `Set-Cookie` is kept (a load
+/// balancer's affinity cookie on a 503 reaches the next attempt).
+#[tokio::test]
+async fn each_attempt_sends_and_stores_cookies() {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let srv = server::http(move |req: Req| {
+        let cookie = req
+            .headers
+            .get(http::header::COOKIE)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let attempt = {
+            let mut seen = record.lock().unwrap();
+            seen.push(cookie);
+            seen.len()
+        };
+        async move {
+            let mut res = if attempt == 1 {
+                response(503, "busy")
+            } else {
+                response(200, "ok")
+            };
+            let set = format!("attempt{attempt}={attempt}");
+            res.headers_mut()
+                .insert(http::header::SET_COOKIE, set.parse().unwrap());
+            res
+        }
+    });
+    let session = Session::builder().retry(guide_retry()).build().unwrap();
+    let res = session.get(srv.url("/")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [None, Some("attempt1=1".to_owned())],
+        "the retry carried the cookie the 503 set"
+    );
+    let url = http_session::Url::parse(&srv.url("/")).unwrap();
+    let header = session.cookies().unwrap().cookie_header(&url).unwrap();
+    assert_eq!(header, "attempt1=1; attempt2=2");
+}

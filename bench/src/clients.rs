@@ -6,6 +6,8 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
+// The clients are made once per run and never moved in the timed loops.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub enum Bench {
     Session(http_session::Session),

@@ -35,9 +35,9 @@ pub fn run(requests: u64) -> String {
     if let Err(err) = std::fs::create_dir_all(&dir) {
         return format!("== instructions per request: cannot create {dir:?}: {err}\n");
     }
-    let mut out = format!(
+    let mut out = String::from(
         "== instructions per request (callgrind; sequential keep-alive GETs of 13 B; client and server threads apart)\n\
-         client                 client instr   ratio   server instr\n"
+         client                 client instr   ratio   server instr\n",
     );
     let mut baseline = None;
     let mut session = None;

@@ -46,7 +46,7 @@ async fn direct(n: u32) -> Duration {
         let req = http::Request::get("http://127.0.0.1:8080/small")
             .body(Body::empty())
             .expect("request");
-        let res = svc.clone().oneshot(req).await.expect("answer");
+        let res = svc.oneshot(req).await.expect("answer");
         res.into_body()
             .collect_limited(usize::MAX)
             .await

@@ -3,8 +3,7 @@
 
 use std::task::{Context, Poll};
 
-use http::header::{COOKIE, SET_COOKIE};
-use http::{HeaderValue, Request, Response};
+use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 use url::Url;
@@ -98,50 +97,14 @@ pub(crate) fn parse_url(uri: &http::Uri) -> Option<Url> {
     Url::parse(&uri.to_string()).ok()
 }
 
-/// Names in a `Cookie` header value (`a=1; b=2; bare` gives `a`, `b`, ``).
-fn explicit_names(value: &str) -> impl Iterator<Item = &str> {
-    value.split(';').map(|pair| match pair.find('=') {
-        Some(i) => pair[..i].trim(),
-        None => "",
-    })
-}
-
 /// Sets the `Cookie` header of `req` from the jar, merged with an explicit one.
 pub(crate) fn add_cookies<B>(jar: &Jar, url: &Url, req: &mut Request<B>) {
-    let explicit: Vec<String> = req
-        .headers()
-        .get_all(COOKIE)
-        .iter()
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .collect();
-    let from_jar = if explicit.is_empty() {
-        jar.header_string(url, |_| false)
-    } else {
-        jar.header_string(url, |name| {
-            explicit
-                .iter()
-                .any(|v| explicit_names(v).any(|n| n == name))
-        })
-    };
-    let Some(from_jar) = from_jar else {
-        return;
-    };
-    let mut merged = explicit.join("; ");
-    if !merged.is_empty() {
-        merged.push_str("; ");
-    }
-    merged.push_str(&from_jar);
-    if let Ok(value) = HeaderValue::from_str(&merged) {
-        req.headers_mut().insert(COOKIE, value);
-    }
+    jar.add_cookie_header(url, req.headers_mut());
 }
 
 /// Stores the `Set-Cookie` headers of `res`.
 pub(crate) fn store_cookies<B>(jar: &Jar, url: &Url, res: &Response<B>) {
-    let mut values = res.headers().get_all(SET_COOKIE).iter().peekable();
-    if values.peek().is_some() {
-        jar.store_response_cookies(url, values);
-    }
+    jar.store_from_headers(url, res.headers());
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for CookieService<S>
@@ -171,16 +134,5 @@ where
             }
         }
         ResponseFuture::new(self.inner.call(req), self.jar.clone(), Some(uri))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names() {
-        let v: Vec<_> = explicit_names("a=1; b = 2;bare").collect();
-        assert_eq!(v, ["a", "b", ""]);
     }
 }

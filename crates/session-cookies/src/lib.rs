@@ -149,6 +149,7 @@
 
 mod error;
 pub mod future;
+mod headers;
 mod jar;
 mod layer;
 mod parse;

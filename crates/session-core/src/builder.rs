@@ -9,6 +9,7 @@ use url::Url;
 
 use crate::auth::{Auth, AuthLayer, Netrc};
 
+use crate::cookies::{CookieStore, SharedStore};
 use crate::defaults::Defaults;
 use crate::error::{Error, Result};
 use crate::middleware::{Middleware, MiddlewareLayer};
@@ -55,6 +56,7 @@ struct Config {
     redirects: RedirectLayer<BoxPolicy>,
     auth: AuthLayer,
     hop_layers: Vec<BoxLayer>,
+    cookies: Option<SharedStore>,
     max_body: usize,
     close_hooks: Vec<crate::session::CloseHook>,
 }
@@ -92,6 +94,7 @@ impl SessionBuilder {
                 redirects: RedirectLayer::with_policy(BoxPolicy::default()),
                 auth: AuthLayer::new(),
                 hop_layers: Vec::new(),
+                cookies: None,
                 max_body: DEFAULT_MAX_BODY_SIZE,
                 close_hooks: Vec::new(),
             },
@@ -380,6 +383,17 @@ impl SessionBuilder {
         })
     }
 
+    /// Keeps cookies in `store`: every request that reaches a transport is
+    /// sent the store's cookies, and every response's `Set-Cookie` headers
+    /// are stored (see [`cookies`](crate::cookies)). The facade's session
+    /// sets its jar here.
+    pub fn cookie_store(self, store: impl CookieStore) -> Self {
+        self.with(|c| {
+            c.cookies = Some(SharedStore::new(store));
+            Ok(())
+        })
+    }
+
     /// Runs `hook` when [`Session::close`] is called (to save state).
     pub fn on_close<F>(self, hook: F) -> Self
     where
@@ -406,6 +420,7 @@ impl SessionBuilder {
             redirects,
             auth,
             hop_layers,
+            cookies,
             max_body,
             close_hooks,
         } = self.config;
@@ -421,7 +436,7 @@ impl SessionBuilder {
                 "a session needs a transport: call `transport` or `mount`",
             ));
         }
-        let mut stack = BoxTransport::from_erased(Router::new(mounts));
+        let mut stack = BoxTransport::from_erased(Router::new(mounts, cookies));
         for layer in hop_layers.into_iter().rev() {
             stack = layer(stack);
         }

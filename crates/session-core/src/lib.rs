@@ -46,9 +46,9 @@
 //!  │ auth layer            (every hop)        │  SessionBuilder::auth, ::netrc; URL userinfo
 //!  ├──────────────────────────────────────────┤
 //!  │ hop layers / middleware (every hop)      │  SessionBuilder::hop_layer, ::hop_middleware
-//!  │   facade adds, innermost last: cookies,  │
-//!  │   retry                                  │
+//!  │   the facade adds retries innermost      │
 //!  ├──────────────────────────────────────────┤
+//!  │ cookie store (every attempt)             │  SessionBuilder::cookie_store
 //!  │ mount router (longest prefix wins)       │  SessionBuilder::transport, ::mount
 //!  └─────┬──────────────────────┬─────────────┘
 //!     transport A           transport B ...      any tower::Service<http::Request<Body>>
@@ -70,6 +70,7 @@
 pub mod auth;
 pub mod body;
 mod builder;
+pub mod cookies;
 pub mod defaults;
 pub mod error;
 pub mod middleware;

@@ -1,21 +1,26 @@
-//! Routing each request to the transport mounted for its URL.
+//! Routing each request to the transport mounted for its URL, with the
+//! session's cookies.
 
 use std::sync::Arc;
 
 use crate::body::Body;
+use crate::cookies::{SharedStore, StoreCookies};
 use crate::error::{BoxError, Error, NoTransport};
 use crate::transport::{BoxFuture, BoxTransport, Erased};
 
 /// Transports by URL prefix: case-insensitive, longest prefix wins, equal
-/// lengths in insertion order (requests' `Session.mount`).
+/// lengths in insertion order (requests' `Session.mount`). With a cookie
+/// store, it adds the store's cookies to each request and has the chosen
+/// transport's future store the response's.
 pub(crate) struct Router {
     mounts: Arc<[(String, BoxTransport)]>,
+    cookies: Option<SharedStore>,
 }
 
 impl Router {
     /// `mounts` in insertion order; a later mount of the same prefix replaces
     /// the earlier one.
-    pub(crate) fn new(mounts: Vec<(String, BoxTransport)>) -> Self {
+    pub(crate) fn new(mounts: Vec<(String, BoxTransport)>, cookies: Option<SharedStore>) -> Self {
         let mut unique: Vec<(String, BoxTransport)> = Vec::with_capacity(mounts.len());
         for (prefix, transport) in mounts {
             let prefix = prefix.to_ascii_lowercase();
@@ -28,6 +33,7 @@ impl Router {
         unique.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
         Router {
             mounts: unique.into(),
+            cookies,
         }
     }
 
@@ -74,10 +80,16 @@ fn starts_with(pieces: &[&str; 4], prefix: &str) -> bool {
 
 /// The router is the innermost erased service of every session: it answers
 /// with the mounted transport's own boxed future, with no box of its own.
+/// Nothing is below it to pass it a cookie step (`outer` is `None`); one
+/// given anyway is passed on when the router has no store of its own.
 impl Erased for Router {
-    fn call(&self, req: http::Request<Body>) -> BoxFuture {
+    fn call(&self, mut req: http::Request<Body>, outer: Option<StoreCookies>) -> BoxFuture {
+        let cookies = match &self.cookies {
+            Some(store) => store.prepare(&mut req),
+            None => outer,
+        };
         match self.route(req.uri()) {
-            Some(transport) => transport.send(req),
+            Some(transport) => transport.send_storing(req, cookies),
             None => {
                 let err = no_transport(req.uri());
                 Box::pin(std::future::ready(Err(err)))

@@ -15,6 +15,7 @@ use std::task::{Context, Poll, Waker};
 use tower::ServiceExt;
 
 use crate::body::Body;
+use crate::cookies::{StoreCookies, Storing};
 use crate::error::BoxError;
 
 /// The future of a [`BoxTransport`].
@@ -64,8 +65,12 @@ pub struct BoxTransport {
     inner: Arc<dyn Erased>,
 }
 
+/// A type-erased service. `cookies`, when given, stores the cookies of the
+/// response once it arrives: the router passes it to the transport it picks,
+/// whose boxed future does the storing, so the cookie step costs no box of
+/// its own.
 pub(crate) trait Erased: Send + Sync {
-    fn call(&self, req: http::Request<Body>) -> BoxFuture;
+    fn call(&self, req: http::Request<Body>, cookies: Option<StoreCookies>) -> BoxFuture;
 }
 
 struct Holder<S>(S);
@@ -74,44 +79,19 @@ impl<S> Erased for Holder<S>
 where
     S: HttpService,
 {
-    fn call(&self, req: http::Request<Body>) -> BoxFuture {
+    fn call(&self, req: http::Request<Body>, cookies: Option<StoreCookies>) -> BoxFuture {
         let mut service = self.0.clone();
         // Most services are ready at once: then the boxed future is only the
         // service's own, not a `Oneshot` that also carries the request.
         let mut cx = Context::from_waker(Waker::noop());
         match service.poll_ready(&mut cx) {
-            Poll::Ready(Ok(())) => Box::pin(IntoBoxError {
-                future: service.call(req),
-            }),
+            Poll::Ready(Ok(())) => Box::pin(Storing::new(service.call(req), cookies)),
             Poll::Ready(Err(err)) => {
                 let err = err.into();
-                Box::pin(async move { Err(err) })
+                Box::pin(std::future::ready(Err(err)))
             }
-            Poll::Pending => {
-                let oneshot = service.oneshot(req);
-                Box::pin(async move { oneshot.await.map_err(Into::into) })
-            }
+            Poll::Pending => Box::pin(Storing::new(service.oneshot(req), cookies)),
         }
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// A service's future, its error turned into a [`BoxError`].
-    struct IntoBoxError<F> {
-        #[pin]
-        future: F,
-    }
-}
-
-impl<F, E> Future for IntoBoxError<F>
-where
-    F: Future<Output = Result<http::Response<Body>, E>>,
-    E: Into<BoxError>,
-{
-    type Output = Result<http::Response<Body>, BoxError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.project().future.poll(cx).map_err(Into::into)
     }
 }
 
@@ -136,7 +116,17 @@ impl BoxTransport {
 
     /// Sends a request through the erased service (readiness included).
     pub fn send(&self, req: http::Request<Body>) -> BoxFuture {
-        self.inner.call(req)
+        self.inner.call(req, None)
+    }
+
+    /// Sends a request, storing the response's cookies on arrival.
+    #[inline]
+    pub(crate) fn send_storing(
+        &self,
+        req: http::Request<Body>,
+        cookies: Option<StoreCookies>,
+    ) -> BoxFuture {
+        self.inner.call(req, cookies)
     }
 }
 
@@ -157,7 +147,7 @@ impl tower_service::Service<http::Request<Body>> for BoxTransport {
     }
 
     fn call(&mut self, req: http::Request<Body>) -> BoxFuture {
-        self.inner.call(req)
+        self.inner.call(req, None)
     }
 }
 

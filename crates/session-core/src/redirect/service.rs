@@ -124,8 +124,16 @@ where
 impl crate::transport::Erased
     for FollowRedirect<crate::auth::AuthService<BoxTransport>, super::BoxPolicy>
 {
-    fn call(&self, req: http::Request<Body>) -> crate::transport::BoxFuture {
-        Box::pin(self.start(self.inner.clone(), req))
+    fn call(
+        &self,
+        req: http::Request<Body>,
+        cookies: Option<crate::cookies::StoreCookies>,
+    ) -> crate::transport::BoxFuture {
+        let future = self.start(self.inner.clone(), req);
+        match cookies {
+            None => Box::pin(future),
+            Some(cookies) => Box::pin(crate::cookies::Storing::new(future, Some(cookies))),
+        }
     }
 }
 
