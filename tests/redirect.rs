@@ -136,6 +136,53 @@ async fn every_status_with_every_method() {
     }
 }
 
+/// A redirected request is made again from what it was made of the first
+/// time: the defaults snapshot it took (not defaults changed meanwhile), its
+/// own headers, and the defaults it removed.
+#[tokio::test]
+async fn the_next_hop_keeps_the_first_hops_snapshot_and_removals() {
+    let session = Session::builder()
+        .resolve("a.test", "127.0.0.1:0".parse().unwrap())
+        .header("x-default", "old")
+        .header("x-dropped", "default")
+        .build()
+        .unwrap();
+    let changer = session.clone();
+    let (srv, log) = recording(move |req| {
+        if req.uri.path() == "/start" {
+            changer
+                .update(|d| {
+                    d.headers_mut()
+                        .insert("x-default", http::HeaderValue::from_static("new"));
+                    Ok(())
+                })
+                .unwrap();
+            redirect(302, "/end")
+        } else {
+            response(200, "done")
+        }
+    });
+    let url = format!("http://a.test:{}/start", srv.port());
+    let res = session
+        .get(&url)
+        .header("x-own", "mine")
+        .without_header("x-dropped")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let seen = log.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2);
+    for hop in &seen {
+        assert_eq!(hop.headers["x-default"], "old", "{}", hop.uri);
+        assert_eq!(hop.headers["x-own"], "mine", "{}", hop.uri);
+        assert!(hop.headers.get("x-dropped").is_none(), "{}", hop.uri);
+    }
+    let later = session.get(&url).send().await.unwrap();
+    assert_eq!(later.status(), 200);
+    assert_eq!(log.lock().unwrap()[2].headers["x-default"], "new");
+}
+
 #[tokio::test]
 async fn history_final_url_and_fragment() {
     let (srv, _log) = recording(|req| match req.uri.path() {

@@ -442,19 +442,27 @@ impl SessionBuilder {
         }
         // The built-in redirect and auth layers compose without a box between
         // them: one erased service for both.
+        let mut direct = None;
         stack = match redirect {
             Some(redirect) => redirect(transport::boxed(tower_layer::Layer::layer(&auth, stack))),
-            None => BoxTransport::from_erased(tower_layer::Layer::layer(
-                &redirects,
-                tower_layer::Layer::layer(&auth, stack),
-            )),
+            None => {
+                let built =
+                    tower_layer::Layer::layer(&redirects, tower_layer::Layer::layer(&auth, stack));
+                direct = Some(built.clone());
+                BoxTransport::from_erased(built)
+            }
         };
+        if !outer_layers.is_empty() {
+            // Requests must cross the outer layers first.
+            direct = None;
+        }
         for layer in outer_layers.into_iter().rev() {
             stack = layer(stack);
         }
         Ok(Session::from_shared(Shared {
             defaults: ArcSwap::from_pointee(defaults),
             stack,
+            direct,
             max_body,
             close_hooks,
         }))

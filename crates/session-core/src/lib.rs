@@ -54,6 +54,13 @@
 //!     transport A           transport B ...      any tower::Service<http::Request<Body>>
 //! ```
 //!
+//! When nothing is layered above the built-in redirect layer, the session
+//! sends a request's first hop through the auth layer itself and keeps what
+//! the request was made of (the defaults snapshot, its own headers, a
+//! replayable body) rather than a copy of it; only a redirect answer rebuilds
+//! the request and continues in the redirect layer. What is sent is the same
+//! either way; a request with per-request extensions takes the layered path.
+//!
 //! The merge rules for defaults are in one table in [`defaults`].
 //!
 //! # Features
@@ -77,6 +84,7 @@ pub mod middleware;
 pub mod mock;
 mod mount;
 mod pending;
+mod recipe;
 pub mod redirect;
 mod request;
 mod response;

@@ -7,8 +7,13 @@ use std::task::{Context, Poll};
 
 use tokio::time::{Instant, Sleep};
 
+use crate::auth::layer::ResponseFuture as AuthFuture;
+use crate::body::Body;
+use crate::error::BoxError;
 use crate::error::{Error, Result, TimedOut};
+use crate::recipe::Recipe;
 use crate::response::Response;
+use crate::session::Session;
 use crate::simple_url::LazyUrl;
 use crate::transport::BoxFuture;
 
@@ -32,7 +37,7 @@ enum State {
 }
 
 struct Sending {
-    future: BoxFuture,
+    future: Hop,
     url: Option<LazyUrl>,
     start: Instant,
     /// The session's or request's timeout, as a timer (only when one is set).
@@ -40,10 +45,51 @@ struct Sending {
     max_body: usize,
 }
 
+/// Where the response comes from.
+enum Hop {
+    /// A stack's boxed future: the whole request, redirects included.
+    Boxed(BoxFuture),
+    /// The first hop, sent by the session through its built-in stack; a
+    /// redirect answer is rebuilt from the recipe and handed to the
+    /// redirect loop (then `Boxed`).
+    First {
+        future: AuthFuture<BoxFuture>,
+        session: Session,
+        recipe: Option<Recipe>,
+    },
+}
+
 impl Pending {
     #[inline]
     pub(crate) fn sending(
         future: BoxFuture,
+        url: LazyUrl,
+        timeout: Option<std::time::Duration>,
+        max_body: usize,
+    ) -> Self {
+        Pending::start(Hop::Boxed(future), url, timeout, max_body)
+    }
+
+    #[inline]
+    pub(crate) fn first_hop(
+        future: AuthFuture<BoxFuture>,
+        session: Session,
+        recipe: Recipe,
+        url: LazyUrl,
+        timeout: Option<std::time::Duration>,
+        max_body: usize,
+    ) -> Self {
+        let hop = Hop::First {
+            future,
+            session,
+            recipe: Some(recipe),
+        };
+        Pending::start(hop, url, timeout, max_body)
+    }
+
+    #[inline]
+    fn start(
+        future: Hop,
         url: LazyUrl,
         timeout: Option<std::time::Duration>,
         max_body: usize,
@@ -78,7 +124,7 @@ impl Future for Pending {
             }
             State::Sending(sending) => sending,
         };
-        if let Poll::Ready(result) = sending.future.as_mut().poll(cx) {
+        if let Poll::Ready(result) = sending.poll_hop(cx) {
             let url = sending.url.take().expect("Pending polled after completion");
             let deadline = sending.timer.as_ref().map(|t| t.deadline());
             return Poll::Ready(match result {
@@ -100,6 +146,46 @@ impl Future for Pending {
             }
         }
         Poll::Pending
+    }
+}
+
+impl Sending {
+    /// Polls the hop; a first hop answered with a redirect turns into the
+    /// redirect loop, polled at once.
+    #[inline]
+    fn poll_hop(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<std::result::Result<http::Response<Body>, BoxError>> {
+        let (result, session, recipe) = match &mut self.future {
+            Hop::Boxed(future) => return future.as_mut().poll(cx),
+            Hop::First {
+                future,
+                session,
+                recipe,
+            } => (
+                std::task::ready!(Pin::new(future).poll(cx)),
+                session,
+                recipe,
+            ),
+        };
+        let res = match result {
+            Ok(res) if crate::redirect::location::is_redirect(res.status()) => res,
+            other => return Poll::Ready(other),
+        };
+        let recipe = recipe.take().expect("Pending polled after completion");
+        let url = self.url.as_ref().expect("Pending polled after completion");
+        let uri = match url.to_uri() {
+            Ok(uri) => uri,
+            Err(err) => return Poll::Ready(Err(Box::new(Error::builder(err)))),
+        };
+        let (head, body) = recipe.rebuild(uri);
+        let stack = session
+            .direct_stack()
+            .expect("a first hop is only sent through the built-in stack");
+        let follow = stack.follow_redirect(head, body, res);
+        self.future = Hop::Boxed(follow);
+        self.poll_hop(cx)
     }
 }
 

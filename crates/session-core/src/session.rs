@@ -14,10 +14,21 @@ use crate::builder::SessionBuilder;
 use crate::defaults::Defaults;
 use crate::error::{Error, Result};
 use crate::pending::Pending;
+use crate::recipe::Recipe;
+use crate::redirect::SessionStack;
 use crate::request::{into_target, Draft, IntoUrl, RequestBuilder};
 use crate::response::Response;
 use crate::simple_url::LazyUrl;
 use crate::transport::BoxTransport;
+
+/// The response's URL: the one `prepare` parsed, or the simple URI as it is.
+#[inline]
+fn lazy_url(parsed: Option<url::Url>, request: &http::Request<Body>) -> LazyUrl {
+    match parsed {
+        Some(url) => LazyUrl::parsed(url),
+        None => LazyUrl::from_uri(request.uri().clone()),
+    }
+}
 
 /// A future run by [`Session::close`].
 pub type CloseFuture = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
@@ -37,6 +48,9 @@ pub struct Session {
 pub(crate) struct Shared {
     pub(crate) defaults: ArcSwap<Defaults>,
     pub(crate) stack: BoxTransport,
+    /// The built-in redirect and auth stack, when nothing is layered above
+    /// it: the session then drives each request's first hop itself.
+    pub(crate) direct: Option<SessionStack>,
     pub(crate) max_body: usize,
     pub(crate) close_hooks: Vec<CloseHook>,
 }
@@ -135,21 +149,56 @@ impl Session {
     }
 
     #[inline]
-    pub(crate) fn send_draft(&self, draft: Draft) -> Pending {
+    pub(crate) fn send_draft(self, draft: Draft) -> Pending {
+        if self.inner.direct.is_some() {
+            return self.send_direct(draft);
+        }
         let prepared = {
             let defaults = self.inner.defaults.load();
             draft.prepare(&defaults)
         };
         match prepared {
             Ok(p) => {
-                let url = match p.url {
-                    Some(url) => LazyUrl::parsed(url),
-                    None => LazyUrl::from_uri(p.request.uri().clone()),
-                };
+                let url = lazy_url(p.url, &p.request);
                 self.dispatch(p.request, url, p.timeout)
             }
             Err(err) => Pending::failed(err),
         }
+    }
+
+    /// Sends a draft's first hop through the built-in stack directly,
+    /// keeping its [`Recipe`] should a redirect come back. A request with
+    /// extensions (per-request auth or redirect settings, a fragment) goes
+    /// the general way, through the erased stack.
+    #[inline]
+    fn send_direct(self, draft: Draft) -> Pending {
+        let defaults = self.inner.defaults.load_full();
+        let own = Recipe::own_headers(&draft.headers, &draft.removed);
+        let prepared = match draft.prepare(&defaults) {
+            Ok(p) => p,
+            Err(err) => return Pending::failed(err),
+        };
+        let url = lazy_url(prepared.url, &prepared.request);
+        let req = prepared.request;
+        let direct = match &self.inner.direct {
+            Some(direct) if req.extensions().is_empty() && direct.sends_directly(&req) => direct,
+            _ => return self.dispatch(req, url, prepared.timeout),
+        };
+        let recipe = Recipe {
+            defaults,
+            own,
+            method: req.method().clone(),
+            version: req.version(),
+            body: req.body().try_clone(),
+        };
+        let future = direct.send_first_hop(req);
+        let max_body = self.inner.max_body;
+        Pending::first_hop(future, self, recipe, url, prepared.timeout, max_body)
+    }
+
+    /// The built-in stack a [`Pending`] hands a redirect to.
+    pub(crate) fn direct_stack(&self) -> Option<&SessionStack> {
+        self.inner.direct.as_ref()
     }
 
     #[inline]

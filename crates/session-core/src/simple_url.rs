@@ -206,6 +206,15 @@ impl LazyUrl {
         })
     }
 
+    /// The URL as an `http::Uri` (what a simple URL was stored as, or the
+    /// parsed URL converted).
+    pub(crate) fn to_uri(&self) -> Result<http::Uri, http::uri::InvalidUri> {
+        match &self.uri {
+            Some(uri) => Ok(uri.clone()),
+            None => http::Uri::try_from(self.get().as_str()),
+        }
+    }
+
     pub(crate) fn into_url(self) -> Url {
         self.get();
         self.url.into_inner().expect("initialised just above")

@@ -167,6 +167,25 @@ where
     }
 
     fn call(&mut self, req: http::Request<Body>) -> Self::Future {
+        let Some(scheme) = self.auth_step(&req) else {
+            return ResponseFuture::Direct {
+                inner: self.inner.call(req),
+            };
+        };
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        ResponseFuture::Authorized {
+            inner: Box::pin(authorize(inner, scheme, self.netrc.clone(), req)),
+        }
+    }
+}
+
+impl<S> AuthService<S> {
+    /// `None` when `req` needs no auth step at all (no scheme, no `.netrc`,
+    /// no credentials); otherwise the scheme to sign it with, if any: the
+    /// request's own, else the layer's.
+    #[inline]
+    fn auth_step(&self, req: &http::Request<Body>) -> Option<Option<Arc<dyn Auth>>> {
         let extensions = req.extensions();
         let request_scheme = extensions.get::<RequestAuth>().map(|a| a.0.clone());
         let needed = self.scheme.is_some()
@@ -177,17 +196,27 @@ where
                 .uri()
                 .authority()
                 .is_some_and(|a| a.as_str().as_bytes().contains(&b'@'));
-        if !needed {
-            return ResponseFuture::Direct {
-                inner: self.inner.call(req),
-            };
-        }
-        let clone = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, clone);
-        let scheme = request_scheme.or_else(|| self.scheme.clone());
-        let netrc = self.netrc.clone();
-        ResponseFuture::Authorized {
-            inner: Box::pin(authorize(inner, scheme, netrc, req)),
+        needed.then(|| request_scheme.or_else(|| self.scheme.clone()))
+    }
+}
+
+impl AuthService<crate::transport::BoxTransport> {
+    /// Sends `req` through `&self`: the session's own stack, whose erased
+    /// inner service needs neither readiness nor a clone to be called.
+    #[inline]
+    pub(crate) fn send(&self, req: http::Request<Body>) -> ResponseFuture<BoxFuture> {
+        match self.auth_step(&req) {
+            None => ResponseFuture::Direct {
+                inner: self.inner.send(req),
+            },
+            Some(scheme) => ResponseFuture::Authorized {
+                inner: Box::pin(authorize(
+                    self.inner.clone(),
+                    scheme,
+                    self.netrc.clone(),
+                    req,
+                )),
+            },
         }
     }
 }

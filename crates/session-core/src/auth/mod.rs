@@ -85,7 +85,7 @@
 
 mod basic;
 pub mod digest;
-mod layer;
+pub(crate) mod layer;
 pub mod netrc;
 
 use std::fmt;

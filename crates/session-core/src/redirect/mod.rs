@@ -118,7 +118,7 @@
 pub mod error;
 pub mod future;
 mod layer;
-mod location;
+pub(crate) mod location;
 pub mod policy;
 mod service;
 
@@ -131,6 +131,7 @@ pub use error::{
 pub use layer::RedirectLayer;
 pub use policy::{Action, Attempt, BoxPolicy, Policy, PolicyExt, Standard};
 pub use service::FollowRedirect;
+pub(crate) use service::SessionStack;
 
 /// How many redirects a request follows unless told otherwise (requests'
 /// `DEFAULT_REDIRECT_LIMIT`).

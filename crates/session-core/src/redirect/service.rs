@@ -147,13 +147,7 @@ where
     fn start(&self, mut inner: S, req: http::Request<Body>) -> ResponseFuture<S, P> {
         let policy = self.policy.clone();
         let config = self.config.clone();
-        let needs_setup = self.config.https_only
-            || req
-                .uri()
-                .authority()
-                .is_some_and(|a| a.as_str().as_bytes().contains(&b'@'))
-            || req.extensions().get::<RequestFragment>().is_some();
-        if needs_setup {
+        if self.needs_setup(&req) {
             return ResponseFuture::follow(Box::pin(follow(
                 inner,
                 policy,
@@ -174,6 +168,77 @@ where
                 config,
             },
         )
+    }
+}
+
+impl<S, P> FollowRedirect<S, P> {
+    /// Does `req` need work before its first hop (URL credentials to take
+    /// out, a fragment to carry, the https-only check)? Otherwise the first
+    /// hop is sent as it is and redirects are only looked at in its answer.
+    #[inline]
+    fn needs_setup(&self, req: &http::Request<Body>) -> bool {
+        self.config.https_only
+            || req
+                .uri()
+                .authority()
+                .is_some_and(|a| a.as_str().as_bytes().contains(&b'@'))
+            || req.extensions().get::<RequestFragment>().is_some()
+    }
+}
+
+/// The redirect and auth stack a session builds for itself.
+pub(crate) type SessionStack =
+    FollowRedirect<crate::auth::AuthService<BoxTransport>, super::BoxPolicy>;
+
+/// A session drives the first hop of a request it prepared itself: it sends
+/// the request through the auth service, keeps what rebuilding the request
+/// takes (not a copy of it), and hands over to the redirect loop only when
+/// the answer is a redirect.
+impl SessionStack {
+    /// Can `req` be sent with [`send_first_hop`](Self::send_first_hop)?
+    /// Not when it needs setup before its first hop.
+    #[inline]
+    pub(crate) fn sends_directly(&self, req: &http::Request<Body>) -> bool {
+        !self.needs_setup(req)
+    }
+
+    /// Sends `req` as its first hop, through the auth service only.
+    #[inline]
+    pub(crate) fn send_first_hop(
+        &self,
+        req: http::Request<Body>,
+    ) -> crate::auth::layer::ResponseFuture<crate::transport::BoxFuture> {
+        self.inner.send(req)
+    }
+
+    /// Follows the redirect that answered a first hop sent with
+    /// [`send_first_hop`](Self::send_first_hop); `head` and `body` are that
+    /// hop's request, rebuilt (`body` is `None` for a one-shot stream).
+    pub(crate) fn follow_redirect(
+        &self,
+        head: http::Request<()>,
+        body: Option<Body>,
+        res: http::Response<Body>,
+    ) -> super::future::BoxFuture {
+        let (parts, ()) = head.into_parts();
+        let saved = Saved {
+            method: parts.method,
+            uri: parts.uri,
+            version: parts.version,
+            headers: parts.headers,
+            body,
+            extensions: parts.extensions,
+        };
+        let start = Start::Answered {
+            saved,
+            result: Ok(res),
+        };
+        Box::pin(follow(
+            self.inner.clone(),
+            self.policy.clone(),
+            self.config.clone(),
+            start,
+        ))
     }
 }
 

@@ -1,0 +1,54 @@
+//! [`Recipe`]: what a request the session prepared was made of, so that it
+//! can be made again if its first hop is redirected, instead of a copy of
+//! every request kept against that chance.
+
+use std::sync::Arc;
+
+use http::header::{HeaderMap, HeaderName};
+use http::{Method, Version};
+
+use crate::body::Body;
+use crate::defaults::Defaults;
+
+/// The request's own headers and the defaults it removed (rarely any).
+pub(crate) type OwnHeaders = (HeaderMap, Vec<HeaderName>);
+
+/// The inputs of a prepared request: the defaults snapshot it was merged
+/// with, its own headers, method, version and a replayable copy of its body.
+/// Its URI is the one the response's URL keeps.
+pub(crate) struct Recipe {
+    pub(crate) defaults: Arc<Defaults>,
+    /// `None` when the request had no headers of its own (the common case).
+    pub(crate) own: Option<Box<OwnHeaders>>,
+    pub(crate) method: Method,
+    pub(crate) version: Version,
+    pub(crate) body: Option<Body>,
+}
+
+impl Recipe {
+    /// The request's own headers and removals, kept only when there are any.
+    #[inline]
+    pub(crate) fn own_headers(
+        headers: &HeaderMap,
+        removed: &[HeaderName],
+    ) -> Option<Box<OwnHeaders>> {
+        (!headers.is_empty() || !removed.is_empty())
+            .then(|| Box::new((headers.clone(), removed.to_vec())))
+    }
+
+    /// The request again, to `uri`, headers merged as the first time; its
+    /// body is `None` when it was a one-shot stream.
+    pub(crate) fn rebuild(self, uri: http::Uri) -> (http::Request<()>, Option<Body>) {
+        let (mut headers, removed) = match self.own {
+            Some(own) => *own,
+            None => (HeaderMap::new(), Vec::new()),
+        };
+        self.defaults.merge_headers(&mut headers, &removed);
+        let mut req = http::Request::new(());
+        *req.method_mut() = self.method;
+        *req.uri_mut() = uri;
+        *req.version_mut() = self.version;
+        *req.headers_mut() = headers;
+        (req, self.body)
+    }
+}
