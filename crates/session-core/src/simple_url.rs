@@ -34,9 +34,13 @@ pub(crate) fn simple_uri(s: &str) -> Option<http::Uri> {
     if let Some(port) = port {
         let canonical = !port.is_empty()
             && port.len() <= 5
-            && port.bytes().all(|b| b.is_ascii_digit())
             && !port.starts_with('0')
-            && port.parse::<u32>().is_ok_and(|p| p <= 65535);
+            && port
+                .bytes()
+                .try_fold(0u32, |n, b| {
+                    b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+                })
+                .is_some_and(|p| p <= 65535);
         if !canonical || port == default_port {
             return None;
         }
@@ -86,23 +90,20 @@ const fn classes() -> [u8; 256] {
 /// (WHATWG then reads the host as IPv4) exactly the canonical dotted form.
 fn simple_host(host: &str) -> bool {
     let bytes = host.as_bytes();
-    if bytes.is_empty() || bytes[0] == b'-' {
+    if bytes.first().is_none_or(|&b| b == b'-') {
         return false;
     }
     let mut labels = 0u32;
     // Whether every label so far is a canonical IPv4 octet.
     let mut all_octets = true;
-    let mut last_numeric = false;
-    for label in bytes.split(|&b| b == b'.') {
-        let Some(&first) = label.first() else {
-            return false;
-        };
-        if label.starts_with(b"xn--") || label.starts_with(b"0x") {
-            return false;
-        }
-        let mut value = 0u32;
-        let mut numeric = true;
-        for &b in label {
+    // The current label: where it starts, its value while it is all digits.
+    let mut start = 0;
+    let mut value = 0u32;
+    let mut numeric = true;
+    // One pass, with a virtual `.` after the last byte to close the last label.
+    for i in 0..=bytes.len() {
+        let b = bytes.get(i).copied().unwrap_or(b'.');
+        if b != b'.' {
             if CLASSES[usize::from(b)] & HOST_CHAR == 0 {
                 return false;
             }
@@ -111,12 +112,23 @@ fn simple_host(host: &str) -> bool {
             } else {
                 numeric = false;
             }
+            continue;
         }
-        last_numeric = numeric;
-        all_octets &= numeric && value <= 255 && (label.len() == 1 || first != b'0');
+        let label = &bytes[start..i];
+        if label.is_empty() || label.starts_with(b"xn--") || label.starts_with(b"0x") {
+            return false;
+        }
+        all_octets &= numeric && value <= 255 && (label.len() == 1 || label[0] != b'0');
         labels += 1;
+        if i == bytes.len() {
+            // The last label: a numeric one makes WHATWG read the host as IPv4.
+            return !numeric || (all_octets && labels == 4);
+        }
+        start = i + 1;
+        value = 0;
+        numeric = true;
     }
-    !last_numeric || (all_octets && labels == 4)
+    false
 }
 
 /// Checks the bytes of a path (`path = true`) or query in one pass: only

@@ -104,7 +104,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http::header::{ACCEPT_ENCODING, CONTENT_LENGTH, PROXY_AUTHORIZATION};
+use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, PROXY_AUTHORIZATION};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -454,11 +454,14 @@ fn finish(
         (_, _, Some(max)) => Body::wrap(Limited::new(incoming, max, "response body")),
         _ => Body::wrap(incoming),
     };
-    let empty = head
-        || parts.status == http::StatusCode::NO_CONTENT
-        || parts.status == http::StatusCode::NOT_MODIFIED
-        || parts.headers.get(CONTENT_LENGTH).is_some_and(|v| v == "0");
-    if limits.decompress && !empty {
+    // Most responses are not encoded: one header lookup says so.
+    let encoded = limits.decompress && parts.headers.contains_key(CONTENT_ENCODING);
+    let empty = || {
+        head || parts.status == http::StatusCode::NO_CONTENT
+            || parts.status == http::StatusCode::NOT_MODIFIED
+            || parts.headers.get(CONTENT_LENGTH).is_some_and(|v| v == "0")
+    };
+    if encoded && !empty() {
         body = decompress::decode(&mut parts.headers, body, limits.max_decompressed)?;
     }
     Ok(http::Response::from_parts(parts, body))
