@@ -315,6 +315,27 @@ async fn socks5_resolves_here_and_socks5h_lets_the_proxy_resolve() {
     assert!(log.contains(&"auth sam:pa ss".to_owned()), "{log:?}");
 }
 
+/// `socks5://` resolves the name with the session's resolver, so a
+/// `resolve` override holds behind a SOCKS5 proxy too (the proxy is handed
+/// the overridden address; system DNS knows nothing of `.test` names).
+#[tokio::test]
+async fn socks5_local_resolution_honours_resolve_overrides() {
+    let origin = server::http(echo_headers);
+    let (socks, log) = start_socks().await;
+    let session = Session::builder()
+        .trust_env(false)
+        .resolve("behind-socks.test", "127.0.0.3:0".parse().unwrap())
+        .proxy("all", &format!("socks5://{socks}"))
+        .build()
+        .unwrap();
+    let url = format!("http://behind-socks.test:{}/named", origin.port());
+    let res = session.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().starts_with("GET /named"));
+    let log = log.lock().unwrap().clone();
+    assert!(log.contains(&"ip 127.0.0.3".to_owned()), "{log:?}");
+}
+
 #[tokio::test]
 async fn request_override_beats_the_session_and_no_proxy_skips_it() {
     let origin = server::http(echo_headers);

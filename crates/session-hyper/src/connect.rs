@@ -15,6 +15,9 @@ use std::time::Duration;
 
 use http::Uri;
 use hyper::rt::{Read, ReadBufCursor, Write};
+use std::str::FromStr;
+
+use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::client::legacy::connect::proxy::SocksV5;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::TokioIo;
@@ -62,6 +65,8 @@ impl std::ops::Deref for Connector {
 #[derive(Debug)]
 pub(crate) struct ConnectorParts {
     pub(crate) http: HttpConnector<Resolver>,
+    /// The resolver `http` uses, for names resolved before a SOCKS5 proxy.
+    pub(crate) resolver: Resolver,
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) counters: Arc<Counters>,
@@ -82,6 +87,26 @@ fn with_port(dst: &Uri, https: bool) -> Result<Uri, BoxError> {
     let host = dst.host().ok_or("URL has no host")?;
     let port = if https { 443 } else { 80 };
     Ok(format!("{}://{host}:{port}", dst.scheme_str().unwrap_or("http")).parse()?)
+}
+
+/// `target` (with its port) with its host resolved to an address by
+/// `resolver`; an address literal stays as it is.
+async fn resolved(resolver: &Resolver, target: &Uri) -> Result<Uri, BoxError> {
+    let host = target.host().ok_or("URL has no host")?;
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<std::net::IpAddr>().is_ok() {
+        return Ok(target.clone());
+    }
+    let port = target.port_u16().ok_or("URL has no port")?;
+    let name = Name::from_str(bare)?;
+    let mut resolver = resolver.clone();
+    let mut addrs = tower::ServiceExt::oneshot(&mut resolver, name).await?;
+    let mut addr = addrs
+        .next()
+        .ok_or_else(|| format!("no address for {bare}"))?;
+    addr.set_port(port);
+    let scheme = target.scheme_str().unwrap_or("http");
+    Ok(format!("{scheme}://{addr}").parse()?)
 }
 
 /// Opens a `CONNECT` tunnel through an HTTP proxy. Only `Host` and the
@@ -168,12 +193,23 @@ impl Connector {
                 tcp
             }
             Some(proxy) => {
-                let mut socks = SocksV5::new(proxy.uri.clone(), http.clone())
-                    .local_dns(proxy.kind == ProxyKind::Socks5);
+                let target = with_port(&dst, https)?;
+                // `socks5://` resolves the name here, with this transport's
+                // resolver (overrides included, off the async workers), and
+                // hands the proxy an address.
+                let target = if proxy.kind == ProxyKind::Socks5 {
+                    resolved(&self.resolver, &target).await.map_err(|e| {
+                        ProxyError::new(&proxy, "could not resolve the target")
+                            .source(e.to_string())
+                    })?
+                } else {
+                    target
+                };
+                let mut socks = SocksV5::new(proxy.uri.clone(), http.clone());
                 if let Some((user, pass)) = proxy.auth.clone() {
                     socks = socks.with_auth(user, pass);
                 }
-                tower_service::Service::call(&mut socks, with_port(&dst, https)?)
+                tower_service::Service::call(&mut socks, target)
                     .await
                     .map_err(|e| {
                         ProxyError::new(&proxy, "SOCKS5 handshake failed").source(e.to_string())

@@ -201,13 +201,15 @@ impl Recipe {
         profile: u64,
     ) -> Result<HyperClient, BoxError> {
         let config = tls.client_config()?;
-        let mut http = HttpConnector::new_with_resolver(Resolver::new(self.resolve.clone()));
+        let resolver = Resolver::new(self.resolve.clone());
+        let mut http = HttpConnector::new_with_resolver(resolver.clone());
         http.enforce_http(false);
         http.set_nodelay(self.nodelay);
         // The connect timeout is applied around TCP, proxy and TLS together
         // (in the connector), so it fails as `TimedOut("connect")`.
         let connector = Connector::new(ConnectorParts {
             http,
+            resolver,
             tls: config,
             timeout: self.connect_timeout,
             counters,

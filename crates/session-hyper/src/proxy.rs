@@ -24,9 +24,10 @@
 //!   carrying only `Host` and `Proxy-Authorization`; the origin's headers,
 //!   cookies and auth travel inside TLS. The proxy credentials never reach
 //!   the origin.
-//! - `socks5://` (names resolved here) and `socks5h://` (names resolved by
-//!   the proxy): a SOCKS5 tunnel, with username/password authentication when
-//!   the URL has credentials.
+//! - `socks5://` (names resolved here, by the transport's resolver, so
+//!   `resolve` overrides hold) and `socks5h://` (names resolved by the
+//!   proxy): a SOCKS5 tunnel, with username/password authentication when the
+//!   URL has credentials.
 
 use std::fmt;
 use std::net::IpAddr;
