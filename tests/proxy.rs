@@ -13,7 +13,7 @@ use http_session::Session;
 use support::chain;
 use support::server::{self, response, Req};
 use support::tls::Ca;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// What the proxy does with a `CONNECT`.
@@ -29,11 +29,17 @@ enum Answer {
 struct Proxy {
     addr: SocketAddr,
     heads: Arc<Mutex<Vec<String>>>,
+    /// Spoken to over TLS, as `https://localhost:port`.
+    tls: bool,
 }
 
 impl Proxy {
     fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        if self.tls {
+            format!("https://localhost:{}", self.addr.port())
+        } else {
+            format!("http://{}", self.addr)
+        }
     }
 
     fn heads(&self) -> Vec<String> {
@@ -41,7 +47,7 @@ impl Proxy {
     }
 }
 
-async fn read_head(stream: &mut TcpStream) -> Option<String> {
+async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> Option<String> {
     let mut buf = Vec::new();
     let mut byte = [0u8; 1];
     while !buf.ends_with(b"\r\n\r\n") {
@@ -54,72 +60,100 @@ async fn read_head(stream: &mut TcpStream) -> Option<String> {
 }
 
 async fn start_proxy(answer: Answer) -> Proxy {
+    start_proxy_with(answer, None).await
+}
+
+/// A proxy; with `tls`, clients speak TLS to it first.
+async fn start_proxy_with(answer: Answer, tls: Option<Arc<rustls::ServerConfig>>) -> Proxy {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let heads = Arc::new(Mutex::new(Vec::new()));
     let seen = heads.clone();
+    let secure = tls.is_some();
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     tokio::spawn(async move {
         loop {
-            let Ok((mut client, _)) = listener.accept().await else {
+            let Ok((client, _)) = listener.accept().await else {
                 return;
             };
             let seen = seen.clone();
+            let acceptor = acceptor.clone();
             tokio::spawn(async move {
-                let Some(head) = read_head(&mut client).await else {
-                    return;
-                };
-                seen.lock().unwrap().push(head.clone());
-                let first = head.lines().next().unwrap_or_default().to_owned();
-                let target = first
-                    .split_whitespace()
-                    .nth(1)
-                    .unwrap_or_default()
-                    .to_owned();
-                if first.starts_with("CONNECT") {
-                    match answer {
-                        Answer::Tunnel => {
-                            let port = target.rsplit(':').next().unwrap();
-                            let mut origin = TcpStream::connect(format!("127.0.0.1:{port}"))
-                                .await
-                                .unwrap();
-                            client
-                                .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                                .await
-                                .unwrap();
-                            let _ = tokio::io::copy_bidirectional(&mut client, &mut origin).await;
+                match acceptor {
+                    None => serve_proxy(client, answer, seen).await,
+                    Some(acceptor) => {
+                        if let Ok(tls) = acceptor.accept(client).await {
+                            serve_proxy(tls, answer, seen).await;
                         }
-                        Answer::Status(code) => {
-                            let msg = format!(
-                                "HTTP/1.1 {code} No\r\nProxy-Authenticate: Basic realm=\"p\"\r\ncontent-length: 0\r\n\r\n"
-                            );
-                            let _ = client.write_all(msg.as_bytes()).await;
-                        }
-                        Answer::Garbage => {
-                            let _ = client.write_all(b"SSH-2.0-nonsense\r\n\r\n").await;
-                        }
-                        Answer::Close => {}
                     }
-                    return;
                 }
-                // Forward proxy: absolute-form request; strip our own
-                // header as real proxies do, then relay.
-                let authority = target
-                    .trim_start_matches("http://")
-                    .split('/')
-                    .next()
-                    .unwrap()
-                    .to_owned();
-                let mut origin = TcpStream::connect(authority).await.unwrap();
-                let relayed: String = head
-                    .split_inclusive("\r\n")
-                    .filter(|l| !l.to_ascii_lowercase().starts_with("proxy-authorization"))
-                    .collect();
-                origin.write_all(relayed.as_bytes()).await.unwrap();
-                let _ = tokio::io::copy_bidirectional(&mut client, &mut origin).await;
             });
         }
     });
-    Proxy { addr, heads }
+    Proxy {
+        addr,
+        heads,
+        tls: secure,
+    }
+}
+
+/// One client connection of the proxy: a `CONNECT` tunnel or a forwarded
+/// request.
+async fn serve_proxy<S>(mut client: S, answer: Answer, seen: Arc<Mutex<Vec<String>>>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let Some(head) = read_head(&mut client).await else {
+        return;
+    };
+    seen.lock().unwrap().push(head.clone());
+    let first = head.lines().next().unwrap_or_default().to_owned();
+    let target = first
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    if first.starts_with("CONNECT") {
+        match answer {
+            Answer::Tunnel => {
+                let port = target.rsplit(':').next().unwrap();
+                let mut origin = TcpStream::connect(format!("127.0.0.1:{port}"))
+                    .await
+                    .unwrap();
+                client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .await
+                    .unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut origin).await;
+            }
+            Answer::Status(code) => {
+                let msg = format!(
+                    "HTTP/1.1 {code} No\r\nProxy-Authenticate: Basic realm=\"p\"\r\ncontent-length: 0\r\n\r\n"
+                );
+                let _ = client.write_all(msg.as_bytes()).await;
+            }
+            Answer::Garbage => {
+                let _ = client.write_all(b"SSH-2.0-nonsense\r\n\r\n").await;
+            }
+            Answer::Close => {}
+        }
+        return;
+    }
+    // Forward proxy: absolute-form request; strip our own header as real
+    // proxies do, then relay.
+    let authority = target
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut origin = TcpStream::connect(authority).await.unwrap();
+    let relayed: String = head
+        .split_inclusive("\r\n")
+        .filter(|l| !l.to_ascii_lowercase().starts_with("proxy-authorization"))
+        .collect();
+    origin.write_all(relayed.as_bytes()).await.unwrap();
+    let _ = tokio::io::copy_bidirectional(&mut client, &mut origin).await;
 }
 
 async fn echo_headers(req: Req) -> http::Response<server::ResBody> {
@@ -195,6 +229,103 @@ async fn https_tunnels_with_connect_and_keeps_each_secret_on_its_side() {
     assert!(connect.starts_with(&target), "{connect}");
     assert!(connect.contains("Proxy-Authorization: Basic cHVzZXI6cHBhc3M="));
     assert!(!connect.contains("origin-secret") && !connect.contains("origin-cookie"));
+}
+
+/// An `https://` proxy: TLS to the proxy (its certificate checked), then a
+/// `CONNECT` tunnel with the origin's TLS inside it, or a plain-HTTP request
+/// forwarded over the proxy's TLS; the proxy's credentials ride inside the
+/// proxy's TLS and never reach the origin.
+#[tokio::test]
+async fn an_https_proxy_is_reached_over_tls() {
+    let ca = Ca::new("test ca");
+    let origin_tls = server::https(ca.leaf(&["localhost"]).server_config(), echo_headers);
+    let origin_plain = server::http(echo_headers);
+    let proxy = start_proxy_with(
+        Answer::Tunnel,
+        Some(ca.leaf(&["localhost"]).server_config_h1()),
+    )
+    .await;
+    assert!(proxy.url().starts_with("https://"));
+    let session = Session::builder()
+        .trust_env(false)
+        .add_root_certificate_pem(ca.cert_pem.as_bytes())
+        .proxy(
+            "all",
+            &proxy.url().replace("https://", "https://puser:ppass@"),
+        )
+        .bearer_auth("origin-secret")
+        .build()
+        .unwrap();
+
+    for _ in 0..2 {
+        let res = session
+            .get(origin_tls.https_url("/in"))
+            .send()
+            .await
+            .unwrap();
+        let seen = res.text().await.unwrap();
+        // h2 inside the tunnel: the origin sees the full URI.
+        assert!(seen.starts_with("GET ") && seen.contains("/in"), "{seen}");
+        assert!(
+            seen.contains("authorization=Bearer origin-secret"),
+            "{seen}"
+        );
+        assert!(!seen.contains("proxy-authorization"), "{seen}");
+    }
+    let res = session
+        .get(origin_plain.url("/plain"))
+        .send()
+        .await
+        .unwrap();
+    let seen = res.text().await.unwrap();
+    assert!(seen.contains("/plain"), "{seen}");
+    assert!(!seen.contains("proxy-authorization"), "{seen}");
+
+    let heads = proxy.heads();
+    assert_eq!(
+        heads.len(),
+        2,
+        "one tunnel, reused, and one forward: {heads:?}"
+    );
+    let connect = format!("CONNECT localhost:{} HTTP/1.1", origin_tls.port());
+    assert!(heads[0].starts_with(&connect), "{}", heads[0]);
+    assert!(heads[0].contains("Proxy-Authorization: Basic cHVzZXI6cHBhc3M="));
+    assert!(!heads[0].contains("origin-secret"), "{}", heads[0]);
+    let forward = format!("GET http://{}/plain HTTP/1.1", origin_plain.addr());
+    assert!(heads[1].starts_with(&forward), "{}", heads[1]);
+    assert!(
+        heads[1]
+            .to_ascii_lowercase()
+            .contains("proxy-authorization: basic chvzzxi6chbhc3m="),
+        "{}",
+        heads[1]
+    );
+
+    // A proxy whose certificate the session does not trust is refused
+    // before anything is sent to it.
+    let untrusted = start_proxy_with(
+        Answer::Tunnel,
+        Some(Ca::new("other ca").leaf(&["localhost"]).server_config_h1()),
+    )
+    .await;
+    let session = Session::builder()
+        .trust_env(false)
+        .add_root_certificate_pem(ca.cert_pem.as_bytes())
+        .proxy("all", &untrusted.url())
+        .build()
+        .unwrap();
+    let err = session
+        .get(origin_tls.https_url("/"))
+        .send()
+        .await
+        .unwrap_err();
+    let text = chain(&err);
+    assert!(err.is_connect(), "{text}");
+    assert!(
+        text.contains("TLS handshake with the proxy failed"),
+        "{text}"
+    );
+    assert!(untrusted.heads().is_empty());
 }
 
 #[tokio::test]

@@ -3,6 +3,8 @@
 //! - `ci`: format check, clippy with warnings denied, the feature checks,
 //!   every test with all features, and docs with warnings denied.
 //! - `bench`: the side-by-side benchmarks (release build of `session-bench`).
+//! - `powerset` (optional, not part of `ci`): every combination of up to two
+//!   features of every crate builds, with `cargo hack` (installed if missing).
 //! - `tidy`: checks that every source file starts with a `//!` header.
 
 use std::env;
@@ -28,9 +30,10 @@ fn try_main() -> Result<(), DynError> {
     match task.as_deref() {
         Some("ci") => ci(),
         Some("bench") => bench(&rest),
+        Some("powerset") => powerset(),
         Some("tidy") => tidy(),
         _ => {
-            eprintln!("usage: cargo xtask <ci|bench|tidy>");
+            eprintln!("usage: cargo xtask <ci|bench|powerset|tidy>");
             Err("unknown task".into())
         }
     }
@@ -57,6 +60,34 @@ fn run(step: &str, mut cmd: Command) -> Result<(), DynError> {
         return Err(format!("{step} failed ({status})").into());
     }
     Ok(())
+}
+
+/// `cargo hack check --feature-powerset --depth 2 --no-dev-deps` over the
+/// workspace (the benchmark package left out), installing `cargo-hack` from
+/// the registry first when it is missing.
+fn powerset() -> Result<(), DynError> {
+    let installed = cargo()
+        .args(["hack", "--version"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !installed {
+        let mut install = cargo();
+        install.args(["install", "cargo-hack", "--locked"]);
+        run("install cargo-hack", install)?;
+    }
+    let mut check = cargo();
+    check.args([
+        "hack",
+        "check",
+        "--workspace",
+        "--exclude",
+        "session-bench",
+        "--feature-powerset",
+        "--depth",
+        "2",
+        "--no-dev-deps",
+    ]);
+    run("powerset", check)
 }
 
 /// Every CI check; the benchmark package (and its reqwest) is left out.

@@ -67,6 +67,8 @@ pub(crate) struct ConnectorParts {
     pub(crate) http: HttpConnector<Resolver>,
     /// The resolver `http` uses, for names resolved before a SOCKS5 proxy.
     pub(crate) resolver: Resolver,
+    /// `tls` offering only HTTP/1.1, for `https://` proxies; made on first use.
+    pub(crate) proxy_tls: std::sync::OnceLock<Arc<ClientConfig>>,
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) counters: Arc<Counters>,
@@ -111,7 +113,10 @@ async fn resolved(resolver: &Resolver, target: &Uri) -> Result<Uri, BoxError> {
 
 /// Opens a `CONNECT` tunnel through an HTTP proxy. Only `Host` and the
 /// proxy's own `Proxy-Authorization` are sent.
-async fn tunnel(tcp: &mut TcpStream, dst: &Uri, proxy: &Proxy) -> Result<(), ProxyError> {
+async fn tunnel<IO>(tcp: &mut IO, dst: &Uri, proxy: &Proxy) -> Result<(), ProxyError>
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let host = dst.host().unwrap_or_default();
     let target = format!("{host}:{}", dst.port_u16().unwrap_or(443));
     let mut head = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
@@ -176,21 +181,31 @@ impl Connector {
             other => return Err(format!("unsupported URL scheme {other:?}").into()),
         };
         let mut forward = false;
-        let tcp = match self.proxies.select(&dst).cloned() {
-            None => tower_service::Service::call(&mut http, dst.clone())
-                .await?
-                .into_inner(),
-            Some(proxy) if proxy.kind == ProxyKind::Http => {
-                let mut tcp = tower_service::Service::call(&mut http, proxy.uri.clone())
+        let base = match self.proxies.select(&dst).cloned() {
+            None => Base::Tcp(
+                tower_service::Service::call(&mut http, dst.clone())
+                    .await?
+                    .into_inner(),
+            ),
+            Some(proxy) if matches!(proxy.kind, ProxyKind::Http | ProxyKind::Https) => {
+                let tcp = tower_service::Service::call(&mut http, proxy.uri.clone())
                     .await
                     .map_err(|e| ProxyError::new(&proxy, "could not connect").source(e))?
                     .into_inner();
+                let mut base = if proxy.kind == ProxyKind::Https {
+                    Base::Tls(Box::new(self.proxy_handshake(&proxy, tcp).await?))
+                } else {
+                    Base::Tcp(tcp)
+                };
                 if https {
-                    tunnel(&mut tcp, &dst, &proxy).await?;
+                    match &mut base {
+                        Base::Tcp(tcp) => tunnel(tcp, &dst, &proxy).await?,
+                        Base::Tls(tls) => tunnel(tls, &dst, &proxy).await?,
+                    }
                 } else {
                     forward = true;
                 }
-                tcp
+                base
             }
             Some(proxy) => {
                 let target = with_port(&dst, https)?;
@@ -209,29 +224,28 @@ impl Connector {
                 if let Some((user, pass)) = proxy.auth.clone() {
                     socks = socks.with_auth(user, pass);
                 }
-                tower_service::Service::call(&mut socks, target)
+                let tcp = tower_service::Service::call(&mut socks, target)
                     .await
                     .map_err(|e| {
                         ProxyError::new(&proxy, "SOCKS5 handshake failed").source(e.to_string())
                     })?
-                    .into_inner()
+                    .into_inner();
+                Base::Tcp(tcp)
             }
         };
-        let remote = tcp.peer_addr().ok();
-        let stream = if https {
-            let host = dst.host().unwrap_or_default();
-            let host = host.trim_start_matches('[').trim_end_matches(']');
-            let name = ServerName::try_from(host.to_owned())?;
-            let tls = TlsConnector::from(self.tls.clone())
-                .connect(name, tcp)
-                .await
-                .map_err(|source| TlsHandshake {
-                    host: host.to_owned(),
-                    source,
-                })?;
-            Stream::Tls(Box::new(tls))
-        } else {
-            Stream::Tcp(tcp)
+        let remote = match &base {
+            Base::Tcp(tcp) => tcp.peer_addr().ok(),
+            Base::Tls(tls) => tls.get_ref().0.peer_addr().ok(),
+        };
+        let stream = match (https, base) {
+            (false, Base::Tcp(tcp)) => Stream::Tcp(tcp),
+            (false, Base::Tls(tls)) => Stream::Tls(tls),
+            (true, Base::Tcp(tcp)) => {
+                Stream::Tls(Box::new(self.origin_handshake(&dst, tcp).await?))
+            }
+            (true, Base::Tls(tls)) => {
+                Stream::TlsInTls(Box::new(self.origin_handshake(&dst, *tls).await?))
+            }
         };
         let id = self.counters.opened.fetch_add(1, Ordering::Relaxed) + 1;
         Ok(Conn {
@@ -241,6 +255,47 @@ impl Connector {
             _permit: None,
             _h2: None,
         })
+    }
+
+    /// TLS with the origin `dst` over `io` (TCP, or a tunnel through a TLS
+    /// proxy).
+    async fn origin_handshake<IO>(&self, dst: &Uri, io: IO) -> Result<TlsStream<IO>, BoxError>
+    where
+        IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        let host = dst.host().unwrap_or_default();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let name = ServerName::try_from(host.to_owned())?;
+        let tls = TlsConnector::from(self.tls.clone())
+            .connect(name, io)
+            .await
+            .map_err(|source| TlsHandshake {
+                host: host.to_owned(),
+                source,
+            })?;
+        Ok(tls)
+    }
+
+    /// TLS with an `https://` proxy: its certificate is checked as an
+    /// origin's would be, and only HTTP/1.1 is offered.
+    async fn proxy_handshake(
+        &self,
+        proxy: &Proxy,
+        tcp: TcpStream,
+    ) -> Result<TlsStream<TcpStream>, ProxyError> {
+        let config = self.proxy_tls.get_or_init(|| {
+            let mut config = ClientConfig::clone(&self.tls);
+            config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            Arc::new(config)
+        });
+        let host = proxy.uri.host().unwrap_or_default();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let name = ServerName::try_from(host.to_owned())
+            .map_err(|e| ProxyError::new(proxy, "has no valid TLS name").source(e))?;
+        TlsConnector::from(config.clone())
+            .connect(name, tcp)
+            .await
+            .map_err(|e| ProxyError::new(proxy, "TLS handshake with the proxy failed").source(e))
     }
 
     /// Passes the gates, then connects under the connect timeout.
@@ -297,9 +352,20 @@ pub(crate) struct TlsHandshake {
     source: io::Error,
 }
 
+/// What a connection's origin stream runs over: TCP, or TLS to an
+/// `https://` proxy.
+enum Base {
+    Tcp(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+/// A connection's stream: plain TCP, TLS (with the origin, or with an
+/// `https://` proxy for a plain-HTTP origin), or TLS with the origin inside
+/// TLS with a proxy.
 pub(crate) enum Stream {
     Tcp(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
+    TlsInTls(Box<TlsStream<TlsStream<TcpStream>>>),
 }
 
 impl tokio::io::AsyncRead for Stream {
@@ -311,6 +377,7 @@ impl tokio::io::AsyncRead for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Tls(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::TlsInTls(s) => Pin::new(s).poll_read(cx, buf),
         }
     }
 }
@@ -324,6 +391,7 @@ impl tokio::io::AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::TlsInTls(s) => Pin::new(s).poll_write(cx, buf),
         }
     }
 
@@ -331,6 +399,7 @@ impl tokio::io::AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
             Stream::Tls(s) => Pin::new(s).poll_flush(cx),
+            Stream::TlsInTls(s) => Pin::new(s).poll_flush(cx),
         }
     }
 
@@ -338,6 +407,7 @@ impl tokio::io::AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Tls(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::TlsInTls(s) => Pin::new(s).poll_shutdown(cx),
         }
     }
 
@@ -349,6 +419,7 @@ impl tokio::io::AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
             Stream::Tls(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Stream::TlsInTls(s) => Pin::new(s).poll_write_vectored(cx, bufs),
         }
     }
 
@@ -356,6 +427,7 @@ impl tokio::io::AsyncWrite for Stream {
         match self {
             Stream::Tcp(s) => s.is_write_vectored(),
             Stream::Tls(s) => s.is_write_vectored(),
+            Stream::TlsInTls(s) => s.is_write_vectored(),
         }
     }
 }
@@ -378,6 +450,7 @@ impl Conn {
         match self.io.inner() {
             Stream::Tcp(_) => false,
             Stream::Tls(tls) => tls.get_ref().1.alpn_protocol() == Some(b"h2"),
+            Stream::TlsInTls(tls) => tls.get_ref().1.alpn_protocol() == Some(b"h2"),
         }
     }
 }

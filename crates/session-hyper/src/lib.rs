@@ -20,7 +20,8 @@
 //!
 //! # What it can be customised with
 //!
-//! - **Proxies**: HTTP forward proxies, `CONNECT` tunnels and SOCKS5, per
+//! - **Proxies**: HTTP forward proxies, `CONNECT` tunnels (over plain TCP or
+//!   TLS to the proxy) and SOCKS5, per
 //!   scheme and host, from the environment, or per request with
 //!   [`RequestProxy`]; see [`proxy`] for the precedence table.
 //! - **Timeouts**: connect, read (the longest wait for the response head or
@@ -210,6 +211,7 @@ impl Recipe {
         let connector = Connector::new(ConnectorParts {
             http,
             resolver,
+            proxy_tls: std::sync::OnceLock::new(),
             tls: config,
             timeout: self.connect_timeout,
             counters,
@@ -316,7 +318,7 @@ fn forward_auth(rules: &ProxyRules, req: &mut http::Request<Body>) {
         return;
     }
     if let Some(proxy) = rules.select(req.uri()) {
-        if proxy.kind == ProxyKind::Http {
+        if matches!(proxy.kind, ProxyKind::Http | ProxyKind::Https) {
             if let Some(auth) = proxy.basic_auth() {
                 req.headers_mut().insert(PROXY_AUTHORIZATION, auth);
             }
@@ -643,8 +645,8 @@ impl HyperTransportBuilder {
     ///
     /// `key` is `http`, `https` or `all`, optionally with `://host`; the
     /// most specific key wins (`scheme://host` > `scheme` > `all://host` >
-    /// `all`). `url` is `http://`, `socks5://` or `socks5h://`, with
-    /// optional credentials. See [`proxy`] for the precedence table.
+    /// `all`). `url` is `http://`, `https://` (TLS to the proxy),
+    /// `socks5://` or `socks5h://`, with optional credentials. See [`proxy`] for the precedence table.
     pub fn proxy(mut self, key: &str, url: &str) -> Self {
         match self.proxies.add(key, url) {
             Ok(()) => self,

@@ -24,6 +24,10 @@
 //!   carrying only `Host` and `Proxy-Authorization`; the origin's headers,
 //!   cookies and auth travel inside TLS. The proxy credentials never reach
 //!   the origin.
+//! - an `https://` proxy URL: the same, over TLS to the proxy, whose
+//!   certificate is checked with the transport's roots and settings (ALPN
+//!   offers only HTTP/1.1 to it). An `https://` origin is then TLS inside
+//!   TLS: the proxy sees neither the origin's traffic nor its certificate.
 //! - `socks5://` (names resolved here, by the transport's resolver, so
 //!   `resolve` overrides hold) and `socks5h://` (names resolved by the
 //!   proxy): a SOCKS5 tunnel, with username/password authentication when the
@@ -42,6 +46,9 @@ use session_core::BoxError;
 pub(crate) enum ProxyKind {
     /// `http://`: forward proxy for `http`, `CONNECT` tunnel for `https`.
     Http,
+    /// `https://`: as `Http`, over TLS to the proxy (its certificate checked
+    /// like an origin's).
+    Https,
     /// `socks5://`: names resolved locally.
     Socks5,
     /// `socks5h://`: names resolved by the proxy.
@@ -67,10 +74,10 @@ pub struct Proxy {
 }
 
 impl Proxy {
-    /// Parses a proxy URL: `http://`, `socks5://` or `socks5h://`, with
-    /// optional `user:password@` (percent-encoded). A URL without a scheme
-    /// is taken as `http://`. The port defaults to 80 for `http` and 1080
-    /// for SOCKS.
+    /// Parses a proxy URL: `http://`, `https://`, `socks5://` or
+    /// `socks5h://`, with optional `user:password@` (percent-encoded). A URL
+    /// without a scheme is taken as `http://`. The port defaults to 80 for
+    /// `http`, 443 for `https` and 1080 for SOCKS.
     ///
     /// # Errors
     /// [`InvalidProxy`] when the URL has no host, an unknown scheme, a path,
@@ -91,8 +98,8 @@ impl Proxy {
             "http" => (ProxyKind::Http, 80),
             "socks5" => (ProxyKind::Socks5, 1080),
             "socks5h" => (ProxyKind::Socks5h, 1080),
-            "https" => return Err(bad("https:// proxies are not supported; use http://")),
-            _ => return Err(bad("unknown scheme (use http, socks5 or socks5h)")),
+            "https" => (ProxyKind::Https, 443),
+            _ => return Err(bad("unknown scheme (use http, https, socks5 or socks5h)")),
         };
         let host = match parsed.host_str() {
             Some(h) if !h.is_empty() => h.to_owned(),
@@ -142,6 +149,7 @@ impl fmt::Display for Proxy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let scheme = match self.kind {
             ProxyKind::Http => "http",
+            ProxyKind::Https => "https",
             ProxyKind::Socks5 => "socks5",
             ProxyKind::Socks5h => "socks5h",
         };
@@ -575,10 +583,13 @@ mod tests {
             "proxy.test:80"
         );
         assert_eq!(Proxy::new("socks5h://h").unwrap().authority(), "h:1080");
+        let tls = Proxy::new("https://u:p@proxy.test").unwrap();
+        assert_eq!(tls.authority(), "proxy.test:443");
+        assert_eq!(tls.to_string(), "https://proxy.test:443");
         for bad in [
             "http://",
             "gopher://h",
-            "https://h",
+            "https://",
             "http://h/path",
             "::::",
             "",
