@@ -83,6 +83,9 @@ async fn start_proxy_with(answer: Answer, tls: Option<Arc<rustls::ServerConfig>>
                     None => serve_proxy(client, answer, seen).await,
                     Some(acceptor) => {
                         if let Ok(tls) = acceptor.accept(client).await {
+                            if tls.get_ref().1.peer_certificates().is_some() {
+                                seen.lock().unwrap().push("client certificate".to_owned());
+                            }
                             serve_proxy(tls, answer, seen).await;
                         }
                     }
@@ -326,6 +329,39 @@ async fn an_https_proxy_is_reached_over_tls() {
         "{text}"
     );
     assert!(untrusted.heads().is_empty());
+}
+
+/// The session's client certificate is the origin's to see: through an
+/// `https://` proxy that asks for one, the proxy gets none and the origin
+/// (which requires it) gets it inside the tunnel.
+#[tokio::test]
+async fn the_client_certificate_goes_to_the_origin_not_the_proxy() {
+    let ca = Ca::new("mtls ca");
+    let origin = server::https(
+        ca.client_auth_server_config(&["localhost"], true),
+        echo_headers,
+    );
+    let proxy = start_proxy_with(
+        Answer::Tunnel,
+        Some(ca.client_auth_server_config(&["localhost"], false)),
+    )
+    .await;
+    let client = ca.leaf(&["client.test"]);
+    let session = Session::builder()
+        .trust_env(false)
+        .add_root_certificate_pem(ca.cert_pem.as_bytes())
+        .identity_pem(client.cert_pem.as_bytes(), client.key_pem.as_bytes())
+        .proxy("all", &proxy.url())
+        .build()
+        .unwrap();
+    let res = session.get(origin.https_url("/mtls")).send().await.unwrap();
+    assert!(res.text().await.unwrap().contains("/mtls"));
+    let heads = proxy.heads();
+    assert!(heads[0].starts_with("CONNECT "), "{heads:?}");
+    assert!(
+        !heads.contains(&"client certificate".to_owned()),
+        "{heads:?}"
+    );
 }
 
 #[tokio::test]

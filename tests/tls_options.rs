@@ -74,34 +74,10 @@ async fn ca_bundle_from_a_file() {
     assert!(missing.is_builder());
 }
 
-fn mtls_server(ca: &Ca, leaf: &Leaf) -> Arc<rustls::ServerConfig> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(ca.cert_pem.as_bytes()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
-        Arc::new(roots),
-        provider.clone(),
-    )
-    .build()
-    .unwrap();
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(leaf.chain.clone(), leaf.key.clone_key())
-        .unwrap();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Arc::new(config)
-}
-
-use rustls::pki_types::pem::PemObject;
-
 #[tokio::test]
 async fn mutual_tls_from_the_session_or_one_request() {
     let ca = Ca::new("mtls ca");
-    let srv = server::https(mtls_server(&ca, &ca.leaf(&["localhost"])), hello);
+    let srv = server::https(ca.client_auth_server_config(&["localhost"], true), hello);
     let client = ca.leaf(&["client.test"]);
 
     let anonymous = Session::builder()

@@ -36,6 +36,37 @@ impl Ca {
     }
 
     /// A leaf for these names, valid now.
+    /// A server configuration (http/1.1) for a leaf named `names` that asks
+    /// clients for a certificate signed by this CA; `required`: refuses a
+    /// client without one.
+    pub fn client_auth_server_config(
+        &self,
+        names: &[&str],
+        required: bool,
+    ) -> Arc<rustls::ServerConfig> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(self.cert_der.clone()).unwrap();
+        let builder = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider.clone(),
+        );
+        let verifier = if required {
+            builder.build().unwrap()
+        } else {
+            builder.allow_unauthenticated().build().unwrap()
+        };
+        let leaf = self.leaf(names);
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(leaf.chain, leaf.key)
+            .unwrap();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Arc::new(config)
+    }
+
     pub fn leaf(&self, names: &[&str]) -> Leaf {
         self.leaf_with(names, |_| {})
     }

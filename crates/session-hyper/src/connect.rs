@@ -126,9 +126,13 @@ where
         head.push_str("\r\n");
     }
     head.push_str("\r\n");
-    tcp.write_all(head.as_bytes())
-        .await
-        .map_err(|e| ProxyError::new(proxy, "could not send CONNECT").source(e))?;
+    // Flushed too: over TLS to the proxy, written bytes may wait in the
+    // TLS layer.
+    let sent = match tcp.write_all(head.as_bytes()).await {
+        Ok(()) => tcp.flush().await,
+        Err(e) => Err(e),
+    };
+    sent.map_err(|e| ProxyError::new(proxy, "could not send CONNECT").source(e))?;
     let mut buf = Vec::with_capacity(512);
     let mut chunk = [0u8; 512];
     loop {
@@ -284,8 +288,12 @@ impl Connector {
         tcp: TcpStream,
     ) -> Result<TlsStream<TcpStream>, ProxyError> {
         let config = self.proxy_tls.get_or_init(|| {
+            // The origin's roots and verification; not its client
+            // certificate, which is the origin's to see, nor its sessions.
             let mut config = ClientConfig::clone(&self.tls);
             config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            config.client_auth_cert_resolver = Arc::new(NoClientCert);
+            config.resumption = rustls::client::Resumption::default();
             Arc::new(config)
         });
         let host = proxy.uri.host().unwrap_or_default();
@@ -350,6 +358,24 @@ pub(crate) struct TlsHandshake {
     host: String,
     #[source]
     source: io::Error,
+}
+
+/// Offers no client certificate (to a proxy).
+#[derive(Debug)]
+struct NoClientCert;
+
+impl rustls::client::ResolvesClientCert for NoClientCert {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[rustls::SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        None
+    }
+
+    fn has_certs(&self) -> bool {
+        false
+    }
 }
 
 /// What a connection's origin stream runs over: TCP, or TLS to an

@@ -26,7 +26,8 @@
 //!   the origin.
 //! - an `https://` proxy URL: the same, over TLS to the proxy, whose
 //!   certificate is checked with the transport's roots and settings (ALPN
-//!   offers only HTTP/1.1 to it). An `https://` origin is then TLS inside
+//!   offers only HTTP/1.1 to it; the client certificate, if any, is the
+//!   origin's and is not offered to the proxy). An `https://` origin is then TLS inside
 //!   TLS: the proxy sees neither the origin's traffic nor its certificate.
 //! - `socks5://` (names resolved here, by the transport's resolver, so
 //!   `resolve` overrides hold) and `socks5h://` (names resolved by the

@@ -129,11 +129,10 @@ impl crate::transport::Erased
         req: http::Request<Body>,
         cookies: Option<crate::cookies::StoreCookies>,
     ) -> crate::transport::BoxFuture {
-        let future = self.start(self.inner.clone(), req);
-        match cookies {
-            None => Box::pin(future),
-            Some(cookies) => Box::pin(crate::cookies::Storing::new(future, Some(cookies))),
-        }
+        // Cookie steps are passed only by the router to its transports,
+        // below this stack; the redirect chain stores its hops' cookies there.
+        debug_assert!(cookies.is_none(), "no cookie step above the router");
+        Box::pin(self.start(self.inner.clone(), req))
     }
 }
 
