@@ -47,7 +47,7 @@ where
         if let Some(uri) = this.uri.as_ref() {
             if res.headers().contains_key(http::header::SET_COOKIE) {
                 if let Some(url) = crate::layer::parse_url(uri) {
-                    crate::layer::store_cookies(this.jar, &url, &res);
+                    this.jar.store_from_headers(&url, res.headers());
                 }
             }
         }

@@ -97,16 +97,6 @@ pub(crate) fn parse_url(uri: &http::Uri) -> Option<Url> {
     Url::parse(&uri.to_string()).ok()
 }
 
-/// Sets the `Cookie` header of `req` from the jar, merged with an explicit one.
-pub(crate) fn add_cookies<B>(jar: &Jar, url: &Url, req: &mut Request<B>) {
-    jar.add_cookie_header(url, req.headers_mut());
-}
-
-/// Stores the `Set-Cookie` headers of `res`.
-pub(crate) fn store_cookies<B>(jar: &Jar, url: &Url, res: &Response<B>) {
-    jar.store_from_headers(url, res.headers());
-}
-
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for CookieService<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
@@ -130,7 +120,7 @@ where
         // URL is parsed only when there are cookies or a `Set-Cookie` comes back.
         if !self.jar.is_empty() {
             if let Some(url) = parse_url(&uri) {
-                add_cookies(&self.jar, &url, &mut req);
+                self.jar.add_cookie_header(&url, req.headers_mut());
             }
         }
         ResponseFuture::new(self.inner.call(req), self.jar.clone(), Some(uri))

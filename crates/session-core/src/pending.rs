@@ -9,8 +9,7 @@ use tokio::time::{Instant, Sleep};
 
 use crate::auth::layer::ResponseFuture as AuthFuture;
 use crate::body::Body;
-use crate::error::BoxError;
-use crate::error::{Error, Result, TimedOut};
+use crate::error::{BoxError, Error, Result, TimedOut};
 use crate::recipe::Recipe;
 use crate::response::Response;
 use crate::session::Session;

@@ -173,7 +173,12 @@ impl Session {
     #[inline]
     fn send_direct(self, draft: Draft) -> Pending {
         let defaults = self.inner.defaults.load_full();
-        let own = Recipe::own_headers(&draft.headers, &draft.removed);
+        // Only a request without extensions can go direct; others need no recipe.
+        let own = if draft.extensions.is_empty() {
+            Recipe::own_headers(&draft.headers, &draft.removed)
+        } else {
+            None
+        };
         let prepared = match draft.prepare(&defaults) {
             Ok(p) => p,
             Err(err) => return Pending::failed(err),

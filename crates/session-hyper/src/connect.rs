@@ -91,11 +91,22 @@ fn with_port(dst: &Uri, https: bool) -> Result<Uri, BoxError> {
     Ok(format!("{}://{host}:{port}", dst.scheme_str().unwrap_or("http")).parse()?)
 }
 
+/// The host of `uri` without IPv6 brackets: what a resolver and a TLS
+/// server name take.
+fn bare_host(uri: &Uri) -> &str {
+    uri.host()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+}
+
 /// `target` (with its port) with its host resolved to an address by
 /// `resolver`; an address literal stays as it is.
 async fn resolved(resolver: &Resolver, target: &Uri) -> Result<Uri, BoxError> {
-    let host = target.host().ok_or("URL has no host")?;
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let bare = bare_host(target);
+    if bare.is_empty() {
+        return Err("URL has no host".into());
+    }
     if bare.parse::<std::net::IpAddr>().is_ok() {
         return Ok(target.clone());
     }
@@ -267,8 +278,7 @@ impl Connector {
     where
         IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
-        let host = dst.host().unwrap_or_default();
-        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let host = bare_host(dst);
         let name = ServerName::try_from(host.to_owned())?;
         let tls = TlsConnector::from(self.tls.clone())
             .connect(name, io)
@@ -296,9 +306,7 @@ impl Connector {
             config.resumption = rustls::client::Resumption::default();
             Arc::new(config)
         });
-        let host = proxy.uri.host().unwrap_or_default();
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let name = ServerName::try_from(host.to_owned())
+        let name = ServerName::try_from(bare_host(&proxy.uri).to_owned())
             .map_err(|e| ProxyError::new(proxy, "has no valid TLS name").source(e))?;
         TlsConnector::from(config.clone())
             .connect(name, tcp)
