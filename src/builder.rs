@@ -357,7 +357,8 @@ impl SessionBuilder {
         // Retries are the innermost per-hop layer, just above the cookies.
         #[cfg(feature = "retry")]
         if let Some(retry) = self.retry {
-            core = core.hop_layer(session_retry::RetryLayer::new(retry).map_err(Error::builder)?);
+            core =
+                core.retry_policy(session_retry::RetryLayer::new(retry).map_err(Error::builder)?);
         }
         Ok(Session {
             core: core.build()?,

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http_session::hyper::HyperTransport;
-use http_session::retry::{Retry, RetryHistory, RetryService};
+use http_session::retry::{
+    Counter, ErrorKind, Outcome, Retry, RetryHistory, RetryService, StopReason,
+};
 use http_session::Session;
 use support::server::{self, response, Req};
 
@@ -145,4 +147,249 @@ async fn each_attempt_sends_and_stores_cookies() {
     let url = http_session::Url::parse(&srv.url("/")).unwrap();
     let header = session.cookies().unwrap().cookie_header(&url).unwrap();
     assert_eq!(header, "attempt1=1; attempt2=2");
+}
+
+// The session drives the attempts of the requests it sends itself (no hop
+// layer, no per-request extension): the tests below check that this path
+// keeps every rule of the retry layer.
+
+/// A server that accepts connections and closes them at once, counting them.
+async fn accept_and_close() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    (addr, accepted)
+}
+
+fn retry_error(err: &http_session::Error) -> &http_session::retry::Error {
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        if let Some(retry) = cause.downcast_ref::<http_session::retry::Error>() {
+            return retry;
+        }
+        source = cause.source();
+    }
+    panic!("no retry error in {err:?}")
+}
+
+#[tokio::test]
+async fn a_retried_response_is_drained_so_its_connection_is_reused() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let srv = server::http(move |_req: Req| {
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        async move {
+            if n < 2 {
+                response(503, vec![b'x'; 32 * 1024])
+            } else {
+                response(200, "ok")
+            }
+        }
+    });
+    let session = Session::builder().retry(guide_retry()).build().unwrap();
+    let res = session.get(srv.url("/")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+    assert!(res.connection().unwrap().reused);
+    assert_eq!(srv.connections(), 1, "each 503 body was read to its end");
+}
+
+#[tokio::test]
+async fn every_attempt_sends_the_same_head_and_one_mib_body() {
+    let (srv, log) = server::recording(|_req| response(503, ""));
+    let session = Session::builder()
+        .retry(guide_retry().backoff_factor(0.0).raise_on_status(false))
+        .header("x-default", "kept")
+        .header("x-removed", "default")
+        .build()
+        .unwrap();
+    let payload: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect();
+    let res = session
+        .put(srv.url("/upload?q=1"))
+        .header("x-own", "mine")
+        .without_header("x-removed")
+        .body(payload.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503, "the last answer, returned as it is");
+    let log = log.lock().unwrap();
+    assert_eq!(log.len(), 4, "one attempt and three retries");
+    for req in log.iter() {
+        assert_eq!(req.method, http::Method::PUT);
+        assert_eq!(req.uri, "/upload?q=1");
+        assert_eq!(req.body, payload, "the body is resent byte for byte");
+        assert_eq!(req.headers["x-own"], "mine");
+        assert_eq!(req.headers["x-default"], "kept");
+        assert!(!req.headers.contains_key("x-removed"));
+        assert_eq!(req.headers["content-length"], "1048576");
+    }
+}
+
+#[tokio::test]
+async fn a_streaming_body_is_sent_once_and_the_history_says_why() {
+    let (srv, hits) = flaky(2);
+    let session = Session::builder()
+        .retry(guide_retry().raise_on_status(false))
+        .build()
+        .unwrap();
+    let chunks = futures_util::stream::iter(
+        ["one ", "shot"].map(|c| Ok::<_, std::io::Error>(bytes::Bytes::from(c))),
+    );
+    let res = session
+        .put(srv.url("/"))
+        .body(http_session::Body::from_stream(chunks))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    let history = res.extensions().get::<RetryHistory>().unwrap();
+    assert_eq!(history.stop_reason(), Some(&StopReason::BodyNotReplayable));
+}
+
+#[tokio::test]
+async fn a_refused_port_is_retried_as_a_connect_error_even_for_post() {
+    let addr = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let session = Session::builder()
+        .retry(Retry::new().total(5).connect(2))
+        .build()
+        .unwrap();
+    let err = session
+        .post(format!("http://{addr}/"))
+        .body("x")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_connect(), "{err:?}");
+    let history = retry_error(&err).history();
+    assert_eq!(history.len(), 3);
+    assert_eq!(
+        history.stop_reason(),
+        Some(&StopReason::Exhausted(Counter::Connect))
+    );
+}
+
+#[tokio::test]
+async fn a_closed_connection_is_a_read_error_retried_for_get_only() {
+    let (addr, accepted) = accept_and_close().await;
+    let session = Session::builder()
+        .retry(Retry::new().total(2))
+        .build()
+        .unwrap();
+    let err = session
+        .get(format!("http://{addr}/"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        3,
+        "GET was tried three times"
+    );
+    assert!(!err.is_connect(), "{err:?}");
+    assert!(retry_error(&err)
+        .history()
+        .attempts()
+        .iter()
+        .all(|a| matches!(
+            a.outcome,
+            Outcome::Error {
+                kind: ErrorKind::Read,
+                ..
+            }
+        )));
+
+    let err = session
+        .post(format!("http://{addr}/"))
+        .body("x")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(accepted.load(Ordering::SeqCst), 4, "POST was sent once");
+    assert_eq!(
+        retry_error(&err).history().stop_reason(),
+        Some(&StopReason::MethodNotRetryable)
+    );
+}
+
+#[tokio::test]
+async fn an_idempotency_key_default_makes_post_retryable_unless_removed() {
+    let (srv, hits) = flaky(1);
+    let session = Session::builder()
+        .retry(guide_retry())
+        .header("idempotency-key", "8e03978e")
+        .build()
+        .unwrap();
+    let res = session.post(srv.url("/")).body("x").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+
+    hits.store(0, Ordering::SeqCst);
+    let res = session
+        .post(srv.url("/"))
+        .without_header("idempotency-key")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503, "without the key POST is not retried");
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_redirect_after_retries_is_followed_and_its_next_hop_retried() {
+    let hits = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = hits.clone();
+    let srv = server::http(move |req: Req| {
+        let path = req.uri.path().to_owned();
+        let seen = {
+            let mut hits = record.lock().unwrap();
+            hits.push(path.clone());
+            hits.iter().filter(|p| **p == path).count()
+        };
+        async move {
+            match (path.as_str(), seen) {
+                (_, 1) => response(503, "busy"),
+                ("/start", _) => {
+                    let mut res = response(302, "");
+                    res.headers_mut()
+                        .insert(http::header::LOCATION, "/end".parse().unwrap());
+                    res
+                }
+                _ => response(200, "end"),
+            }
+        }
+    });
+    let session = Session::builder().retry(guide_retry()).build().unwrap();
+    let res = session.get(srv.url("/start")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.url().path(), "/end");
+    assert_eq!(*hits.lock().unwrap(), ["/start", "/start", "/end", "/end"]);
+    assert_eq!(res.extensions().get::<RetryHistory>().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_request_with_its_own_auth_is_retried_by_the_layer() {
+    let (srv, hits) = flaky(2);
+    let session = Session::builder().retry(guide_retry()).build().unwrap();
+    let res = session
+        .get(srv.url("/"))
+        .basic_auth("user", Some("pass"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+    assert_eq!(res.extensions().get::<RetryHistory>().unwrap().len(), 3);
 }

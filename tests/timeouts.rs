@@ -15,6 +15,10 @@ use http_session::Session;
 use support::chain;
 use support::server::{self, response, ResBody};
 
+/// The read timeout of the tests that also send a request after it fires:
+/// that request's new connection must answer within it on a busy CI machine.
+const READ_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// `/slow` waits long before its head, `/stall` sends one chunk then
 /// nothing, anything else answers at once.
 fn stalling_server() -> server::Server {
@@ -45,7 +49,7 @@ fn stalling_server() -> server::Server {
 async fn slow_headers_fire_the_read_timeout_and_drop_the_connection() {
     let srv = stalling_server();
     let session = Session::builder()
-        .read_timeout(Duration::from_millis(200))
+        .read_timeout(READ_TIMEOUT)
         .build()
         .unwrap();
     let first = session.get(srv.url("/")).send().await.unwrap();
@@ -65,7 +69,7 @@ async fn slow_headers_fire_the_read_timeout_and_drop_the_connection() {
 async fn a_stalled_body_fires_the_read_timeout() {
     let srv = stalling_server();
     let session = Session::builder()
-        .read_timeout(Duration::from_millis(200))
+        .read_timeout(READ_TIMEOUT)
         .build()
         .unwrap();
     let res = session.get(srv.url("/stall")).send().await.unwrap();

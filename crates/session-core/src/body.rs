@@ -148,6 +148,30 @@ impl Body {
     }
 }
 
+impl Body {
+    /// Reads the body to its end and throws it away, so that its connection
+    /// can be reused. A body announced or found longer than `limit` bytes,
+    /// or failing, is dropped unread from there (its connection then closes).
+    pub(crate) async fn discard(self, limit: usize) {
+        let Kind::Stream(stream) = self.kind else {
+            return;
+        };
+        let mut body = stream.into_inner();
+        if body.size_hint().lower() > limit as u64 {
+            return;
+        }
+        let mut read = 0usize;
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Some(data) = frame.data_ref() {
+                read = read.saturating_add(data.len());
+                if read > limit {
+                    return;
+                }
+            }
+        }
+    }
+}
+
 /// A body was longer than the limit it was read under.
 #[derive(Debug, Clone, Copy, thiserror::Error)]
 #[error("body is longer than the limit of {limit} bytes")]

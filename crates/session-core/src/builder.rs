@@ -1,6 +1,7 @@
 //! [`SessionBuilder`]: configures and builds a [`Session`].
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
@@ -15,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::middleware::{Middleware, MiddlewareLayer};
 use crate::mount::Router;
 use crate::redirect::{BoxPolicy, Policy, RedirectLayer};
+use crate::retry::{RetryPolicy, SessionRetries};
 use crate::session::{CloseFuture, Session, Shared};
 use crate::transport::{self, BoxTransport};
 
@@ -56,6 +58,7 @@ struct Config {
     redirects: RedirectLayer<BoxPolicy>,
     auth: AuthLayer,
     hop_layers: Vec<BoxLayer>,
+    retry: Option<Arc<dyn RetryPolicy>>,
     cookies: Option<SharedStore>,
     max_body: usize,
     close_hooks: Vec<crate::session::CloseHook>,
@@ -94,6 +97,7 @@ impl SessionBuilder {
                 redirects: RedirectLayer::with_policy(BoxPolicy::default()),
                 auth: AuthLayer::new(),
                 hop_layers: Vec::new(),
+                retry: None,
                 cookies: None,
                 max_body: DEFAULT_MAX_BODY_SIZE,
                 close_hooks: Vec::new(),
@@ -351,6 +355,22 @@ impl SessionBuilder {
         })
     }
 
+    /// Retries requests as `policy` decides (see [`retry`](crate::retry)):
+    /// the innermost per-hop step, just above the cookie store, so each
+    /// attempt sends the cookies known when it starts. The facade's
+    /// `SessionBuilder::retry` sets `session-retry`'s policy here. A later
+    /// call replaces the policy.
+    ///
+    /// When no hop layer is added, the session drives the attempts of the
+    /// first hops it sends itself; otherwise the policy's layer retries
+    /// every hop. What is retried is the same either way.
+    pub fn retry_policy(self, policy: impl RetryPolicy) -> Self {
+        self.with(|c| {
+            c.retry = Some(Arc::new(policy));
+            Ok(())
+        })
+    }
+
     /// Adds a [`Middleware`] that runs once per logical request.
     pub fn middleware<M: Middleware>(self, middleware: M) -> Self {
         self.layer(MiddlewareLayer::new(middleware))
@@ -420,6 +440,7 @@ impl SessionBuilder {
             redirects,
             auth,
             hop_layers,
+            retry,
             cookies,
             max_body,
             close_hooks,
@@ -436,7 +457,12 @@ impl SessionBuilder {
                 "a session needs a transport: call `transport` or `mount`",
             ));
         }
-        let mut stack = BoxTransport::from_erased(Router::new(mounts, cookies));
+        let router = BoxTransport::from_erased(Router::new(mounts, cookies));
+        let mut stack = match &retry {
+            Some(policy) => policy.layer(router.clone()),
+            None => router.clone(),
+        };
+        let plain_hops = hop_layers.is_empty();
         for layer in hop_layers.into_iter().rev() {
             stack = layer(stack);
         }
@@ -459,10 +485,20 @@ impl SessionBuilder {
         for layer in outer_layers.into_iter().rev() {
             stack = layer(stack);
         }
+        // The session retries the first hops it sends itself when nothing
+        // else is layered between the auth service and the router.
+        let retries = match retry {
+            Some(policy) if direct.is_some() && plain_hops => Some(SessionRetries {
+                policy,
+                auth: tower_layer::Layer::layer(&auth, router),
+            }),
+            _ => None,
+        };
         Ok(Session::from_shared(Shared {
             defaults: ArcSwap::from_pointee(defaults),
             stack,
             direct,
+            retries,
             max_body,
             close_hooks,
         }))

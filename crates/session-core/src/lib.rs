@@ -88,6 +88,7 @@ mod recipe;
 pub mod redirect;
 mod request;
 mod response;
+pub mod retry;
 mod session;
 mod simple_url;
 pub mod transport;

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use tokio::time::{Instant, Sleep};
 
@@ -12,6 +12,7 @@ use crate::body::Body;
 use crate::error::{BoxError, Error, Result, TimedOut};
 use crate::recipe::Recipe;
 use crate::response::Response;
+use crate::retry::{wait, AfterAttempt, AttemptRequest, RequestRetries, Wait};
 use crate::session::Session;
 use crate::simple_url::LazyUrl;
 use crate::transport::BoxFuture;
@@ -52,10 +53,20 @@ enum Hop {
     /// redirect answer is rebuilt from the recipe and handed to the
     /// redirect loop (then `Boxed`).
     First {
-        future: AuthFuture<BoxFuture>,
+        step: Step,
         session: Session,
         recipe: Option<Recipe>,
+        /// The request's retries, once its retry policy retried it.
+        retries: Option<Box<dyn RequestRetries>>,
     },
+}
+
+/// Where a first hop is.
+enum Step {
+    /// An attempt is on its way.
+    Sending(AuthFuture<BoxFuture>),
+    /// Between two attempts.
+    Waiting(Wait),
 }
 
 impl Pending {
@@ -79,9 +90,10 @@ impl Pending {
         max_body: usize,
     ) -> Self {
         let hop = Hop::First {
-            future,
+            step: Step::Sending(future),
             session,
             recipe: Some(recipe),
+            retries: None,
         };
         Pending::start(hop, url, timeout, max_body)
     }
@@ -149,24 +161,67 @@ impl Future for Pending {
 }
 
 impl Sending {
-    /// Polls the hop; a first hop answered with a redirect turns into the
-    /// redirect loop, polled at once.
+    /// Polls the hop. A first hop whose attempt is retried is sent again; one
+    /// answered with a redirect turns into the redirect loop, polled at once.
     #[inline]
     fn poll_hop(
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<std::result::Result<http::Response<Body>, BoxError>> {
-        let (result, session, recipe) = match &mut self.future {
+        let (step, session, recipe, retries) = match &mut self.future {
             Hop::Boxed(future) => return future.as_mut().poll(cx),
             Hop::First {
-                future,
+                step,
                 session,
                 recipe,
-            } => (
-                std::task::ready!(Pin::new(future).poll(cx)),
-                session,
-                recipe,
-            ),
+                retries,
+            } => (step, session, recipe, retries),
+        };
+        let result = loop {
+            let future = match step {
+                Step::Sending(future) => future,
+                Step::Waiting(wait) => {
+                    ready!(wait.as_mut().poll(cx));
+                    let recipe = recipe.as_ref().expect("Pending polled after completion");
+                    let url = self.url.as_ref().expect("Pending polled after completion");
+                    let uri = match url.to_uri() {
+                        Ok(uri) => uri,
+                        Err(err) => return Poll::Ready(Err(Box::new(Error::builder(err)))),
+                    };
+                    let req = recipe
+                        .again(uri)
+                        .expect("only a replayable request is retried");
+                    *step = Step::Sending(session.send_attempt(req));
+                    continue;
+                }
+            };
+            let mut result = ready!(Pin::new(future).poll(cx));
+            let recipe = recipe.as_ref().expect("Pending polled after completion");
+            let request = AttemptRequest::new(recipe);
+            let after = match retries.as_mut() {
+                Some(retries) => retries.after_attempt(&request, &mut result),
+                None => match session.retry_policy() {
+                    Some(policy) => policy.after_first(&request, &mut result, retries),
+                    None => AfterAttempt::Done,
+                },
+            };
+            match after {
+                AfterAttempt::Done => break result,
+                AfterAttempt::Retry { delay, drain_limit }
+                    if recipe.is_replayable() && retries.is_some() =>
+                {
+                    let discard = result.ok().map(http::Response::into_body);
+                    *step = Step::Waiting(wait(discard, drain_limit, delay));
+                }
+                AfterAttempt::Retry { .. } => {
+                    let err = if recipe.is_replayable() {
+                        "the retry policy asked for a retry but kept no bookkeeping of the request"
+                    } else {
+                        "the retry policy asked to send again a request whose body is a one-shot stream"
+                    };
+                    return Poll::Ready(Err(err.into()));
+                }
+            }
         };
         let res = match result {
             Ok(res) if crate::redirect::location::is_redirect(res.status()) => res,

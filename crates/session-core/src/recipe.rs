@@ -36,6 +36,25 @@ impl Recipe {
             .then(|| Box::new((headers.clone(), removed.to_vec())))
     }
 
+    /// Can the request be made again with its body?
+    #[inline]
+    pub(crate) fn is_replayable(&self) -> bool {
+        self.body.is_some()
+    }
+
+    /// Was the request prepared with this header (its own, or a default it
+    /// did not remove)?
+    pub(crate) fn has_header(&self, name: &HeaderName) -> bool {
+        match &self.own {
+            None => self.defaults.headers.contains_key(name),
+            Some(own) => {
+                let (headers, removed) = &**own;
+                headers.contains_key(name)
+                    || (self.defaults.headers.contains_key(name) && !removed.contains(name))
+            }
+        }
+    }
+
     /// The request again, to `uri`, headers merged as the first time; its
     /// body is `None` when it was a one-shot stream.
     pub(crate) fn rebuild(self, uri: http::Uri) -> (http::Request<()>, Option<Body>) {
@@ -44,11 +63,31 @@ impl Recipe {
             None => (HeaderMap::new(), Vec::new()),
         };
         self.defaults.merge_headers(&mut headers, &removed);
-        let mut req = http::Request::new(());
-        *req.method_mut() = self.method;
-        *req.uri_mut() = uri;
-        *req.version_mut() = self.version;
-        *req.headers_mut() = headers;
-        (req, self.body)
+        (head(self.method, uri, self.version, headers), self.body)
     }
+
+    /// The request again for another attempt, keeping the recipe for the
+    /// next; `None` when its body was a one-shot stream.
+    pub(crate) fn again(&self, uri: http::Uri) -> Option<http::Request<Body>> {
+        let body = self.body.as_ref()?.try_clone()?;
+        let mut headers = HeaderMap::new();
+        match &self.own {
+            Some(own) => {
+                headers.clone_from(&own.0);
+                self.defaults.merge_headers(&mut headers, &own.1);
+            }
+            None => self.defaults.merge_headers(&mut headers, &[]),
+        }
+        let head = head(self.method.clone(), uri, self.version, headers);
+        Some(head.map(|()| body))
+    }
+}
+
+fn head(method: Method, uri: http::Uri, version: Version, headers: HeaderMap) -> http::Request<()> {
+    let mut req = http::Request::new(());
+    *req.method_mut() = method;
+    *req.uri_mut() = uri;
+    *req.version_mut() = version;
+    *req.headers_mut() = headers;
+    req
 }

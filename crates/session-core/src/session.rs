@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use arc_swap::ArcSwap;
 use http::Method;
 
+use crate::auth::layer::ResponseFuture as AuthFuture;
 use crate::body::Body;
 use crate::builder::SessionBuilder;
 use crate::defaults::Defaults;
@@ -18,8 +19,9 @@ use crate::recipe::Recipe;
 use crate::redirect::SessionStack;
 use crate::request::{into_target, Draft, IntoUrl, RequestBuilder};
 use crate::response::Response;
+use crate::retry::{RetryPolicy, SessionRetries};
 use crate::simple_url::LazyUrl;
-use crate::transport::BoxTransport;
+use crate::transport::{BoxFuture, BoxTransport};
 
 /// The response's URL: the one `prepare` parsed, or the simple URI as it is.
 #[inline]
@@ -51,6 +53,9 @@ pub(crate) struct Shared {
     /// The built-in redirect and auth stack, when nothing is layered above
     /// it: the session then drives each request's first hop itself.
     pub(crate) direct: Option<SessionStack>,
+    /// The retry policy, when the session drives the attempts of its first
+    /// hops itself.
+    pub(crate) retries: Option<SessionRetries>,
     pub(crate) max_body: usize,
     pub(crate) close_hooks: Vec<CloseHook>,
 }
@@ -196,9 +201,29 @@ impl Session {
             version: req.version(),
             body: req.body().try_clone(),
         };
-        let future = direct.send_first_hop(req);
+        let future = match &self.inner.retries {
+            None => direct.send_first_hop(req),
+            Some(retries) => retries.auth.send(req),
+        };
         let max_body = self.inner.max_body;
         Pending::first_hop(future, self, recipe, url, prepared.timeout, max_body)
+    }
+
+    /// The retry policy that decides after the attempts of the first hops
+    /// the session sends itself.
+    pub(crate) fn retry_policy(&self) -> Option<&dyn RetryPolicy> {
+        self.inner.retries.as_ref().map(|r| &*r.policy)
+    }
+
+    /// Sends another attempt of a first hop (see [`Pending`]).
+    pub(crate) fn send_attempt(&self, req: http::Request<Body>) -> AuthFuture<BoxFuture> {
+        match &self.inner.retries {
+            Some(retries) => retries.auth.send(req),
+            None => self
+                .direct_stack()
+                .expect("a first hop is only sent through the built-in stack")
+                .send_first_hop(req),
+        }
     }
 
     /// The built-in stack a [`Pending`] hands a redirect to.

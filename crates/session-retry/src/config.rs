@@ -4,7 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderMap, Method, StatusCode};
+use http::header::HeaderName;
+use http::{Method, StatusCode};
 
 use crate::backoff::{valid_secs, Backoff, Jitter};
 use crate::budget::RetryBudget;
@@ -101,11 +102,25 @@ pub(crate) struct Counters {
 impl Config {
     /// May a request with this method and these headers be retried after it
     /// may have reached the server?
-    pub(crate) fn is_idempotent(&self, method: &Method, headers: &HeaderMap) -> bool {
+    /// `has_header` says whether the request carries a header.
+    pub(crate) fn is_idempotent(
+        &self,
+        method: &Method,
+        has_header: impl FnOnce(&HeaderName) -> bool,
+    ) -> bool {
         match &self.allowed_methods {
             None => true,
-            Some(methods) => methods.contains(method) || headers.contains_key(IDEMPOTENCY_KEY),
+            Some(methods) => {
+                methods.contains(method) || has_header(&HeaderName::from_static(IDEMPOTENCY_KEY))
+            }
         }
+    }
+
+    /// Can an answer with this status be retried (when the counters, the
+    /// method and `Retry-After` allow)? Most statuses cannot.
+    #[inline]
+    pub(crate) fn may_retry_status(&self, status: StatusCode) -> bool {
+        self.status_forcelist.contains(&status) || RETRY_AFTER_STATUS_CODES.contains(&status)
     }
 
     pub(crate) fn may_retry(&self) -> bool {
@@ -374,6 +389,7 @@ impl fmt::Debug for Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderMap;
 
     #[test]
     fn bad_settings_are_builder_errors() {
@@ -424,14 +440,34 @@ mod tests {
     fn idempotency_rules() {
         let config = Retry::new().into_config().unwrap();
         let mut headers = HeaderMap::new();
-        assert!(config.is_idempotent(&Method::GET, &headers));
-        assert!(config.is_idempotent(&Method::PUT, &headers));
-        assert!(!config.is_idempotent(&Method::POST, &headers));
-        assert!(!config.is_idempotent(&Method::PATCH, &headers));
+        let idempotent = |config: &Config, method: Method, headers: &HeaderMap| {
+            config.is_idempotent(&method, |name| headers.contains_key(name))
+        };
+        assert!(idempotent(&config, Method::GET, &headers));
+        assert!(idempotent(&config, Method::PUT, &headers));
+        assert!(!idempotent(&config, Method::POST, &headers));
+        assert!(!idempotent(&config, Method::PATCH, &headers));
         headers.insert(IDEMPOTENCY_KEY, "8e03978e".parse().unwrap());
-        assert!(config.is_idempotent(&Method::POST, &headers));
+        assert!(idempotent(&config, Method::POST, &headers));
         let any = Retry::new().any_method().into_config().unwrap();
-        assert!(any.is_idempotent(&Method::POST, &HeaderMap::new()));
+        assert!(idempotent(&any, Method::POST, &HeaderMap::new()));
         assert!(!Retry::never().into_config().unwrap().may_retry());
+    }
+
+    #[test]
+    fn only_forced_and_retry_after_statuses_may_be_retried() {
+        let config = Retry::new().status_forcelist([500]).into_config().unwrap();
+        for (status, retried) in [
+            (200, false),
+            (404, false),
+            (500, true),
+            (502, false),
+            (503, true),
+            (429, true),
+            (413, true),
+        ] {
+            let status = StatusCode::from_u16(status).unwrap();
+            assert_eq!(config.may_retry_status(status), retried, "{status}");
+        }
     }
 }

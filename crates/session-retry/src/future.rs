@@ -11,6 +11,7 @@ use bytes::Buf;
 use http::{Request, Response, StatusCode};
 use http_body::Body as _;
 use pin_project_lite::pin_project;
+use session_core::retry::{AfterAttempt, AttemptRequest, Outcome as Attempted, RequestRetries};
 use tower_service::Service;
 
 use crate::body::{clone_request, ReplayBody};
@@ -74,13 +75,7 @@ where
             state: State::Calling { future },
             service,
             template,
-            tracker: Tracker {
-                counters: config.counters,
-                config,
-                history: RetryHistory::default(),
-                slept: Duration::ZERO,
-                idempotent,
-            },
+            tracker: Tracker::new(config, idempotent),
         }
     }
 }
@@ -187,7 +182,7 @@ enum Next<RB> {
 }
 
 /// The bookkeeping of one request: counters left, history, rules.
-struct Tracker {
+pub(crate) struct Tracker {
     config: Arc<Config>,
     counters: Counters,
     history: RetryHistory,
@@ -197,22 +192,43 @@ struct Tracker {
 }
 
 impl Tracker {
+    pub(crate) fn new(config: Arc<Config>, idempotent: bool) -> Self {
+        Tracker {
+            counters: config.counters,
+            config,
+            history: RetryHistory::default(),
+            slept: Duration::ZERO,
+            idempotent,
+        }
+    }
+
     fn on_response<RB>(&mut self, mut response: Response<RB>, replayable: bool) -> Next<RB> {
+        match self.judge_response(&response, replayable) {
+            Verdict::Retry(delay) => Next::Retry(response.into_body(), delay),
+            Verdict::Keep(history) => {
+                response.extensions_mut().insert(history);
+                Next::Done(Ok(response))
+            }
+            Verdict::Raise(err) => Next::Done(Err(err)),
+        }
+    }
+
+    /// Records an answered attempt and decides what follows it.
+    fn judge_response<RB>(&mut self, response: &Response<RB>, replayable: bool) -> Verdict {
         let status = response.status();
         self.history.push(Outcome::Status(status), self.slept);
         match self.decide_status(status, response.headers(), replayable) {
             Ok(delay) => {
                 tracing::debug!(%status, attempt = self.history.len(), ?delay, "retrying");
                 self.slept = delay;
-                Next::Retry(response.into_body(), delay)
+                Verdict::Retry(delay)
             }
             Err(raise) => {
                 let history = std::mem::take(&mut self.history);
                 if raise {
-                    Next::Done(Err(Box::new(Error::gave_up_on_status(status, history))))
+                    Verdict::Raise(Box::new(Error::gave_up_on_status(status, history)))
                 } else {
-                    response.extensions_mut().insert(history);
-                    Next::Done(Ok(response))
+                    Verdict::Keep(history)
                 }
             }
         }
@@ -369,6 +385,69 @@ impl Tracker {
         self.config.budget.as_ref().is_none_or(|b| b.withdraw())
     }
 }
+
+/// The tracker of a request a session sends itself, asked after each attempt.
+impl RequestRetries for Tracker {
+    fn after_attempt(
+        &mut self,
+        request: &AttemptRequest<'_>,
+        outcome: &mut Attempted,
+    ) -> AfterAttempt {
+        let replayable = request.is_replayable();
+        match outcome {
+            Ok(response) => match self.judge_response(response, replayable) {
+                Verdict::Retry(delay) => AfterAttempt::Retry {
+                    delay,
+                    drain_limit: self.config.drain_limit,
+                },
+                Verdict::Keep(history) => {
+                    response.extensions_mut().insert(history);
+                    AfterAttempt::Done
+                }
+                Verdict::Raise(err) => {
+                    *outcome = Err(err);
+                    AfterAttempt::Done
+                }
+            },
+            Err(err) => {
+                // A zero-sized stand-in: boxing it allocates nothing.
+                let err = std::mem::replace(err, Box::new(TakenError));
+                match self.on_error(err, replayable) {
+                    Ok(delay) => AfterAttempt::Retry {
+                        delay,
+                        drain_limit: 0,
+                    },
+                    Err(err) => {
+                        *outcome = Err(err);
+                        AfterAttempt::Done
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What follows an answered attempt.
+enum Verdict {
+    /// Retry after this delay.
+    Retry(Duration),
+    /// Keep the response, with this history.
+    Keep(RetryHistory),
+    /// Replace the response with this error.
+    Raise(BoxError),
+}
+
+/// Stands in for an attempt's error while the tracker wraps it.
+#[derive(Debug)]
+struct TakenError;
+
+impl fmt::Display for TakenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the attempt's error was taken")
+    }
+}
+
+impl std::error::Error for TakenError {}
 
 /// The error and its causes, as one line.
 fn describe(err: &(dyn std::error::Error + 'static)) -> String {

@@ -3,10 +3,16 @@
 use std::fmt;
 use std::sync::Arc;
 
+use session_core::retry::{
+    AfterAttempt, AttemptRequest, Outcome as Attempted, RequestRetries, RetryPolicy,
+};
+use session_core::BoxTransport;
 use tower_layer::Layer;
 
 use crate::config::{Config, Retry};
 use crate::error::Result;
+use crate::future::Tracker;
+use crate::history::{Outcome, RetryHistory};
 use crate::service::RetryService;
 
 /// Applies a [`Retry`] configuration to services: a
@@ -45,6 +51,43 @@ impl<S> Layer<S> for RetryLayer {
 
     fn layer(&self, inner: S) -> Self::Service {
         RetryService::from_config(inner, self.config.clone())
+    }
+}
+
+/// A session given the layer as its policy
+/// ([`SessionBuilder::retry_policy`](session_core::SessionBuilder::retry_policy))
+/// drives the attempts of the requests it sends itself with the same
+/// bookkeeping as [`RetryService`], and wraps its other hops in the layer.
+impl RetryPolicy for RetryLayer {
+    fn layer(&self, inner: BoxTransport) -> BoxTransport {
+        BoxTransport::new(RetryService::from_config(inner, self.config.clone()))
+    }
+
+    fn after_first(
+        &self,
+        request: &AttemptRequest<'_>,
+        outcome: &mut Attempted,
+        retries: &mut Option<Box<dyn RequestRetries>>,
+    ) -> AfterAttempt {
+        let config = &self.config;
+        if let Some(budget) = &config.budget {
+            budget.deposit();
+        }
+        if let Ok(res) = outcome {
+            if !config.may_retry_status(res.status()) {
+                // The common case: answered, and nothing to retry.
+                let history = RetryHistory::first(Outcome::Status(res.status()));
+                res.extensions_mut().insert(history);
+                return AfterAttempt::Done;
+            }
+        }
+        let idempotent = config.is_idempotent(request.method(), |name| request.has_header(name));
+        let mut tracker = Tracker::new(config.clone(), idempotent);
+        let after = tracker.after_attempt(request, outcome);
+        if after != AfterAttempt::Done {
+            *retries = Some(Box::new(tracker));
+        }
+        after
     }
 }
 

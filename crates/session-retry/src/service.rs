@@ -110,7 +110,8 @@ where
         if let Some(budget) = &config.budget {
             budget.deposit();
         }
-        let idempotent = config.is_idempotent(req.method(), req.headers());
+        let idempotent =
+            config.is_idempotent(req.method(), |name| req.headers().contains_key(name));
         let template = if config.may_retry() {
             clone_request(&req)
         } else {

@@ -551,7 +551,7 @@ where
 
         // Read a little of the discarded body so the connection can be
         // reused; never decode it.
-        let _ = res.into_body().collect_limited(DRAIN_LIMIT).await;
+        res.into_body().discard(DRAIN_LIMIT).await;
 
         pending = Some(next);
         current = Some(target);
