@@ -151,7 +151,9 @@ impl SessionBuilder {
     /// the transparent resend of a request that never left the client).
     /// The cookie jar sits inside the retries: each attempt is sent the
     /// cookies known when it starts, and a retried response's `Set-Cookie`
-    /// is stored.
+    /// is stored. It is the session's
+    /// [retry policy](session_core::SessionBuilder::retry_policy): with no
+    /// hop layers, the session drives a request's attempts itself.
     ///
     /// ```
     /// use http_session::retry::Retry;

@@ -46,7 +46,7 @@
 //!  │ auth layer            (every hop)        │  SessionBuilder::auth, ::netrc; URL userinfo
 //!  ├──────────────────────────────────────────┤
 //!  │ hop layers / middleware (every hop)      │  SessionBuilder::hop_layer, ::hop_middleware
-//!  │   the facade adds retries innermost      │
+//!  │ retry policy (every hop, innermost)      │  SessionBuilder::retry_policy
 //!  ├──────────────────────────────────────────┤
 //!  │ cookie store (every attempt)             │  SessionBuilder::cookie_store
 //!  │ mount router (longest prefix wins)       │  SessionBuilder::transport, ::mount
@@ -60,6 +60,9 @@
 //! replayable body) rather than a copy of it; only a redirect answer rebuilds
 //! the request and continues in the redirect layer. What is sent is the same
 //! either way; a request with per-request extensions takes the layered path.
+//! With a [retry policy](retry) and no hop layers, the session also drives
+//! that first hop's attempts itself, making each new attempt from the same
+//! inputs: the success path then copies nothing against a retry.
 //!
 //! The merge rules for defaults are in one table in [`defaults`].
 //!

@@ -113,7 +113,12 @@
 //! # Ok(()) }
 //! ```
 //!
-//! In a session-core `Session`, the layer goes per redirect hop
+//! In a session-core `Session`, the layer is the session's retry policy
+//! (`SessionBuilder::retry_policy(RetryLayer::new(retry)?)`, which the
+//! `http-session` facade's `.retry(retry)` calls): it retries every redirect
+//! hop, and the session drives the attempts of the first hops it sends
+//! itself with the same rules, making each attempt from the request's inputs
+//! instead of keeping a copy of it. It also works as a plain per-hop layer
 //! (`SessionBuilder::hop_layer(RetryLayer::new(retry)?)`), or around one
 //! transport for a mount
 //! (`SessionBuilder::mount("https://", RetryService::new(transport, retry)?)`).
