@@ -361,9 +361,10 @@ impl SessionBuilder {
     /// `SessionBuilder::retry` sets `session-retry`'s policy here. A later
     /// call replaces the policy.
     ///
-    /// When no hop layer is added, the session drives the attempts of the
-    /// first hops it sends itself; otherwise the policy's layer retries
-    /// every hop. What is retried is the same either way.
+    /// When no hop layer, auth scheme or netrc is set, the session drives
+    /// the attempts of the first hops it sends itself (see
+    /// [`retry`](crate::retry)); otherwise the policy's layer retries every
+    /// hop. Each attempt sends the same request either way.
     pub fn retry_policy(self, policy: impl RetryPolicy) -> Self {
         self.with(|c| {
             c.retry = Some(Arc::new(policy));
@@ -486,12 +487,16 @@ impl SessionBuilder {
             stack = layer(stack);
         }
         // The session retries the first hops it sends itself when nothing
-        // else is layered between the auth service and the router.
+        // stands between the auth service and the router, and the auth
+        // service has no step of its own to run once per hop (above the
+        // retries): then an attempt is the same request either way.
         let retries = match retry {
-            Some(policy) if direct.is_some() && plain_hops => Some(SessionRetries {
-                policy,
-                auth: tower_layer::Layer::layer(&auth, router),
-            }),
+            Some(policy) if direct.is_some() && plain_hops && !auth.has_steps() => {
+                Some(SessionRetries {
+                    policy,
+                    auth: tower_layer::Layer::layer(&auth, router),
+                })
+            }
             _ => None,
         };
         Ok(Session::from_shared(Shared {

@@ -12,7 +12,7 @@ use crate::body::Body;
 use crate::error::{BoxError, Error, Result, TimedOut};
 use crate::recipe::Recipe;
 use crate::response::Response;
-use crate::retry::{wait, AfterAttempt, AttemptRequest, RequestRetries, Wait};
+use crate::retry::{wait, AfterAttempt, AfterFirst, AttemptRequest, RequestRetries, Wait};
 use crate::session::Session;
 use crate::simple_url::LazyUrl;
 use crate::transport::BoxFuture;
@@ -198,30 +198,33 @@ impl Sending {
             let mut result = ready!(Pin::new(future).poll(cx));
             let recipe = recipe.as_ref().expect("Pending polled after completion");
             let request = AttemptRequest::new(recipe);
-            let after = match retries.as_mut() {
-                Some(retries) => retries.after_attempt(&request, &mut result),
+            let (delay, drain_limit) = match retries {
+                Some(retries) => match retries.after_attempt(&request, &mut result) {
+                    AfterAttempt::Retry { delay, drain_limit } => (delay, drain_limit),
+                    AfterAttempt::Done => break result,
+                },
                 None => match session.retry_policy() {
-                    Some(policy) => policy.after_first(&request, &mut result, retries),
-                    None => AfterAttempt::Done,
+                    None => break result,
+                    Some(policy) => match policy.after_first(&request, &mut result) {
+                        AfterFirst::Retry {
+                            delay,
+                            drain_limit,
+                            retries: kept,
+                        } => {
+                            *retries = Some(kept);
+                            (delay, drain_limit)
+                        }
+                        AfterFirst::Done => break result,
+                    },
                 },
             };
-            match after {
-                AfterAttempt::Done => break result,
-                AfterAttempt::Retry { delay, drain_limit }
-                    if recipe.is_replayable() && retries.is_some() =>
-                {
-                    let discard = result.ok().map(http::Response::into_body);
-                    *step = Step::Waiting(wait(discard, drain_limit, delay));
-                }
-                AfterAttempt::Retry { .. } => {
-                    let err = if recipe.is_replayable() {
-                        "the retry policy asked for a retry but kept no bookkeeping of the request"
-                    } else {
-                        "the retry policy asked to send again a request whose body is a one-shot stream"
-                    };
-                    return Poll::Ready(Err(err.into()));
-                }
+            if !recipe.is_replayable() {
+                let err = "the retry policy asked to send again a request whose body is a \
+                           one-shot stream";
+                return Poll::Ready(Err(err.into()));
             }
+            let discard = result.ok().map(http::Response::into_body);
+            *step = Step::Waiting(wait(discard, drain_limit, delay));
         };
         let res = match result {
             Ok(res) if crate::redirect::location::is_redirect(res.status()) => res,

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use http::header::{HeaderMap, HeaderName};
+use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 use http::{Method, Version};
 
 use crate::body::Body;
@@ -42,17 +42,26 @@ impl Recipe {
         self.body.is_some()
     }
 
-    /// Was the request prepared with this header (its own, or a default it
-    /// did not remove)?
-    pub(crate) fn has_header(&self, name: &HeaderName) -> bool {
-        match &self.own {
-            None => self.defaults.headers.contains_key(name),
+    /// The value the prepared request had for a header: its own, else the
+    /// default it did not remove (the session's auth is `Authorization`).
+    pub(crate) fn header(&self, name: &HeaderName) -> Option<&HeaderValue> {
+        let removed: &[HeaderName] = match &self.own {
+            None => &[],
             Some(own) => {
-                let (headers, removed) = &**own;
-                headers.contains_key(name)
-                    || (self.defaults.headers.contains_key(name) && !removed.contains(name))
+                if let Some(value) = own.0.get(name) {
+                    return Some(value);
+                }
+                &own.1
             }
+        };
+        if removed.contains(name) {
+            return None;
         }
+        self.defaults.headers.get(name).or_else(|| {
+            (name == AUTHORIZATION)
+                .then_some(self.defaults.auth.as_ref())
+                .flatten()
+        })
     }
 
     /// The request again, to `uri`, headers merged as the first time; its

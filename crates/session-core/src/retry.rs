@@ -24,11 +24,20 @@
 //! use std::sync::atomic::{AtomicUsize, Ordering};
 //! use std::time::Duration;
 //! use http::{Method, StatusCode};
-//! use session_core::retry::{AfterAttempt, AttemptRequest, Outcome, RequestRetries, RetryPolicy};
+//! use session_core::retry::{
+//!     AfterAttempt, AfterFirst, AttemptRequest, Outcome, RequestRetries, RetryPolicy,
+//! };
 //! use session_core::{mock::MockTransport, BoxTransport, Session};
 //!
 //! /// Tries a GET up to three times while the server answers 503.
 //! struct ThreeTries;
+//!
+//! const WAIT: Duration = Duration::from_millis(10);
+//!
+//! fn unavailable(request: &AttemptRequest<'_>, outcome: &Outcome) -> bool {
+//!     let status = outcome.as_ref().map(|res| res.status());
+//!     request.is_replayable() && status.is_ok_and(|s| s == StatusCode::SERVICE_UNAVAILABLE)
+//! }
 //!
 //! struct Tries {
 //!     left: u32,
@@ -36,33 +45,25 @@
 //!
 //! impl RequestRetries for Tries {
 //!     fn after_attempt(&mut self, request: &AttemptRequest<'_>, outcome: &mut Outcome) -> AfterAttempt {
-//!         let unavailable = matches!(outcome, Ok(res) if res.status() == StatusCode::SERVICE_UNAVAILABLE);
-//!         if unavailable && request.is_replayable() && self.left > 0 {
-//!             self.left -= 1;
-//!             return AfterAttempt::Retry { delay: Duration::from_millis(10), drain_limit: 64 * 1024 };
+//!         if self.left == 0 || !unavailable(request, outcome) {
+//!             return AfterAttempt::Done;
 //!         }
-//!         AfterAttempt::Done
+//!         self.left -= 1;
+//!         AfterAttempt::Retry { delay: WAIT, drain_limit: 64 * 1024 }
 //!     }
 //! }
 //!
 //! impl RetryPolicy for ThreeTries {
 //!     fn layer(&self, inner: BoxTransport) -> BoxTransport {
-//!         inner // a real policy wraps the inner service in its tower layer
+//!         inner // for brevity: redirect hops are not retried
 //!     }
 //!
-//!     fn after_first(
-//!         &self,
-//!         request: &AttemptRequest<'_>,
-//!         outcome: &mut Outcome,
-//!         retries: &mut Option<Box<dyn RequestRetries>>,
-//!     ) -> AfterAttempt {
-//!         if request.method() != Method::GET {
-//!             return AfterAttempt::Done;
+//!     fn after_first(&self, request: &AttemptRequest<'_>, outcome: &mut Outcome) -> AfterFirst {
+//!         if request.method() != Method::GET || !unavailable(request, outcome) {
+//!             return AfterFirst::Done;
 //!         }
-//!         let mut tries = Tries { left: 2 };
-//!         let after = tries.after_attempt(request, outcome);
-//!         *retries = Some(Box::new(tries));
-//!         after
+//!         let retries = Box::new(Tries { left: 1 });
+//!         AfterFirst::Retry { delay: WAIT, drain_limit: 64 * 1024, retries }
 //!     }
 //! }
 //!
@@ -86,7 +87,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use http::header::HeaderName;
+use http::header::{HeaderName, HeaderValue};
 use http::Method;
 
 use crate::body::Body;
@@ -100,22 +101,22 @@ pub type Outcome = Result<http::Response<Body>, BoxError>;
 /// How a session retries its requests; see the [module docs](self).
 pub trait RetryPolicy: Send + Sync + 'static {
     /// Wraps `inner` (the cookie store and mount router) in the policy's tower
-    /// layer, for the hops the session does not drive itself.
+    /// layer, for the hops the session does not drive itself. It must retry
+    /// by the same rules as [`after_first`](Self::after_first).
     fn layer(&self, inner: BoxTransport) -> BoxTransport;
 
+    /// A request the session drives is about to be sent for the first time
+    /// (where a retry budget counts requests). The default does nothing.
+    fn on_request(&self, request: &AttemptRequest<'_>) {
+        let _ = request;
+    }
+
     /// Decides after the first attempt of a request the session sends
-    /// itself. To retry, the policy puts the request's bookkeeping in
-    /// `retries` (which is `None` when called) and returns
-    /// [`AfterAttempt::Retry`]; `retries` then decides after each later
-    /// attempt. A retry without bookkeeping, or of a request that is not
-    /// [replayable](AttemptRequest::is_replayable), ends the request with an
-    /// error.
-    fn after_first(
-        &self,
-        request: &AttemptRequest<'_>,
-        outcome: &mut Outcome,
-        retries: &mut Option<Box<dyn RequestRetries>>,
-    ) -> AfterAttempt;
+    /// itself. To retry, the policy returns [`AfterFirst::Retry`] with its
+    /// bookkeeping of the request, which then decides after each later
+    /// attempt. Asking to retry a request that is not
+    /// [replayable](AttemptRequest::is_replayable) ends it with an error.
+    fn after_first(&self, request: &AttemptRequest<'_>, outcome: &mut Outcome) -> AfterFirst;
 }
 
 /// The retries of one request after its first attempt: asked after each
@@ -129,11 +130,11 @@ pub trait RequestRetries: Send {
     ) -> AfterAttempt;
 }
 
-/// What follows an attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AfterAttempt {
-    /// The request is over: its outcome is the attempt's (as the policy left
-    /// it).
+/// What follows a request's first attempt.
+#[non_exhaustive]
+pub enum AfterFirst {
+    /// The request is over: its outcome is the attempt's, as the policy left
+    /// it.
     Done,
     /// Send the request again after `delay`. A response's body is first read
     /// (up to `drain_limit` bytes) and thrown away, so its connection can be
@@ -143,12 +144,46 @@ pub enum AfterAttempt {
         delay: Duration,
         /// The most bytes of the retried response's body read.
         drain_limit: usize,
+        /// The bookkeeping of the request, asked after each later attempt.
+        retries: Box<dyn RequestRetries>,
     },
 }
 
-/// The request of an attempt, as a [`RetryPolicy`] sees it: its method and
-/// headers as the session prepared them (its own and the session's defaults;
-/// not the `Authorization` or `Cookie` added on the way to the transport).
+impl std::fmt::Debug for AfterFirst {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AfterFirst::Done => f.write_str("Done"),
+            AfterFirst::Retry {
+                delay, drain_limit, ..
+            } => f
+                .debug_struct("Retry")
+                .field("delay", delay)
+                .field("drain_limit", drain_limit)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// What follows a later attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AfterAttempt {
+    /// The request is over: its outcome is the attempt's, as the policy left
+    /// it.
+    Done,
+    /// Send the request again, as [`AfterFirst::Retry`] says.
+    Retry {
+        /// How long to wait before the next attempt.
+        delay: Duration,
+        /// The most bytes of the retried response's body read.
+        drain_limit: usize,
+    },
+}
+
+/// The request of an attempt, as a [`RetryPolicy`] sees it: what a retry rule
+/// looks at (urllib3's looks at the method, and Go's at an `Idempotency-Key`
+/// header). Its headers are those the session prepared, not the `Cookie`
+/// the cookie store adds on the way to the transport.
 #[derive(Clone, Copy)]
 pub struct AttemptRequest<'a> {
     recipe: &'a Recipe,
@@ -164,9 +199,16 @@ impl<'a> AttemptRequest<'a> {
         &self.recipe.method
     }
 
-    /// Does the request carry this header?
+    /// The request's (first) value of a header: its own, else the
+    /// session's default (unless the request removed it), including the
+    /// `Authorization` of the session's basic or bearer auth.
+    pub fn header(&self, name: &HeaderName) -> Option<&'a HeaderValue> {
+        self.recipe.header(name)
+    }
+
+    /// Does the request carry this header (see [`header`](Self::header))?
     pub fn has_header(&self, name: &HeaderName) -> bool {
-        self.recipe.has_header(name)
+        self.recipe.header(name).is_some()
     }
 
     /// Can the request be sent again (its body is not a one-shot stream)?
@@ -201,9 +243,10 @@ pub(crate) fn wait(discard: Option<Body>, limit: usize, delay: Duration) -> Wait
         if let Some(body) = discard {
             body.discard(limit).await;
         }
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
+        // Even a zero delay goes through the timer, which counts against the
+        // task's cooperative budget: a transport that answers at once cannot
+        // make a request spin through its retries without ever yielding.
+        tokio::time::sleep(delay).await;
     })
 }
 
@@ -214,19 +257,17 @@ mod tests {
     use crate::Session;
     use http::StatusCode;
 
-    /// Asks for a retry after every attempt, keeping bookkeeping or not.
-    struct Always {
-        keep: bool,
-    }
+    /// Asks for a retry after every attempt, at once.
+    struct Always;
 
-    struct Forever;
+    const AGAIN: AfterAttempt = AfterAttempt::Retry {
+        delay: Duration::ZERO,
+        drain_limit: 0,
+    };
 
-    impl RequestRetries for Forever {
+    impl RequestRetries for Always {
         fn after_attempt(&mut self, _: &AttemptRequest<'_>, _: &mut Outcome) -> AfterAttempt {
-            AfterAttempt::Retry {
-                delay: Duration::ZERO,
-                drain_limit: 0,
-            }
+            AGAIN
         }
     }
 
@@ -235,41 +276,29 @@ mod tests {
             inner
         }
 
-        fn after_first(
-            &self,
-            _: &AttemptRequest<'_>,
-            _: &mut Outcome,
-            retries: &mut Option<Box<dyn RequestRetries>>,
-        ) -> AfterAttempt {
-            if self.keep {
-                *retries = Some(Box::new(Forever));
-            }
-            AfterAttempt::Retry {
+        fn after_first(&self, _: &AttemptRequest<'_>, _: &mut Outcome) -> AfterFirst {
+            AfterFirst::Retry {
                 delay: Duration::ZERO,
                 drain_limit: 0,
+                retries: Box::new(Always),
             }
         }
     }
 
-    fn always_retrying(keep: bool) -> (Session, MockTransport) {
+    fn always_retrying() -> (Session, MockTransport) {
         let mock = MockTransport::new().fallback(|_| (StatusCode::OK, "ok"));
         let session = Session::builder()
             .transport(mock.clone())
-            .retry_policy(Always { keep })
+            .retry_policy(Always)
+            .timeout(Duration::from_millis(100))
             .build()
             .unwrap();
         (session, mock)
     }
 
     #[tokio::test]
-    async fn a_retry_the_session_cannot_make_is_an_error_not_a_loop() {
-        let (session, mock) = always_retrying(false);
-        let err = session.get("http://api.test/").send().await.unwrap_err();
-        let cause = std::error::Error::source(&err).unwrap().to_string();
-        assert!(cause.contains("kept no bookkeeping"), "{cause}");
-        assert_eq!(mock.requests().len(), 1);
-
-        let (session, mock) = always_retrying(true);
+    async fn a_one_shot_stream_is_never_sent_twice() {
+        let (session, mock) = always_retrying();
         let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from("x"))]);
         let err = session
             .put("http://api.test/")
@@ -279,38 +308,47 @@ mod tests {
             .unwrap_err();
         let cause = std::error::Error::source(&err).unwrap().to_string();
         assert!(cause.contains("one-shot stream"), "{cause}");
-        assert_eq!(mock.requests().len(), 1, "a stream is never sent twice");
+        assert_eq!(mock.requests().len(), 1);
+    }
+
+    /// A transport that answers at once and a policy that never stops: the
+    /// request still yields between attempts, so its total timeout fires.
+    #[tokio::test]
+    async fn endless_retries_yield_and_the_total_timeout_ends_them() {
+        let (session, mock) = always_retrying();
+        let err = session.get("http://api.test/").send().await.unwrap_err();
+        assert!(err.is_timeout(), "{err:?}");
+        assert!(mock.requests().len() > 1);
     }
 
     #[tokio::test]
     async fn the_policy_sees_the_prepared_method_and_headers() {
-        let request = std::sync::Arc::new(std::sync::Mutex::new(None));
-        struct Seen(std::sync::Arc<std::sync::Mutex<Option<(Method, bool, bool, bool)>>>);
-        impl RetryPolicy for Seen {
+        type Seen = Option<(Method, [bool; 3], Option<HeaderValue>)>;
+        struct Look(std::sync::Arc<std::sync::Mutex<Seen>>);
+        impl RetryPolicy for Look {
             fn layer(&self, inner: BoxTransport) -> BoxTransport {
                 inner
             }
-            fn after_first(
-                &self,
-                request: &AttemptRequest<'_>,
-                _: &mut Outcome,
-                _: &mut Option<Box<dyn RequestRetries>>,
-            ) -> AfterAttempt {
+            fn on_request(&self, request: &AttemptRequest<'_>) {
                 let has = |name: &'static str| request.has_header(&HeaderName::from_static(name));
+                let auth = request.header(&http::header::AUTHORIZATION).cloned();
                 *self.0.lock().unwrap() = Some((
                     request.method().clone(),
-                    has("x-own"),
-                    has("x-default"),
-                    has("x-removed"),
+                    [has("x-own"), has("x-default"), has("x-removed")],
+                    auth,
                 ));
-                AfterAttempt::Done
+            }
+            fn after_first(&self, _: &AttemptRequest<'_>, _: &mut Outcome) -> AfterFirst {
+                AfterFirst::Done
             }
         }
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
         let session = Session::builder()
             .transport(MockTransport::new())
             .header("x-default", "1")
             .header("x-removed", "1")
-            .retry_policy(Seen(request.clone()))
+            .bearer_auth("t0ken")
+            .retry_policy(Look(seen.clone()))
             .build()
             .unwrap();
         session
@@ -320,9 +358,9 @@ mod tests {
             .send()
             .await
             .unwrap();
-        assert_eq!(
-            *request.lock().unwrap(),
-            Some((Method::DELETE, true, true, false))
-        );
+        let (method, headers, auth) = seen.lock().unwrap().take().unwrap();
+        assert_eq!(method, Method::DELETE);
+        assert_eq!(headers, [true, true, false]);
+        assert_eq!(auth.unwrap(), "Bearer t0ken");
     }
 }

@@ -19,7 +19,7 @@ use crate::recipe::Recipe;
 use crate::redirect::SessionStack;
 use crate::request::{into_target, Draft, IntoUrl, RequestBuilder};
 use crate::response::Response;
-use crate::retry::{RetryPolicy, SessionRetries};
+use crate::retry::{AttemptRequest, RetryPolicy, SessionRetries};
 use crate::simple_url::LazyUrl;
 use crate::transport::{BoxFuture, BoxTransport};
 
@@ -203,7 +203,10 @@ impl Session {
         };
         let future = match &self.inner.retries {
             None => direct.send_first_hop(req),
-            Some(retries) => retries.auth.send(req),
+            Some(retries) => {
+                retries.policy.on_request(&AttemptRequest::new(&recipe));
+                retries.auth.send(req)
+            }
         };
         let max_body = self.inner.max_body;
         Pending::first_hop(future, self, recipe, url, prepared.timeout, max_body)

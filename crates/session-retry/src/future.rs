@@ -102,7 +102,7 @@ where
                             Next::Retry(body, delay) => {
                                 let limit = this.tracker.config.drain_limit;
                                 if body.is_end_stream() || body.size_hint().lower() > limit as u64 {
-                                    this.state.set(sleep_or_ready(delay));
+                                    this.state.set(sleep_before_retry(delay));
                                 } else {
                                     this.state.set(State::Draining {
                                         body,
@@ -114,7 +114,7 @@ where
                         },
                         Err(err) => match this.tracker.on_error(err.into(), replayable) {
                             Err(err) => return Poll::Ready(Err(err)),
-                            Ok(delay) => this.state.set(sleep_or_ready(delay)),
+                            Ok(delay) => this.state.set(sleep_before_retry(delay)),
                         },
                     }
                 }
@@ -135,7 +135,7 @@ where
                         }
                     }
                     let delay = *delay;
-                    this.state.set(sleep_or_ready(delay));
+                    this.state.set(sleep_before_retry(delay));
                 }
                 StateProj::Sleeping { sleep } => {
                     ready!(sleep.as_mut().poll(cx));
@@ -165,13 +165,13 @@ where
     }
 }
 
-fn sleep_or_ready<F, RB>(delay: Duration) -> State<F, RB> {
-    if delay.is_zero() {
-        State::Ready
-    } else {
-        State::Sleeping {
-            sleep: Box::pin(tokio::time::sleep(delay)),
-        }
+/// Sleeps before the next attempt. Even a zero delay goes through the timer,
+/// which counts against the task's cooperative budget: an inner service that
+/// answers at once cannot make a request spin through its retries without
+/// ever yielding.
+fn sleep_before_retry<F, RB>(delay: Duration) -> State<F, RB> {
+    State::Sleeping {
+        sleep: Box::pin(tokio::time::sleep(delay)),
     }
 }
 

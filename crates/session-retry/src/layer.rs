@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use session_core::retry::{
-    AfterAttempt, AttemptRequest, Outcome as Attempted, RequestRetries, RetryPolicy,
+    AfterAttempt, AfterFirst, AttemptRequest, Outcome as Attempted, RequestRetries, RetryPolicy,
 };
 use session_core::BoxTransport;
 use tower_layer::Layer;
@@ -63,31 +63,32 @@ impl RetryPolicy for RetryLayer {
         BoxTransport::new(RetryService::from_config(inner, self.config.clone()))
     }
 
-    fn after_first(
-        &self,
-        request: &AttemptRequest<'_>,
-        outcome: &mut Attempted,
-        retries: &mut Option<Box<dyn RequestRetries>>,
-    ) -> AfterAttempt {
-        let config = &self.config;
-        if let Some(budget) = &config.budget {
+    fn on_request(&self, _request: &AttemptRequest<'_>) {
+        if let Some(budget) = &self.config.budget {
             budget.deposit();
         }
+    }
+
+    fn after_first(&self, request: &AttemptRequest<'_>, outcome: &mut Attempted) -> AfterFirst {
+        let config = &self.config;
         if let Ok(res) = outcome {
             if !config.may_retry_status(res.status()) {
                 // The common case: answered, and nothing to retry.
                 let history = RetryHistory::first(Outcome::Status(res.status()));
                 res.extensions_mut().insert(history);
-                return AfterAttempt::Done;
+                return AfterFirst::Done;
             }
         }
         let idempotent = config.is_idempotent(request.method(), |name| request.has_header(name));
         let mut tracker = Tracker::new(config.clone(), idempotent);
-        let after = tracker.after_attempt(request, outcome);
-        if after != AfterAttempt::Done {
-            *retries = Some(Box::new(tracker));
+        match tracker.after_attempt(request, outcome) {
+            AfterAttempt::Retry { delay, drain_limit } => AfterFirst::Retry {
+                delay,
+                drain_limit,
+                retries: Box::new(tracker),
+            },
+            _ => AfterFirst::Done,
         }
-        after
     }
 }
 

@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
@@ -210,4 +211,197 @@ async fn session_body_is_resent_and_bad_settings_fail() {
         StopReason::BodyNotReplayable.to_string(),
         "the request body is a one-shot stream and cannot be sent again"
     );
+}
+
+// The layer as the session's retry policy: the session drives the attempts
+// of the requests it sends itself. Each scenario runs both ways (the policy,
+// and the same layer as a hop layer) and must give the same history, the
+// same requests and the same answer.
+
+/// 503 with `Retry-After: 2`, then 503 without it, then 200.
+fn slow_to_recover() -> MockTransport {
+    let calls = Arc::new(AtomicUsize::new(0));
+    MockTransport::new().fallback(move |_req| {
+        let mut res = Response::new(Body::from("busy"));
+        match calls.fetch_add(1, Ordering::SeqCst) {
+            0 => {
+                *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+                res.headers_mut()
+                    .insert("retry-after", http::HeaderValue::from_static("2"));
+            }
+            1 => *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE,
+            _ => *res.body_mut() = Body::from("done"),
+        }
+        res
+    })
+}
+
+/// Both ways of giving a session the same retries.
+fn both_ways(
+    mock: impl Fn() -> MockTransport,
+    retry: impl Fn() -> Retry,
+) -> [(&'static str, Session, MockTransport); 2] {
+    let policy_mock = mock();
+    let policy = Session::builder()
+        .transport(policy_mock.clone())
+        .retry_policy(RetryLayer::new(retry()).unwrap())
+        .build()
+        .unwrap();
+    let layer_mock = mock();
+    let layer = Session::builder()
+        .transport(layer_mock.clone())
+        .hop_layer(RetryLayer::new(retry()).unwrap())
+        .build()
+        .unwrap();
+    [
+        ("policy", policy, policy_mock),
+        ("hop layer", layer, layer_mock),
+    ]
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_policy_and_the_hop_layer_retry_alike() {
+    let retry = || guide_retry().backoff_factor(0.5);
+    let mut histories = Vec::new();
+    for (way, session, mock) in both_ways(slow_to_recover, retry) {
+        let start = tokio::time::Instant::now();
+        let res = session
+            .post("http://api.test/upload")
+            .header("idempotency-key", "k1")
+            .body("payload")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{way}");
+        let history = res.extensions().get::<RetryHistory>().unwrap().clone();
+        // Retry-After's 2 s, then the backoff after two failures: 0.5 * 2.
+        assert_eq!(
+            history.sleeps(),
+            [Duration::from_secs(2), Duration::from_secs(1)],
+            "{way}"
+        );
+        assert_eq!(start.elapsed(), Duration::from_secs(3), "{way}");
+        let sent = mock.requests();
+        assert_eq!(sent.len(), 3, "{way}");
+        for req in &sent {
+            assert_eq!(req.method, Method::POST, "{way}");
+            assert_eq!(&req.body[..], b"payload", "{way}");
+            assert_eq!(req.headers["idempotency-key"], "k1", "{way}");
+        }
+        histories.push(history);
+    }
+    assert_eq!(histories[0], histories[1]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn exhausted_retries_raise_alike_and_post_stays_single() {
+    let always_busy = || MockTransport::new().fallback(|_| (StatusCode::BAD_GATEWAY, "down"));
+    let mut errors = Vec::new();
+    for (way, session, mock) in both_ways(always_busy, guide_retry) {
+        let err = session.get("http://api.test/").send().await.unwrap_err();
+        let retry_err = std::error::Error::source(&err)
+            .and_then(|e| e.downcast_ref::<session_retry::Error>())
+            .unwrap_or_else(|| panic!("{way}: {err:?}"));
+        assert_eq!(retry_err.status(), Some(StatusCode::BAD_GATEWAY), "{way}");
+        assert_eq!(mock.requests().len(), 4, "{way}");
+        errors.push(retry_err.history().clone());
+
+        let res = session
+            .post("http://api.test/")
+            .body("x")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_GATEWAY, "{way}");
+        assert_eq!(mock.requests().len(), 5, "{way}: POST is sent once");
+        assert_eq!(
+            res.extensions()
+                .get::<RetryHistory>()
+                .unwrap()
+                .stop_reason(),
+            Some(&StopReason::MethodNotRetryable),
+            "{way}"
+        );
+    }
+    assert_eq!(errors[0], errors[1]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_total_timeout_ends_a_wait_between_attempts() {
+    for (way, session, mock) in both_ways(slow_to_recover, guide_retry) {
+        let err = session
+            .get("http://api.test/")
+            .timeout(Duration::from_millis(500))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(err.is_timeout(), "{way}: {err:?}");
+        assert_eq!(
+            mock.requests().len(),
+            1,
+            "{way}: no attempt after the deadline"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_request_deposits_in_the_budget_before_its_retries() {
+    // Every request earns exactly one retry; none is held in reserve.
+    let budget = session_retry::RetryBudget::new(Duration::from_secs(10), 0, 1.0).unwrap();
+    let retry = || guide_retry().budget(budget.clone());
+    for (way, session, mock) in both_ways(|| flaky_mock(1).0, retry) {
+        let res = session.get("http://api.test/flaky").send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{way}");
+        assert_eq!(mock.requests().len(), 2, "{way}");
+    }
+    let none = session_retry::RetryBudget::new(Duration::from_secs(10), 0, 0.0).unwrap();
+    let retry = || guide_retry().raise_on_status(false).budget(none.clone());
+    for (way, session, mock) in both_ways(|| flaky_mock(1).0, retry) {
+        let res = session.get("http://api.test/flaky").send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "{way}");
+        assert_eq!(mock.requests().len(), 1, "{way}");
+        assert_eq!(
+            res.extensions()
+                .get::<RetryHistory>()
+                .unwrap()
+                .stop_reason(),
+            Some(&StopReason::BudgetExhausted),
+            "{way}"
+        );
+    }
+}
+
+/// An auth scheme signs once per hop, above the retries, whichever way the
+/// retries are given: the session does not drive them itself then.
+#[tokio::test(start_paused = true)]
+async fn a_session_auth_scheme_signs_once_above_the_retries() {
+    struct Counted(Arc<AtomicUsize>);
+    impl session_core::auth::Auth for Counted {
+        fn sign(&self, req: &mut Request<Body>) -> Result<(), session_core::BoxError> {
+            let n = self.0.fetch_add(1, Ordering::SeqCst);
+            req.headers_mut()
+                .insert("x-signature", n.to_string().parse().unwrap());
+            Ok(())
+        }
+    }
+    let signed = Arc::new(AtomicUsize::new(0));
+    let (mock, hits) = flaky_mock(2);
+    let session = Session::builder()
+        .transport(mock.clone())
+        .auth(Counted(signed.clone()))
+        .retry_policy(RetryLayer::new(guide_retry()).unwrap())
+        .build()
+        .unwrap();
+    let res = session.get("http://api.test/flaky").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+    assert_eq!(
+        signed.load(Ordering::SeqCst),
+        1,
+        "signed once, resent as signed"
+    );
+    assert!(mock
+        .requests()
+        .iter()
+        .all(|r| r.headers["x-signature"] == "0"));
 }

@@ -105,6 +105,13 @@ impl<S: fmt::Debug> fmt::Debug for AuthService<S> {
     }
 }
 
+impl AuthLayer {
+    /// Does the layer sign requests or read `.netrc` (a step once per hop)?
+    pub(crate) fn has_steps(&self) -> bool {
+        self.scheme.is_some() || self.netrc.is_some()
+    }
+}
+
 impl<S> AuthService<S> {
     /// The inner service.
     pub fn get_ref(&self) -> &S {
