@@ -197,7 +197,8 @@ impl Sending {
             };
             let mut result = ready!(Pin::new(future).poll(cx));
             let recipe = recipe.as_ref().expect("Pending polled after completion");
-            let request = AttemptRequest::new(recipe);
+            let url = self.url.as_ref().expect("Pending polled after completion");
+            let request = AttemptRequest::new(recipe, url);
             let (delay, drain_limit) = match retries {
                 Some(retries) => match retries.after_attempt(&request, &mut result) {
                     AfterAttempt::Retry { delay, drain_limit } => (delay, drain_limit),

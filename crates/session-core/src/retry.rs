@@ -89,10 +89,12 @@ use std::time::Duration;
 
 use http::header::{HeaderName, HeaderValue};
 use http::Method;
+use url::Url;
 
 use crate::body::Body;
 use crate::error::BoxError;
 use crate::recipe::Recipe;
+use crate::simple_url::LazyUrl;
 use crate::transport::BoxTransport;
 
 /// The outcome of an attempt: its response, or the error it failed with.
@@ -187,11 +189,17 @@ pub enum AfterAttempt {
 #[derive(Clone, Copy)]
 pub struct AttemptRequest<'a> {
     recipe: &'a Recipe,
+    url: &'a LazyUrl,
 }
 
 impl<'a> AttemptRequest<'a> {
-    pub(crate) fn new(recipe: &'a Recipe) -> Self {
-        AttemptRequest { recipe }
+    pub(crate) fn new(recipe: &'a Recipe, url: &'a LazyUrl) -> Self {
+        AttemptRequest { recipe, url }
+    }
+
+    /// The request's URL (parsed on first use).
+    pub fn url(&self) -> &'a Url {
+        self.url.get()
     }
 
     /// The request's method.
@@ -221,6 +229,7 @@ impl std::fmt::Debug for AttemptRequest<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AttemptRequest")
             .field("method", self.method())
+            .field("url", &self.url().as_str())
             .field("replayable", &self.is_replayable())
             .finish_non_exhaustive()
     }
@@ -332,6 +341,7 @@ mod tests {
             fn on_request(&self, request: &AttemptRequest<'_>) {
                 let has = |name: &'static str| request.has_header(&HeaderName::from_static(name));
                 let auth = request.header(&http::header::AUTHORIZATION).cloned();
+                assert_eq!(request.url().as_str(), "http://api.test/?page=2");
                 *self.0.lock().unwrap() = Some((
                     request.method().clone(),
                     [has("x-own"), has("x-default"), has("x-removed")],
@@ -353,6 +363,7 @@ mod tests {
             .unwrap();
         session
             .delete("http://api.test/")
+            .query(&[("page", "2")])
             .header("x-own", "1")
             .without_header("x-removed")
             .send()

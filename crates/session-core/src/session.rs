@@ -204,7 +204,9 @@ impl Session {
         let future = match &self.inner.retries {
             None => direct.send_first_hop(req),
             Some(retries) => {
-                retries.policy.on_request(&AttemptRequest::new(&recipe));
+                retries
+                    .policy
+                    .on_request(&AttemptRequest::new(&recipe, &url));
                 retries.auth.send(req)
             }
         };
