@@ -125,7 +125,8 @@ pub(crate) struct Draft {
 pub(crate) struct Prepared {
     pub(crate) request: http::Request<Body>,
     /// The parsed URL, unless the request took the simple-URL fast path.
-    pub(crate) url: Option<Url>,
+    /// Boxed, as a [`LazyUrl`](crate::simple_url::LazyUrl) keeps it.
+    pub(crate) url: Option<Box<Url>>,
     pub(crate) timeout: Option<Duration>,
 }
 
@@ -159,7 +160,7 @@ impl Draft {
                 defaults.merge_query(&mut url, &self.query);
                 let uri = http::Uri::try_from(url.as_str())
                     .map_err(|err| Error::builder(err).with_url(url.clone()))?;
-                (uri, Some(url))
+                (uri, Some(Box::new(url)))
             }
         };
         let mut headers = self.headers;
@@ -172,7 +173,7 @@ impl Draft {
             *request.version_mut() = version;
         }
         *request.extensions_mut() = self.extensions;
-        if let Some(fragment) = url.as_ref().and_then(Url::fragment) {
+        if let Some(fragment) = url.as_deref().and_then(Url::fragment) {
             request
                 .extensions_mut()
                 .insert(crate::redirect::RequestFragment(fragment.to_owned()));

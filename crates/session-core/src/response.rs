@@ -170,7 +170,24 @@ impl Response {
     /// # Errors
     /// A body error (connection lost, body over `max_body_size`) or a timeout.
     pub async fn bytes(self) -> Result<Bytes> {
-        Ok(self.bytes_keeping_url().await?.0)
+        // Not through `bytes_keeping_url`: one future fewer to nest and move.
+        let Response {
+            inner,
+            url,
+            deadline,
+            max_body,
+            ..
+        } = self;
+        let read = inner.into_body().collect_limited(max_body);
+        let result = match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, read).await,
+            None => Ok(read.await),
+        };
+        match result {
+            Ok(Ok(bytes)) => Ok(bytes),
+            Ok(Err(err)) => Err(body_error(err, url)),
+            Err(_) => Err(deadline_error(url)),
+        }
     }
 
     async fn bytes_keeping_url(self) -> Result<(Bytes, LazyUrl)> {
@@ -183,15 +200,13 @@ impl Response {
         } = self;
         let read = inner.into_body().collect_limited(max_body);
         let result = match deadline {
-            Some(deadline) => match tokio::time::timeout_at(deadline, read).await {
-                Ok(result) => result,
-                Err(_) => return Err(Error::timeout(TimedOut("total")).with_url(url.into_url())),
-            },
-            None => read.await,
+            Some(deadline) => tokio::time::timeout_at(deadline, read).await,
+            None => Ok(read.await),
         };
         match result {
-            Ok(bytes) => Ok((bytes, url)),
-            Err(err) => Err(Error::body(err).with_url(url.into_url())),
+            Ok(Ok(bytes)) => Ok((bytes, url)),
+            Ok(Err(err)) => Err(body_error(err, url)),
+            Err(_) => Err(deadline_error(url)),
         }
     }
 
@@ -287,4 +302,14 @@ impl fmt::Debug for Response {
             .field("headers", self.headers())
             .finish()
     }
+}
+
+/// A body that failed to read, naming the URL.
+fn body_error(err: crate::error::BoxError, url: LazyUrl) -> Error {
+    Error::body(err).with_url(url.into_url())
+}
+
+/// A body whose read outlived the request's total timeout.
+fn deadline_error(url: LazyUrl) -> Error {
+    Error::timeout(TimedOut("total")).with_url(url.into_url())
 }

@@ -25,9 +25,9 @@ use crate::transport::{BoxFuture, BoxTransport};
 
 /// The response's URL: the one `prepare` parsed, or the simple URI as it is.
 #[inline]
-fn lazy_url(parsed: Option<url::Url>, request: &http::Request<Body>) -> LazyUrl {
+fn lazy_url(parsed: Option<Box<url::Url>>, request: &http::Request<Body>) -> LazyUrl {
     match parsed {
-        Some(url) => LazyUrl::parsed(url),
+        Some(url) => LazyUrl::boxed(url),
         None => LazyUrl::from_uri(request.uri().clone()),
     }
 }

@@ -184,15 +184,20 @@ fn simple_query(query: &str) -> bool {
 }
 
 /// A request's URL: parsed, or kept as the `Uri` it was sent with and parsed
-/// on first use.
+/// on first use. The parsed URL is boxed: the common case never parses it,
+/// and the futures and responses that carry a `LazyUrl` stay small to move.
 #[derive(Debug)]
 pub(crate) struct LazyUrl {
-    url: OnceLock<Url>,
+    url: OnceLock<Box<Url>>,
     uri: Option<http::Uri>,
 }
 
 impl LazyUrl {
     pub(crate) fn parsed(url: Url) -> Self {
+        LazyUrl::boxed(Box::new(url))
+    }
+
+    pub(crate) fn boxed(url: Box<Url>) -> Self {
         LazyUrl {
             url: OnceLock::from(url),
             uri: None,
@@ -214,7 +219,9 @@ impl LazyUrl {
                 .map(ToString::to_string)
                 .unwrap_or_default();
             // Only simple URIs are stored unparsed, and those always parse.
-            Url::parse(&text).unwrap_or_else(|_| Url::parse("about:blank").expect("a valid URL"))
+            let url = Url::parse(&text)
+                .unwrap_or_else(|_| Url::parse("about:blank").expect("a valid URL"));
+            Box::new(url)
         })
     }
 
@@ -229,7 +236,7 @@ impl LazyUrl {
 
     pub(crate) fn into_url(self) -> Url {
         self.get();
-        self.url.into_inner().expect("initialised just above")
+        *self.url.into_inner().expect("initialised just above")
     }
 }
 
