@@ -13,8 +13,37 @@ use crate::transport::{BoxFuture, BoxTransport, Erased};
 /// store, it adds the store's cookies to each request and has the chosen
 /// transport's future store the response's.
 pub(crate) struct Router {
-    mounts: Arc<[(String, BoxTransport)]>,
+    mounts: Arc<[(Prefix, BoxTransport)]>,
     cookies: Option<SharedStore>,
+}
+
+/// A mount's prefix, lowercase.
+enum Prefix {
+    /// Only a scheme and `://` (the `http://` and `https://` every session
+    /// has): compared as the URI's parsed scheme, without looking at text.
+    Scheme(http::uri::Scheme),
+    /// Anything longer, compared piece by piece.
+    Text(String),
+}
+
+impl Prefix {
+    fn new(prefix: String) -> Self {
+        let scheme = prefix
+            .strip_suffix("://")
+            .filter(|s| !s.contains([':', '/']))
+            .and_then(|s| s.parse::<http::uri::Scheme>().ok());
+        match scheme {
+            Some(scheme) => Prefix::Scheme(scheme),
+            None => Prefix::Text(prefix),
+        }
+    }
+
+    fn matches(&self, uri: &http::Uri) -> bool {
+        match self {
+            Prefix::Scheme(scheme) => uri.scheme() == Some(scheme),
+            Prefix::Text(prefix) => starts_with(&pieces(uri), prefix),
+        }
+    }
 }
 
 impl Router {
@@ -32,16 +61,18 @@ impl Router {
         // A stable sort keeps insertion order among equal lengths.
         unique.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
         Router {
-            mounts: unique.into(),
+            mounts: unique
+                .into_iter()
+                .map(|(prefix, transport)| (Prefix::new(prefix), transport))
+                .collect(),
             cookies,
         }
     }
 
     fn route(&self, uri: &http::Uri) -> Option<&BoxTransport> {
-        let pieces = pieces(uri);
         self.mounts
             .iter()
-            .find(|(prefix, _)| starts_with(&pieces, prefix))
+            .find(|(prefix, _)| prefix.matches(uri))
             .map(|(_, transport)| transport)
     }
 }
@@ -120,5 +151,34 @@ mod tests {
         assert!(!uri_starts_with(&uri, "https://api.example.test/v2"));
         assert!(!uri_starts_with(&uri, "http://"));
         assert!(!uri_starts_with(&uri, "https://api.example.test/v1/x?q=12"));
+    }
+
+    #[test]
+    fn scheme_prefixes_match_the_parsed_scheme() {
+        let uri: http::Uri = "HTTPS://Api.Example.test/".parse().unwrap();
+        for (prefix, matches) in [
+            ("https://", true),
+            ("http://", false),
+            ("ftp://", false),
+            ("https://api.example.test", true),
+            ("https:/", true),
+            ("https:", true),
+            ("http", true),
+        ] {
+            let prefix = Prefix::new(prefix.to_owned());
+            assert_eq!(
+                prefix.matches(&uri),
+                matches,
+                "{}",
+                match &prefix {
+                    Prefix::Scheme(s) => s.to_string(),
+                    Prefix::Text(t) => t.clone(),
+                }
+            );
+        }
+        assert!(matches!(Prefix::new("https://".into()), Prefix::Scheme(_)));
+        assert!(matches!(Prefix::new("https://x".into()), Prefix::Text(_)));
+        let custom: http::Uri = "unix://socket/x".parse().unwrap();
+        assert!(Prefix::new("unix://".into()).matches(&custom));
     }
 }
