@@ -152,8 +152,10 @@ impl SessionBuilder {
     /// The cookie jar sits inside the retries: each attempt is sent the
     /// cookies known when it starts, and a retried response's `Set-Cookie`
     /// is stored. It is the session's
-    /// [retry policy](session_core::SessionBuilder::retry_policy): with no
-    /// hop layers, the session drives a request's attempts itself.
+    /// [retry policy](session_core::SessionBuilder::retry_policy): the
+    /// session drives a request's attempts itself when it can (see
+    /// [`session_core::retry`] for when), and otherwise retries every hop
+    /// through the retry layer.
     ///
     /// ```
     /// use http_session::retry::Retry;

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::middleware::{Middleware, MiddlewareLayer};
 use crate::mount::Router;
 use crate::redirect::{BoxPolicy, Policy, RedirectLayer};
-use crate::retry::{RetryPolicy, SessionRetries};
+use crate::retry::{PolicyHops, RetryPolicy, SessionRetries};
 use crate::session::{CloseFuture, Session, Shared};
 use crate::transport::{self, BoxTransport};
 
@@ -361,10 +361,10 @@ impl SessionBuilder {
     /// `SessionBuilder::retry` sets `session-retry`'s policy here. A later
     /// call replaces the policy.
     ///
-    /// When no hop layer, auth scheme or netrc is set, the session drives
-    /// the attempts of the first hops it sends itself (see
-    /// [`retry`](crate::retry)); otherwise the policy's layer retries every
-    /// hop. Each attempt sends the same request either way.
+    /// The session drives the attempts of the first hops it sends itself
+    /// when it can, and otherwise retries through the policy's layer; see
+    /// [`retry`](crate::retry#who-sends-the-attempts) for when. Each attempt
+    /// sends the same request either way.
     pub fn retry_policy(self, policy: impl RetryPolicy) -> Self {
         self.with(|c| {
             c.retry = Some(Arc::new(policy));
@@ -460,7 +460,9 @@ impl SessionBuilder {
         }
         let router = BoxTransport::from_erased(Router::new(mounts, cookies));
         let mut stack = match &retry {
-            Some(policy) => policy.layer(router.clone()),
+            Some(policy) => policy.layer(router.clone()).unwrap_or_else(|| {
+                BoxTransport::from_erased(PolicyHops::new(router.clone(), policy.clone()))
+            }),
             None => router.clone(),
         };
         let plain_hops = hop_layers.is_empty();

@@ -60,9 +60,11 @@
 //! replayable body) rather than a copy of it; only a redirect answer rebuilds
 //! the request and continues in the redirect layer. What is sent is the same
 //! either way; a request with per-request extensions takes the layered path.
-//! With a [retry policy](retry) and no hop layers, the session also drives
-//! that first hop's attempts itself, making each new attempt from the same
-//! inputs: the success path then copies nothing against a retry.
+//! With a [retry policy](retry), the session also drives that first hop's
+//! attempts itself when nothing else needs to run between the auth layer and
+//! the router ([when](retry#who-sends-the-attempts)), making each new attempt
+//! from the same inputs: the success path then copies nothing against a
+//! retry.
 //!
 //! The merge rules for defaults are in one table in [`defaults`].
 //!

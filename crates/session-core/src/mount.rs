@@ -20,27 +20,37 @@ pub(crate) struct Router {
 /// A mount's prefix, lowercase.
 enum Prefix {
     /// Only a scheme and `://` (the `http://` and `https://` every session
-    /// has): compared as the URI's parsed scheme, without looking at text.
-    Scheme(http::uri::Scheme),
+    /// has): compared with the URI's scheme alone, without looking at the
+    /// rest of the URI; first as parsed (an enum compare for `http` and
+    /// `https`), then as text.
+    Scheme(http::uri::Scheme, String),
     /// Anything longer, compared piece by piece.
     Text(String),
 }
 
 impl Prefix {
     fn new(prefix: String) -> Self {
-        let scheme = prefix
+        let scheme_only = prefix
             .strip_suffix("://")
-            .filter(|s| !s.contains([':', '/']))
-            .and_then(|s| s.parse::<http::uri::Scheme>().ok());
+            .is_some_and(|s| !s.is_empty() && !s.contains([':', '/']));
+        let scheme = prefix[..prefix.len().saturating_sub(3)].parse();
         match scheme {
-            Some(scheme) => Prefix::Scheme(scheme),
-            None => Prefix::Text(prefix),
+            Ok(scheme) if scheme_only => {
+                let mut text = prefix;
+                text.truncate(text.len() - "://".len());
+                Prefix::Scheme(scheme, text)
+            }
+            _ => Prefix::Text(prefix),
         }
     }
 
     fn matches(&self, uri: &http::Uri) -> bool {
         match self {
-            Prefix::Scheme(scheme) => uri.scheme() == Some(scheme),
+            // A URI built from parts keeps its scheme as written: `HTTP` is
+            // not `Scheme::HTTP`, hence the text compare.
+            Prefix::Scheme(parsed, text) => uri
+                .scheme()
+                .is_some_and(|s| s == parsed || s.as_str().eq_ignore_ascii_case(text)),
             Prefix::Text(prefix) => starts_with(&pieces(uri), prefix),
         }
     }
@@ -154,30 +164,31 @@ mod tests {
     }
 
     #[test]
-    fn scheme_prefixes_match_the_parsed_scheme() {
+    fn scheme_prefixes_match_the_scheme_in_any_case() {
         let uri: http::Uri = "HTTPS://Api.Example.test/".parse().unwrap();
-        for (prefix, matches) in [
-            ("https://", true),
-            ("http://", false),
-            ("ftp://", false),
-            ("https://api.example.test", true),
-            ("https:/", true),
-            ("https:", true),
-            ("http", true),
+        let upper = http::Uri::builder()
+            .scheme("HTTP")
+            .authority("h.test")
+            .path_and_query("/")
+            .build()
+            .unwrap();
+        for (prefix, on_uri, on_upper) in [
+            ("https://", true, false),
+            ("http://", false, true),
+            ("ftp://", false, false),
+            ("https://api.example.test", true, false),
+            ("https:/", true, false),
+            ("https:", true, false),
+            ("http", true, true),
+            ("://", false, false),
         ] {
-            let prefix = Prefix::new(prefix.to_owned());
-            assert_eq!(
-                prefix.matches(&uri),
-                matches,
-                "{}",
-                match &prefix {
-                    Prefix::Scheme(s) => s.to_string(),
-                    Prefix::Text(t) => t.clone(),
-                }
-            );
+            let prefix_ = Prefix::new(prefix.to_owned());
+            assert_eq!(prefix_.matches(&uri), on_uri, "{prefix} on {uri}");
+            assert_eq!(prefix_.matches(&upper), on_upper, "{prefix} on {upper}");
         }
-        assert!(matches!(Prefix::new("https://".into()), Prefix::Scheme(_)));
+        assert!(matches!(Prefix::new("https://".into()), Prefix::Scheme(..)));
         assert!(matches!(Prefix::new("https://x".into()), Prefix::Text(_)));
+        assert!(matches!(Prefix::new("://".into()), Prefix::Text(_)));
         let custom: http::Uri = "unix://socket/x".parse().unwrap();
         assert!(Prefix::new("unix://".into()).matches(&custom));
     }

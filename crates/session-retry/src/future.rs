@@ -11,7 +11,9 @@ use bytes::Buf;
 use http::{Request, Response, StatusCode};
 use http_body::Body as _;
 use pin_project_lite::pin_project;
-use session_core::retry::{AfterAttempt, AttemptRequest, Outcome as Attempted, RequestRetries};
+use session_core::retry::{
+    AfterAttempt, AttemptOutcome as Attempted, AttemptRequest, RequestRetries,
+};
 use tower_service::Service;
 
 use crate::body::{clone_request, ReplayBody};
@@ -45,6 +47,8 @@ pin_project! {
         // Boxed: sleeping is rare, and an inline timer would make every
         // request's future (success path included) larger to move.
         Sleeping { sleep: Pin<Box<tokio::time::Sleep>> },
+        // A zero delay: pending once, so the task yields between attempts.
+        Yielding { yielded: bool },
         Ready,
     }
 }
@@ -141,6 +145,14 @@ where
                     ready!(sleep.as_mut().poll(cx));
                     this.state.set(State::Ready);
                 }
+                StateProj::Yielding { yielded } => {
+                    if !*yielded {
+                        *yielded = true;
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
+                    this.state.set(State::Ready);
+                }
                 StateProj::Ready => {
                     if let Err(err) = ready!(this.service.poll_ready(cx)) {
                         return Poll::Ready(Err(this.tracker.not_ready(err.into())));
@@ -165,13 +177,16 @@ where
     }
 }
 
-/// Sleeps before the next attempt. Even a zero delay goes through the timer,
-/// which counts against the task's cooperative budget: an inner service that
-/// answers at once cannot make a request spin through its retries without
-/// ever yielding.
+/// Sleeps before the next attempt. A zero delay still yields to the runtime
+/// once (without a timer): an inner service that answers at once cannot make
+/// a request spin through its retries without ever yielding.
 fn sleep_before_retry<F, RB>(delay: Duration) -> State<F, RB> {
-    State::Sleeping {
-        sleep: Box::pin(tokio::time::sleep(delay)),
+    if delay.is_zero() {
+        State::Yielding { yielded: false }
+    } else {
+        State::Sleeping {
+            sleep: Box::pin(tokio::time::sleep(delay)),
+        }
     }
 }
 
@@ -396,10 +411,9 @@ impl RequestRetries for Tracker {
         let replayable = request.is_replayable();
         match outcome {
             Ok(response) => match self.judge_response(response, replayable) {
-                Verdict::Retry(delay) => AfterAttempt::Retry {
-                    delay,
-                    drain_limit: self.config.drain_limit,
-                },
+                Verdict::Retry(delay) => {
+                    AfterAttempt::retry(delay).drain_limit(self.config.drain_limit)
+                }
                 Verdict::Keep(history) => {
                     response.extensions_mut().insert(history);
                     AfterAttempt::Done
@@ -413,10 +427,7 @@ impl RequestRetries for Tracker {
                 // A zero-sized stand-in: boxing it allocates nothing.
                 let err = std::mem::replace(err, Box::new(TakenError));
                 match self.on_error(err, replayable) {
-                    Ok(delay) => AfterAttempt::Retry {
-                        delay,
-                        drain_limit: 0,
-                    },
+                    Ok(delay) => AfterAttempt::retry(delay).drain_limit(0),
                     Err(err) => {
                         *outcome = Err(err);
                         AfterAttempt::Done

@@ -4,7 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use session_core::retry::{
-    AfterAttempt, AfterFirst, AttemptRequest, Outcome as Attempted, RequestRetries, RetryPolicy,
+    AfterAttempt, AfterFirst, AttemptOutcome as Attempted, AttemptRequest, RequestRetries,
+    RetryPolicy,
 };
 use session_core::BoxTransport;
 use tower_layer::Layer;
@@ -59,8 +60,11 @@ impl<S> Layer<S> for RetryLayer {
 /// drives the attempts of the requests it sends itself with the same
 /// bookkeeping as [`RetryService`], and wraps its other hops in the layer.
 impl RetryPolicy for RetryLayer {
-    fn layer(&self, inner: BoxTransport) -> BoxTransport {
-        BoxTransport::new(RetryService::from_config(inner, self.config.clone()))
+    fn layer(&self, inner: BoxTransport) -> Option<BoxTransport> {
+        Some(BoxTransport::new(RetryService::from_config(
+            inner,
+            self.config.clone(),
+        )))
     }
 
     fn on_request(&self, _request: &AttemptRequest<'_>) {
@@ -82,11 +86,9 @@ impl RetryPolicy for RetryLayer {
         let idempotent = config.is_idempotent(request.method(), |name| request.has_header(name));
         let mut tracker = Tracker::new(config.clone(), idempotent);
         match tracker.after_attempt(request, outcome) {
-            AfterAttempt::Retry { delay, drain_limit } => AfterFirst::Retry {
-                delay,
-                drain_limit,
-                retries: Box::new(tracker),
-            },
+            AfterAttempt::Retry {
+                delay, drain_limit, ..
+            } => AfterFirst::retry(delay, Box::new(tracker)).drain_limit(drain_limit),
             _ => AfterFirst::Done,
         }
     }
