@@ -358,7 +358,8 @@ impl SessionBuilder {
             }
             jar
         };
-        // Retries are the innermost per-hop layer, just above the cookies.
+        // Retries are the session's retry policy: the innermost per-hop step,
+        // just above the cookies.
         #[cfg(feature = "retry")]
         if let Some(retry) = self.retry {
             core =
