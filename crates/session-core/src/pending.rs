@@ -196,6 +196,10 @@ impl Sending {
                 }
             };
             let mut result = ready!(Pin::new(future).poll(cx));
+            let policy = session.retry_policy();
+            if retries.is_none() && policy.is_none() {
+                break result;
+            }
             let recipe = recipe.as_ref().expect("Pending polled after completion");
             let url = self.url.as_ref().expect("Pending polled after completion");
             let request = AttemptRequest::new(recipe, url);
@@ -204,7 +208,7 @@ impl Sending {
                     AfterAttempt::Retry { delay, drain_limit } => (delay, drain_limit),
                     AfterAttempt::Done => break result,
                 },
-                None => match session.retry_policy() {
+                None => match policy {
                     None => break result,
                     Some(policy) => match policy.after_first(&request, &mut result) {
                         AfterFirst::Retry {
