@@ -220,15 +220,15 @@ impl Session {
         self.inner.retries.as_ref().map(|r| &*r.policy)
     }
 
-    /// Sends another attempt of a first hop (see [`Pending`]).
+    /// Sends another attempt of a first hop (see [`Pending`]): only a session
+    /// with a retry policy it drives itself asks for one.
     pub(crate) fn send_attempt(&self, req: http::Request<Body>) -> AuthFuture<BoxFuture> {
-        match &self.inner.retries {
-            Some(retries) => retries.auth.send(req),
-            None => self
-                .direct_stack()
-                .expect("a first hop is only sent through the built-in stack")
-                .send_first_hop(req),
-        }
+        self.inner
+            .retries
+            .as_ref()
+            .expect("only a session that drives its retries sends another attempt")
+            .auth
+            .send(req)
     }
 
     /// The built-in stack a [`Pending`] hands a redirect to.
