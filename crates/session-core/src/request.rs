@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, COOKIE};
 use http::{Method, Version};
 use url::Url;
@@ -13,6 +14,7 @@ use crate::defaults::Defaults;
 use crate::error::{Error, Result};
 use crate::pending::Pending;
 use crate::session::Session;
+use crate::simple_url::LazyUrl;
 
 /// Something that names a URL: `&str`, `String` or [`Url`]. A string
 /// without a scheme is relative and joined to the session's base URL.
@@ -27,6 +29,8 @@ impl IntoUrl for &Url {}
 #[allow(private_interfaces, unreachable_pub)]
 mod into_url {
     use super::Target;
+    use crate::simple_url::is_simple;
+    use bytes::Bytes;
     use url::Url;
 
     pub trait Sealed {
@@ -34,11 +38,8 @@ mod into_url {
     }
 
     fn parse(s: &str) -> Result<Target, url::ParseError> {
-        if let Some(uri) = crate::simple_url::simple_uri(s) {
-            return Ok(Target::Simple(uri));
-        }
         match Url::parse(s) {
-            Ok(url) => Ok(Target::Absolute(url)),
+            Ok(url) => Ok(Target::Absolute(Box::new(url))),
             Err(url::ParseError::RelativeUrlWithoutBase) => Ok(Target::Relative(s.to_owned())),
             Err(err) => Err(err),
         }
@@ -46,42 +47,50 @@ mod into_url {
 
     impl Sealed for &str {
         fn into_target(self) -> Result<Target, url::ParseError> {
+            if is_simple(self) {
+                return Ok(Target::Simple(Bytes::copy_from_slice(self.as_bytes())));
+            }
             parse(self)
         }
     }
     impl Sealed for String {
         fn into_target(self) -> Result<Target, url::ParseError> {
+            if is_simple(&self) {
+                return Ok(Target::Simple(Bytes::from(self)));
+            }
             parse(&self)
         }
     }
     impl Sealed for &String {
         fn into_target(self) -> Result<Target, url::ParseError> {
-            parse(self)
+            self.as_str().into_target()
         }
     }
     impl Sealed for Url {
         fn into_target(self) -> Result<Target, url::ParseError> {
-            Ok(Target::Absolute(self))
+            Ok(Target::Absolute(Box::new(self)))
         }
     }
     impl Sealed for &Url {
         fn into_target(self) -> Result<Target, url::ParseError> {
-            Ok(Target::Absolute(self.clone()))
+            Ok(Target::Absolute(Box::new(self.clone())))
         }
     }
 }
 
 pub(crate) enum Target {
-    /// A URL `url` would not rewrite, kept as the `Uri` it will be sent as.
-    Simple(http::Uri),
-    Absolute(Url),
+    /// The text of a URL `url` would not rewrite (see
+    /// [`is_simple`](crate::simple_url::is_simple)): it is sent as it is.
+    Simple(Bytes),
+    /// Boxed, like the URL a [`LazyUrl`] keeps: a request builder stays small to move.
+    Absolute(Box<Url>),
     Relative(String),
 }
 
 impl fmt::Debug for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Target::Simple(uri) => write!(f, "{uri}"),
+            Target::Simple(text) => f.write_str(&String::from_utf8_lossy(text)),
             Target::Absolute(url) => write!(f, "{}", crate::error::redacted(url)),
             // A relative URL has no userinfo of its own.
             Target::Relative(s) => write!(f, "{s}"),
@@ -113,20 +122,26 @@ pub(crate) struct Draft {
     pub(crate) method: Method,
     pub(crate) target: Target,
     pub(crate) headers: HeaderMap,
-    pub(crate) removed: Vec<HeaderName>,
-    pub(crate) query: Vec<(String, String)>,
     pub(crate) body: Option<Body>,
-    pub(crate) timeout: Option<Duration>,
-    pub(crate) version: Option<Version>,
     pub(crate) extensions: http::Extensions,
+    /// What most requests do not set, boxed on first use: a builder (moved
+    /// from call to call) stays small.
+    rare: Option<Box<Rare>>,
+}
+
+/// The settings of a [`Draft`] that most requests leave alone.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Rare {
+    removed: Vec<HeaderName>,
+    query: Vec<(String, String)>,
+    timeout: Option<Duration>,
+    version: Option<Version>,
 }
 
 /// A request with the session's defaults merged in, ready for the stack.
 pub(crate) struct Prepared {
     pub(crate) request: http::Request<Body>,
-    /// The parsed URL, unless the request took the simple-URL fast path.
-    /// Boxed, as a [`LazyUrl`](crate::simple_url::LazyUrl) keeps it.
-    pub(crate) url: Option<Box<Url>>,
+    pub(crate) url: LazyUrl,
     pub(crate) timeout: Option<Duration>,
 }
 
@@ -136,54 +151,81 @@ impl Draft {
             method,
             target,
             headers: HeaderMap::new(),
-            removed: Vec::new(),
-            query: Vec::new(),
             body: None,
-            timeout: None,
-            version: None,
             extensions: http::Extensions::new(),
+            rare: None,
         }
+    }
+
+    /// The session's default headers this request does not send.
+    pub(crate) fn removed(&self) -> &[HeaderName] {
+        self.rare.as_ref().map_or(&[], |rare| &rare.removed)
+    }
+
+    fn rare_mut(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Box::default)
     }
 
     /// Applies a snapshot of the session's defaults (see [`crate::defaults`]).
     #[inline]
     pub(crate) fn prepare(self, defaults: &Defaults) -> Result<Prepared> {
-        let needs_query = !self.query.is_empty() || !defaults.query.is_empty();
-        let (uri, url) = match self.target {
-            Target::Simple(uri) if !needs_query => (uri, None),
-            target => {
-                let mut url = match target {
-                    Target::Absolute(url) => url,
-                    Target::Relative(relative) => defaults.resolve(&relative)?,
-                    Target::Simple(uri) => Url::parse(&uri.to_string()).map_err(Error::builder)?,
-                };
-                defaults.merge_query(&mut url, &self.query);
-                let uri = http::Uri::try_from(url.as_str())
-                    .map_err(|err| Error::builder(err).with_url(url.clone()))?;
-                (uri, Some(Box::new(url)))
-            }
-        };
+        let rare = self.rare.as_deref();
+        let query = rare.map_or(&[][..], |rare| &rare.query);
+        let (uri, url, fragment) = target_uri(self.target, query, defaults)?;
         let mut headers = self.headers;
-        defaults.merge_headers(&mut headers, &self.removed);
+        defaults.merge_headers(&mut headers, rare.map_or(&[], |rare| &rare.removed));
         let mut request = http::Request::new(self.body.unwrap_or_default());
         *request.method_mut() = self.method;
         *request.uri_mut() = uri;
         *request.headers_mut() = headers;
-        if let Some(version) = self.version {
+        if let Some(version) = rare.and_then(|rare| rare.version) {
             *request.version_mut() = version;
         }
         *request.extensions_mut() = self.extensions;
-        if let Some(fragment) = url.as_deref().and_then(Url::fragment) {
+        if let Some(fragment) = fragment {
             request
                 .extensions_mut()
-                .insert(crate::redirect::RequestFragment(fragment.to_owned()));
+                .insert(crate::redirect::RequestFragment(fragment));
         }
         Ok(Prepared {
             request,
             url,
-            timeout: self.timeout.or(defaults.timeout),
+            timeout: rare.and_then(|rare| rare.timeout).or(defaults.timeout),
         })
     }
+}
+
+/// The URI a target is sent to, its URL, and its fragment (which is not sent).
+#[inline]
+fn target_uri(
+    target: Target,
+    query: &[(String, String)],
+    defaults: &Defaults,
+) -> Result<(http::Uri, LazyUrl, Option<String>)> {
+    let needs_query = !query.is_empty() || !defaults.query.is_empty();
+    let mut url = match target {
+        Target::Simple(text) if !needs_query => {
+            // `http::Uri` accepts every simple URL (`simple_url`'s tests check
+            // it); should it not, the URL's own parse reports the error below.
+            if let Ok(uri) = http::Uri::from_maybe_shared(text.clone()) {
+                return Ok((uri, LazyUrl::simple(text), None));
+            }
+            parse_simple(&text)?
+        }
+        Target::Simple(text) => parse_simple(&text)?,
+        Target::Absolute(url) => url,
+        Target::Relative(relative) => Box::new(defaults.resolve(&relative)?),
+    };
+    defaults.merge_query(&mut url, query);
+    let uri = http::Uri::try_from(url.as_str())
+        .map_err(|err| Error::builder(err).with_url(Url::clone(&url)))?;
+    let fragment = url.fragment().map(str::to_owned);
+    Ok((uri, LazyUrl::boxed(url), fragment))
+}
+
+fn parse_simple(text: &[u8]) -> Result<Box<Url>> {
+    let text = std::str::from_utf8(text).map_err(Error::builder)?;
+    Ok(Box::new(Url::parse(text).map_err(Error::builder)?))
 }
 
 /// A request under construction; `send().await` sends it through the session.
@@ -280,7 +322,7 @@ impl RequestBuilder {
     {
         self.with(|draft| {
             let name = HeaderName::try_from(name).map_err(|e| Error::builder(e.into()))?;
-            draft.removed.push(name);
+            draft.rare_mut().removed.push(name);
             Ok(())
         })
     }
@@ -293,6 +335,7 @@ impl RequestBuilder {
         self.with(|draft| {
             let encoded = serde_urlencoded::to_string(query).map_err(Error::builder)?;
             draft
+                .rare_mut()
                 .query
                 .extend(url::form_urlencoded::parse(encoded.as_bytes()).into_owned());
             Ok(())
@@ -361,7 +404,7 @@ impl RequestBuilder {
         self.with(|draft| {
             let scheme: std::sync::Arc<dyn crate::auth::Auth> = std::sync::Arc::new(scheme);
             draft.extensions.insert(auth::RequestAuth(scheme));
-            draft.removed.push(AUTHORIZATION);
+            draft.rare_mut().removed.push(AUTHORIZATION);
             Ok(())
         })
     }
@@ -437,7 +480,7 @@ impl RequestBuilder {
             if timeout.is_zero() {
                 return Err(Error::builder(ZeroTimeout));
             }
-            draft.timeout = Some(timeout);
+            draft.rare_mut().timeout = Some(timeout);
             Ok(())
         })
     }
@@ -445,7 +488,7 @@ impl RequestBuilder {
     /// Asks for an HTTP version (the transport decides what it can do).
     pub fn version(self, version: Version) -> Self {
         self.with(|draft| {
-            draft.version = Some(version);
+            draft.rare_mut().version = Some(version);
             Ok(())
         })
     }
@@ -488,7 +531,7 @@ impl RequestBuilder {
             None => None,
         };
         let target = match &draft.target {
-            Target::Simple(uri) => Target::Simple(uri.clone()),
+            Target::Simple(text) => Target::Simple(text.clone()),
             Target::Absolute(url) => Target::Absolute(url.clone()),
             Target::Relative(s) => Target::Relative(s.clone()),
         };
@@ -498,12 +541,9 @@ impl RequestBuilder {
                 method: draft.method.clone(),
                 target,
                 headers: draft.headers.clone(),
-                removed: draft.removed.clone(),
-                query: draft.query.clone(),
                 body,
-                timeout: draft.timeout,
-                version: draft.version,
                 extensions: draft.extensions.clone(),
+                rare: draft.rare.clone(),
             }),
         })
     }

@@ -23,15 +23,6 @@ use crate::retry::{AttemptRequest, RetryPolicy, SessionRetries};
 use crate::simple_url::LazyUrl;
 use crate::transport::{BoxFuture, BoxTransport};
 
-/// The response's URL: the one `prepare` parsed, or the simple URI as it is.
-#[inline]
-fn lazy_url(parsed: Option<Box<url::Url>>, request: &http::Request<Body>) -> LazyUrl {
-    match parsed {
-        Some(url) => LazyUrl::boxed(url),
-        None => LazyUrl::from_uri(request.uri().clone()),
-    }
-}
-
 /// A future run by [`Session::close`].
 pub type CloseFuture = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
 
@@ -163,10 +154,7 @@ impl Session {
             draft.prepare(&defaults)
         };
         match prepared {
-            Ok(p) => {
-                let url = lazy_url(p.url, &p.request);
-                self.dispatch(p.request, url, p.timeout)
-            }
+            Ok(p) => self.dispatch(p.request, p.url, p.timeout),
             Err(err) => Pending::failed(err),
         }
     }
@@ -180,7 +168,7 @@ impl Session {
         let defaults = self.inner.defaults.load_full();
         // Only a request without extensions can go direct; others need no recipe.
         let own = if draft.extensions.is_empty() {
-            Recipe::own_headers(&draft.headers, &draft.removed)
+            Recipe::own_headers(&draft.headers, draft.removed())
         } else {
             None
         };
@@ -188,7 +176,7 @@ impl Session {
             Ok(p) => p,
             Err(err) => return Pending::failed(err),
         };
-        let url = lazy_url(prepared.url, &prepared.request);
+        let url = prepared.url;
         let req = prepared.request;
         let direct = match &self.inner.direct {
             Some(direct) if req.extensions().is_empty() && direct.sends_directly(&req) => direct,

@@ -1,6 +1,7 @@
 //! A fast path for the common request URL: a string that `url::Url` would
-//! keep exactly as it is is turned straight into an `http::Uri`, and the
-//! `Url` is only parsed when someone asks for it (an error, `Response::url`).
+//! keep exactly as it is is kept as its text, parsed straight into an
+//! `http::Uri` when it is sent, and the `Url` is only parsed when someone
+//! asks for it (an error, `Response::url`).
 //!
 //! The check is deliberately narrow; anything outside it takes the full
 //! WHATWG parse. A URL is *simple* when it is `http://` or `https://`, a
@@ -8,51 +9,96 @@
 //! `xn--` labels, an optional non-default port without leading zeros, and a
 //! path (required, starting with `/`) and query made only of characters
 //! `url` never rewrites, with no dot segments and no fragment.
+//!
+//! Clients send most requests to a few origins, so each thread remembers the
+//! origin (`scheme://host:port`) of the last simple URL it checked, and a URL
+//! with the same origin only has its path and query checked.
 
+use std::cell::RefCell;
 use std::sync::OnceLock;
 
+use bytes::Bytes;
 use url::Url;
 
-/// `Some(uri)` when `s` is simple (see the [module docs](self)).
-pub(crate) fn simple_uri(s: &str) -> Option<http::Uri> {
+/// The longest origin a thread remembers; longer ones are checked each time.
+const MAX_REMEMBERED_ORIGIN: usize = 128;
+
+thread_local! {
+    /// The origin of the last simple URL this thread checked (empty at first).
+    static LAST_ORIGIN: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Is `s` simple (see the [module docs](self))?
+pub(crate) fn is_simple(s: &str) -> bool {
     let (rest, default_port) = if let Some(rest) = s.strip_prefix("http://") {
         (rest, "80")
     } else if let Some(rest) = s.strip_prefix("https://") {
         (rest, "443")
     } else {
-        return None;
+        return false;
     };
-    let slash = rest.bytes().position(|b| b == b'/')?;
+    let Some(slash) = rest.bytes().position(|b| b == b'/') else {
+        return false;
+    };
     let (authority, path_query) = rest.split_at(slash);
-    let (host, port) = match authority.bytes().rposition(|b| b == b':') {
-        Some(i) => (&authority[..i], Some(&authority[i + 1..])),
-        None => (authority, None),
-    };
-    if !simple_host(host) {
-        return None;
-    }
-    if let Some(port) = port {
-        let canonical = !port.is_empty()
-            && port.len() <= 5
-            && !port.starts_with('0')
-            && port
-                .bytes()
-                .try_fold(0u32, |n, b| {
-                    b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
-                })
-                .is_some_and(|p| p <= 65535);
-        if !canonical || port == default_port {
-            return None;
+    let origin = &s[..s.len() - path_query.len()];
+    if !is_last_origin(origin) {
+        if !simple_authority(authority, default_port) {
+            return false;
         }
+        remember_origin(origin);
     }
     let (path, query) = match path_query.bytes().position(|b| b == b'?') {
         Some(i) => (&path_query[..i], Some(&path_query[i + 1..])),
         None => (path_query, None),
     };
-    if !simple_path(path) || !query.is_none_or(simple_query) {
-        return None;
+    simple_path(path) && query.is_none_or(simple_query)
+}
+
+/// Is `origin` the one this thread checked last? (Only simple origins are
+/// remembered.)
+#[inline]
+fn is_last_origin(origin: &str) -> bool {
+    LAST_ORIGIN
+        .try_with(|last| last.try_borrow().is_ok_and(|last| *last == origin))
+        .unwrap_or(false)
+}
+
+fn remember_origin(origin: &str) {
+    if origin.len() > MAX_REMEMBERED_ORIGIN {
+        return;
     }
-    http::Uri::try_from(s).ok()
+    let _ = LAST_ORIGIN.try_with(|last| {
+        if let Ok(mut last) = last.try_borrow_mut() {
+            last.clear();
+            last.push_str(origin);
+        }
+    });
+}
+
+/// A host and optional port, as `url` would keep them for a scheme whose
+/// default port is `default_port`.
+fn simple_authority(authority: &str, default_port: &str) -> bool {
+    let (host, port) = match authority.bytes().rposition(|b| b == b':') {
+        Some(i) => (&authority[..i], Some(&authority[i + 1..])),
+        None => (authority, None),
+    };
+    if !simple_host(host) {
+        return false;
+    }
+    let Some(port) = port else {
+        return true;
+    };
+    let canonical = !port.is_empty()
+        && port.len() <= 5
+        && !port.starts_with('0')
+        && port
+            .bytes()
+            .try_fold(0u32, |n, b| {
+                b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+            })
+            .is_some_and(|p| p <= 65535);
+    canonical && port != default_port
 }
 
 /// Byte classes of the fast path, one table lookup per byte.
@@ -183,13 +229,24 @@ fn simple_query(query: &str) -> bool {
     simple_part(query, false)
 }
 
-/// A request's URL: parsed, or kept as the `Uri` it was sent with and parsed
+/// A request's URL: parsed, or kept as the text of a simple URL and parsed
 /// on first use. The parsed URL is boxed: the common case never parses it,
 /// and the futures and responses that carry a `LazyUrl` stay small to move.
 #[derive(Debug)]
 pub(crate) struct LazyUrl {
     url: OnceLock<Box<Url>>,
-    uri: Option<http::Uri>,
+    unparsed: Unparsed,
+}
+
+/// What a [`LazyUrl`] parses on first use.
+#[derive(Debug)]
+enum Unparsed {
+    /// Nothing: the URL was parsed from the start.
+    Nothing,
+    /// The text of a simple URL (see [`is_simple`]).
+    Simple(Bytes),
+    /// An absolute URI (boxed: it is rare, and a `LazyUrl` stays small).
+    Uri(Box<http::Uri>),
 }
 
 impl LazyUrl {
@@ -200,37 +257,47 @@ impl LazyUrl {
     pub(crate) fn boxed(url: Box<Url>) -> Self {
         LazyUrl {
             url: OnceLock::from(url),
-            uri: None,
+            unparsed: Unparsed::Nothing,
         }
     }
 
+    /// The URL of a simple URL's text.
+    pub(crate) fn simple(text: Bytes) -> Self {
+        LazyUrl {
+            url: OnceLock::new(),
+            unparsed: Unparsed::Simple(text),
+        }
+    }
+
+    /// The URL an absolute `uri` names.
     pub(crate) fn from_uri(uri: http::Uri) -> Self {
         LazyUrl {
             url: OnceLock::new(),
-            uri: Some(uri),
+            unparsed: Unparsed::Uri(Box::new(uri)),
         }
     }
 
     pub(crate) fn get(&self) -> &Url {
         self.url.get_or_init(|| {
-            let text = self
-                .uri
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            // Only simple URIs are stored unparsed, and those always parse.
-            let url = Url::parse(&text)
-                .unwrap_or_else(|_| Url::parse("about:blank").expect("a valid URL"));
-            Box::new(url)
+            // Only simple URLs and absolute URIs are stored unparsed, and
+            // those parse.
+            let url = match &self.unparsed {
+                Unparsed::Simple(text) => std::str::from_utf8(text)
+                    .ok()
+                    .and_then(|text| Url::parse(text).ok()),
+                Unparsed::Uri(uri) => Url::parse(&uri.to_string()).ok(),
+                Unparsed::Nothing => None,
+            };
+            Box::new(url.unwrap_or_else(|| Url::parse("about:blank").expect("a valid URL")))
         })
     }
 
-    /// The URL as an `http::Uri` (what a simple URL was stored as, or the
-    /// parsed URL converted).
+    /// The URL as an `http::Uri`.
     pub(crate) fn to_uri(&self) -> Result<http::Uri, http::uri::InvalidUri> {
-        match &self.uri {
-            Some(uri) => Ok(uri.clone()),
-            None => http::Uri::try_from(self.get().as_str()),
+        match &self.unparsed {
+            Unparsed::Simple(text) => http::Uri::from_maybe_shared(text.clone()),
+            Unparsed::Uri(uri) => Ok(http::Uri::clone(uri)),
+            Unparsed::Nothing => http::Uri::try_from(self.get().as_str()),
         }
     }
 
@@ -255,9 +322,10 @@ mod tests {
             "http://h.test/it's",
         ];
         for s in accepted {
-            let uri = simple_uri(s).unwrap_or_else(|| panic!("{s} should be simple"));
+            assert!(is_simple(s), "{s} should be simple");
             let url = Url::parse(s).unwrap();
             assert_eq!(url.as_str(), s, "url rewrites {s}");
+            let uri = http::Uri::try_from(s).unwrap();
             assert_eq!(uri.to_string(), s);
         }
     }
@@ -290,7 +358,7 @@ mod tests {
             "http://example.com:99999/",
         ];
         for s in rejected {
-            assert!(simple_uri(s).is_none(), "{s} must not be simple");
+            assert!(!is_simple(s), "{s} must not be simple");
         }
     }
 
@@ -357,10 +425,11 @@ mod tests {
         let mut accepted = 0;
         for _ in 0..5000 {
             let s: String = pieces.iter().map(|p| p[pick(p.len())]).collect();
-            if let Some(uri) = simple_uri(&s) {
+            if is_simple(&s) {
                 accepted += 1;
                 let url = Url::parse(&s).unwrap_or_else(|e| panic!("{s}: {e}"));
                 assert_eq!(url.as_str(), s, "url rewrites {s}");
+                let uri = http::Uri::try_from(s.as_str()).unwrap();
                 assert_eq!(uri.to_string(), s);
             }
         }
@@ -368,8 +437,22 @@ mod tests {
     }
 
     #[test]
+    fn a_remembered_origin_still_has_its_path_and_query_checked() {
+        assert!(is_simple("http://a.test:8080/x"));
+        assert!(!is_simple("http://a.test:8080/a/../b"));
+        assert!(!is_simple("http://a.test:8080/a b"));
+        assert!(!is_simple("http://a.test:8080/?q=it's"));
+        assert!(is_simple("http://a.test:8080/y?z=1"));
+        // Another origin is checked on its own.
+        assert!(!is_simple("http://a.test:80/x"));
+        assert!(!is_simple("http://A.test:8080/x"));
+        assert!(is_simple("http://a.test:8080/z"));
+    }
+
+    #[test]
     fn lazy_url_parses_on_first_use() {
-        let lazy = LazyUrl::from_uri(simple_uri("http://h.test:81/x?y=1").unwrap());
+        let lazy = LazyUrl::simple(Bytes::from_static(b"http://h.test:81/x?y=1"));
+        assert_eq!(lazy.to_uri().unwrap(), "http://h.test:81/x?y=1");
         assert_eq!(lazy.get().as_str(), "http://h.test:81/x?y=1");
         assert_eq!(lazy.into_url().port(), Some(81));
     }
