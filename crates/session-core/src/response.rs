@@ -24,7 +24,10 @@ use crate::transport::ConnectionInfo;
 pub struct Response {
     inner: http::Response<Body>,
     url: LazyUrl,
-    elapsed: Duration,
+    /// When the request was sent and its answer's head arrived (the
+    /// difference is only taken when [`elapsed`](Self::elapsed) asks).
+    sent: Instant,
+    answered: Instant,
     deadline: Option<Instant>,
     max_body: usize,
 }
@@ -52,22 +55,31 @@ pub struct HistoryEntry {
 pub struct FinalUrl(pub Url);
 
 impl Response {
+    /// A response answered at `answered` to a request sent at `sent` to
+    /// `url`. A redirect layer puts the URL that finally answered in a
+    /// [`FinalUrl`] extension; `redirected` says whether one may have.
     #[inline]
     pub(crate) fn new(
         mut inner: http::Response<Body>,
         url: LazyUrl,
-        elapsed: Duration,
+        redirected: bool,
+        (sent, answered): (Instant, Instant),
         deadline: Option<Instant>,
         max_body: usize,
     ) -> Self {
-        let url = match inner.extensions_mut().remove::<FinalUrl>() {
+        let final_url = match redirected {
+            true => inner.extensions_mut().remove::<FinalUrl>(),
+            false => None,
+        };
+        let url = match final_url {
             Some(FinalUrl(url)) => LazyUrl::parsed(url),
             None => url,
         };
         Response {
             inner,
             url,
-            elapsed,
+            sent,
+            answered,
             deadline,
             max_body,
         }
@@ -100,7 +112,7 @@ impl Response {
 
     /// Time from sending the request to receiving the response head.
     pub fn elapsed(&self) -> Duration {
-        self.elapsed
+        self.answered.saturating_duration_since(self.sent)
     }
 
     /// The `Content-Length` announced by the server, when known.

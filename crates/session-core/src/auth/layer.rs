@@ -208,6 +208,20 @@ impl<S> AuthService<S> {
 }
 
 impl AuthService<crate::transport::BoxTransport> {
+    /// [`send`](Self::send) for a request without extensions or URL
+    /// userinfo: only the service's own scheme or `.netrc` can give it an
+    /// auth step, so without them it goes straight to the inner service.
+    #[inline]
+    pub(crate) fn send_plain(&self, req: http::Request<Body>) -> ResponseFuture<BoxFuture> {
+        debug_assert!(req.extensions().is_empty());
+        if self.scheme.is_none() && self.netrc.is_none() {
+            return ResponseFuture::Direct {
+                inner: self.inner.send(req),
+            };
+        }
+        self.send(req)
+    }
+
     /// Sends `req` through `&self`: the session's own stack, whose erased
     /// inner service needs neither readiness nor a clone to be called.
     #[inline]

@@ -201,13 +201,15 @@ impl SessionStack {
         !self.needs_setup(req)
     }
 
-    /// Sends `req` as its first hop, through the auth service only.
+    /// Sends `req` as its first hop, through the auth service only. `req`
+    /// is one [`sends_directly`](Self::sends_directly) accepted and has no
+    /// extensions.
     #[inline]
     pub(crate) fn send_first_hop(
         &self,
         req: http::Request<Body>,
     ) -> crate::auth::layer::ResponseFuture<crate::transport::BoxFuture> {
-        self.inner.send(req)
+        self.inner.send_plain(req)
     }
 
     /// Follows the redirect that answered a first hop sent with
