@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::middleware::{Middleware, MiddlewareLayer};
 use crate::mount::Router;
 use crate::redirect::{BoxPolicy, Policy, RedirectLayer};
-use crate::retry::{PolicyHops, RetryPolicy, SessionRetries};
+use crate::retry::{PolicyHops, RetryPolicy};
 use crate::session::{CloseFuture, Session, Shared};
 use crate::transport::{self, BoxTransport};
 
@@ -458,7 +458,8 @@ impl SessionBuilder {
                 "a session needs a transport: call `transport` or `mount`",
             ));
         }
-        let router = BoxTransport::from_erased(Router::new(mounts, cookies));
+        let plain_router = std::sync::Arc::new(Router::new(mounts, cookies));
+        let router = BoxTransport::from_shared(plain_router.clone());
         let mut stack = match &retry {
             Some(policy) => policy.layer(router.clone()).unwrap_or_else(|| {
                 BoxTransport::from_erased(PolicyHops::new(router.clone(), policy.clone()))
@@ -488,23 +489,18 @@ impl SessionBuilder {
         for layer in outer_layers.into_iter().rev() {
             stack = layer(stack);
         }
-        // The session retries the first hops it sends itself when nothing
-        // stands between the auth service and the router, and the auth
-        // service has no step of its own to run once per hop (above the
-        // retries): then an attempt is the same request either way.
-        let retries = match retry {
-            Some(policy) if direct.is_some() && plain_hops && !auth.has_steps() => {
-                Some(SessionRetries {
-                    policy,
-                    auth: tower_layer::Layer::layer(&auth, router),
-                })
-            }
-            _ => None,
-        };
+        // The session sends its first hops straight to the router when
+        // nothing stands between the auth service and the router, and the
+        // auth service has no step of its own to run once per hop (above the
+        // retries): then a hop, and each attempt of it, is the same request
+        // either way. Only then does it drive the retries too.
+        let plain = (direct.is_some() && plain_hops && !auth.has_steps()).then_some(plain_router);
+        let retries = retry.filter(|_| plain.is_some());
         Ok(Session::from_shared(Shared {
             defaults: ArcSwap::from_pointee(defaults),
             stack,
             direct,
+            plain,
             retries,
             max_body,
             close_hooks,

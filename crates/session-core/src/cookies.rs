@@ -132,6 +132,26 @@ impl SharedStore {
     }
 }
 
+impl SharedStore {
+    /// Adds the store's cookies for `url` to `headers` (the URL is only
+    /// parsed when the store has cookies).
+    #[inline]
+    pub(crate) fn add_for(&self, url: &crate::simple_url::LazyUrl, headers: &mut HeaderMap) {
+        if !self.0.is_empty() {
+            self.0.add_cookies(url.get(), headers);
+        }
+    }
+
+    /// Stores the `Set-Cookie` headers of a response received from `url`,
+    /// if it has any.
+    #[inline]
+    pub(crate) fn store_from(&self, url: &crate::simple_url::LazyUrl, headers: &HeaderMap) {
+        if headers.contains_key(SET_COOKIE) {
+            self.0.store_cookies(url.get(), headers);
+        }
+    }
+}
+
 impl fmt::Debug for SharedStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CookieStore").finish_non_exhaustive()

@@ -79,6 +79,25 @@ impl Router {
         }
     }
 
+    /// The session's cookie store, if any.
+    pub(crate) fn cookies(&self) -> Option<&SharedStore> {
+        self.cookies.as_ref()
+    }
+
+    /// Sends `req` to its transport without the cookie step: for the first
+    /// hops a session sends itself, which add and store cookies with the
+    /// URL they already have (see [`crate::pending`]).
+    #[inline]
+    pub(crate) fn send_without_cookies(&self, req: http::Request<Body>) -> BoxFuture {
+        match self.route(req.uri()) {
+            Some(transport) => transport.send_storing(req, None),
+            None => {
+                let err = no_transport(req.uri());
+                Box::pin(std::future::ready(Err(err)))
+            }
+        }
+    }
+
     fn route(&self, uri: &http::Uri) -> Option<&BoxTransport> {
         self.mounts
             .iter()

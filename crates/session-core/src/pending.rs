@@ -195,17 +195,21 @@ impl Sending {
                     let req = recipe
                         .again(uri)
                         .expect("only a replayable request is retried");
-                    *step = Step::Sending(session.send_attempt(req));
+                    *step = Step::Sending(session.send_attempt(req, url));
                     continue;
                 }
             };
             let mut result = ready!(Pin::new(future).poll(cx));
+            let url = self.url.as_ref().expect("Pending polled after completion");
+            // Before a retry or a redirect sends the next request with them.
+            if let Ok(res) = &result {
+                session.store_cookies(res, url);
+            }
             let policy = session.retry_policy();
             if retries.is_none() && policy.is_none() {
                 break result;
             }
             let recipe = recipe.as_ref().expect("Pending polled after completion");
-            let url = self.url.as_ref().expect("Pending polled after completion");
             let request = AttemptRequest::new(recipe, url);
             let (delay, drain_limit) = match retries {
                 Some(retries) => match retries.after_attempt(&request, &mut result) {

@@ -346,13 +346,6 @@ impl std::fmt::Debug for AttemptRequest<'_> {
     }
 }
 
-/// The policy of a session, with what its first hops are sent through.
-pub(crate) struct SessionRetries {
-    pub(crate) policy: Arc<dyn RetryPolicy>,
-    /// The auth service over the router, below the policy's own layer.
-    pub(crate) auth: crate::auth::AuthService<BoxTransport>,
-}
-
 /// The hops a session does not drive itself, retried by asking its policy:
 /// what a policy without a tower layer of its own wraps the router in.
 pub(crate) struct PolicyHops {

@@ -14,14 +14,31 @@ use crate::body::Body;
 use crate::builder::SessionBuilder;
 use crate::defaults::Defaults;
 use crate::error::{Error, Result};
+use crate::mount::Router;
 use crate::pending::Pending;
 use crate::recipe::Recipe;
 use crate::redirect::SessionStack;
 use crate::request::{into_target, Draft, IntoUrl, RequestBuilder};
 use crate::response::Response;
-use crate::retry::{AttemptRequest, RetryPolicy, SessionRetries};
+use crate::retry::{AttemptRequest, RetryPolicy};
 use crate::simple_url::LazyUrl;
 use crate::transport::{BoxFuture, BoxTransport};
+
+/// Sends a first hop straight to the router, with the store's cookies for
+/// its URL (the response's are stored by [`Pending`]).
+#[inline]
+fn send_plain(
+    router: &Router,
+    mut req: http::Request<Body>,
+    url: &LazyUrl,
+) -> AuthFuture<BoxFuture> {
+    if let Some(store) = router.cookies() {
+        store.add_for(url, req.headers_mut());
+    }
+    AuthFuture::Direct {
+        inner: router.send_without_cookies(req),
+    }
+}
 
 /// A future run by [`Session::close`].
 pub type CloseFuture = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
@@ -44,9 +61,15 @@ pub(crate) struct Shared {
     /// The built-in redirect and auth stack, when nothing is layered above
     /// it: the session then drives each request's first hop itself.
     pub(crate) direct: Option<SessionStack>,
+    /// The router, when the session sends its first hops straight to it:
+    /// nothing is layered between the auth service and the router, and the
+    /// auth service has no step of its own (a scheme or `.netrc`). The
+    /// session then adds and stores the cookies of those hops itself, with
+    /// the URL it keeps anyway, and can drive their retries.
+    pub(crate) plain: Option<Arc<Router>>,
     /// The retry policy, when the session drives the attempts of its first
-    /// hops itself.
-    pub(crate) retries: Option<SessionRetries>,
+    /// hops itself (only with `plain`).
+    pub(crate) retries: Option<Arc<dyn RetryPolicy>>,
     pub(crate) max_body: usize,
     pub(crate) close_hooks: Vec<CloseHook>,
 }
@@ -189,13 +212,13 @@ impl Session {
             version: req.version(),
             body: req.body().try_clone(),
         };
-        let future = match &self.inner.retries {
+        let future = match &self.inner.plain {
             None => direct.send_first_hop(req),
-            Some(retries) => {
-                retries
-                    .policy
-                    .on_request(&AttemptRequest::new(&recipe, &url));
-                retries.auth.send(req)
+            Some(router) => {
+                if let Some(policy) = &self.inner.retries {
+                    policy.on_request(&AttemptRequest::new(&recipe, &url));
+                }
+                send_plain(router, req, &url)
             }
         };
         let max_body = self.inner.max_body;
@@ -205,18 +228,31 @@ impl Session {
     /// The retry policy that decides after the attempts of the first hops
     /// the session sends itself.
     pub(crate) fn retry_policy(&self) -> Option<&dyn RetryPolicy> {
-        self.inner.retries.as_ref().map(|r| &*r.policy)
+        self.inner.retries.as_deref()
     }
 
     /// Sends another attempt of a first hop (see [`Pending`]): only a session
     /// with a retry policy it drives itself asks for one.
-    pub(crate) fn send_attempt(&self, req: http::Request<Body>) -> AuthFuture<BoxFuture> {
-        self.inner
-            .retries
+    pub(crate) fn send_attempt(
+        &self,
+        req: http::Request<Body>,
+        url: &LazyUrl,
+    ) -> AuthFuture<BoxFuture> {
+        let router = self
+            .inner
+            .plain
             .as_ref()
-            .expect("only a session that drives its retries sends another attempt")
-            .auth
-            .send(req)
+            .expect("only a session that drives its retries sends another attempt");
+        send_plain(router, req, url)
+    }
+
+    /// Stores the cookies of a first hop's answer, when the session sent it
+    /// straight to the router (see [`Shared::plain`]).
+    #[inline]
+    pub(crate) fn store_cookies(&self, res: &http::Response<Body>, url: &LazyUrl) {
+        if let Some(store) = self.inner.plain.as_ref().and_then(|r| r.cookies()) {
+            store.store_from(url, res.headers());
+        }
     }
 
     /// The built-in stack a [`Pending`] hands a redirect to.

@@ -114,6 +114,12 @@ impl BoxTransport {
         }
     }
 
+    /// Like [`from_erased`](Self::from_erased), for a service the caller
+    /// keeps a typed handle to.
+    pub(crate) fn from_shared(service: Arc<impl Erased + 'static>) -> Self {
+        BoxTransport { inner: service }
+    }
+
     /// Sends a request through the erased service (readiness included).
     pub fn send(&self, req: http::Request<Body>) -> BoxFuture {
         self.inner.call(req, None)
