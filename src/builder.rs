@@ -339,7 +339,8 @@ impl SessionBuilder {
             None
         } else {
             let transport = self.hyper.build().map_err(Error::builder)?;
-            core = core.transport(transport.clone());
+            // Shared: called through `&self`, not cloned per request.
+            core = core.transport(BoxTransport::shared(transport.clone()));
             Some(transport)
         };
         let _ = self.custom_transport;

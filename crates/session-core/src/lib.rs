@@ -106,7 +106,9 @@ pub use pending::Pending;
 pub use request::{IntoUrl, InvalidUrl, RequestBuilder, ZeroTimeout};
 pub use response::{FinalUrl, History, HistoryEntry, Response};
 pub use session::{CloseFuture, CloseHook, Session};
-pub use transport::{BodyService, BoxTransport, ConnectionInfo, ConnectionTag, HttpService};
+pub use transport::{
+    BodyService, BoxTransport, ConnectionInfo, ConnectionTag, HttpService, SharedTransport,
+};
 
 pub use http;
 pub use url::Url;

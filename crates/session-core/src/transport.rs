@@ -75,6 +75,51 @@ pub(crate) trait Erased: Send + Sync {
 
 struct Holder<S>(S);
 
+/// A transport that sends through a shared reference and is always ready,
+/// such as a pooled client. Erased with [`BoxTransport::shared`], it is
+/// called as it is, where a tower `Service` is cloned for each request and
+/// asked for readiness first (its `call` takes `&mut self`).
+///
+/// ```
+/// use std::future::{ready, Ready};
+/// use session_core::transport::{BoxTransport, SharedTransport};
+/// use session_core::{Body, BoxError, Session};
+///
+/// /// Answers every request with its own path.
+/// struct Echo;
+///
+/// impl SharedTransport for Echo {
+///     type Future = Ready<Result<http::Response<Body>, BoxError>>;
+///
+///     fn send(&self, req: http::Request<Body>) -> Self::Future {
+///         ready(Ok(http::Response::new(Body::from(req.uri().path().to_owned()))))
+///     }
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let session = Session::builder().transport(BoxTransport::shared(Echo)).build()?;
+/// let text = session.get("http://echo.test/hello").send().await?.text().await?;
+/// assert_eq!(text, "/hello");
+/// # Ok::<_, session_core::Error>(()) }).unwrap();
+/// ```
+pub trait SharedTransport: Send + Sync + 'static {
+    /// The future of the response.
+    type Future: Future<Output = Result<http::Response<Body>, BoxError>> + Send + 'static;
+
+    /// Sends `req`.
+    fn send(&self, req: http::Request<Body>) -> Self::Future;
+}
+
+/// Holds a [`SharedTransport`] behind the erased interface.
+struct SharedHolder<T>(T);
+
+impl<T: SharedTransport> Erased for SharedHolder<T> {
+    #[inline]
+    fn call(&self, req: http::Request<Body>, cookies: Option<StoreCookies>) -> BoxFuture {
+        Box::pin(Storing::new(self.0.send(req), cookies))
+    }
+}
+
 impl<S> Erased for Holder<S>
 where
     S: HttpService,
@@ -96,13 +141,28 @@ where
 }
 
 impl BoxTransport {
-    /// Erases the type of a service.
+    /// Erases the type of a service. A `BoxTransport` is kept as it is,
+    /// not erased a second time.
     pub fn new<S>(service: S) -> Self
     where
         S: HttpService,
     {
+        let mut slot = Some(service);
+        let any: &mut dyn std::any::Any = &mut slot;
+        if let Some(boxed) = any.downcast_mut::<Option<BoxTransport>>() {
+            return boxed.take().expect("the slot was just filled");
+        }
+        let service = slot.take().expect("the slot was just filled");
         BoxTransport {
             inner: Arc::new(Holder(service)),
+        }
+    }
+
+    /// Erases the type of a [`SharedTransport`]: each request calls it
+    /// through `&self`, with no clone and no readiness check.
+    pub fn shared<T: SharedTransport>(transport: T) -> Self {
+        BoxTransport {
+            inner: Arc::new(SharedHolder(transport)),
         }
     }
 
@@ -157,7 +217,8 @@ impl tower_service::Service<http::Request<Body>> for BoxTransport {
     }
 }
 
-/// Erases the type of a transport so a session can hold it.
+/// Erases the type of a transport so a session can hold it (see
+/// [`BoxTransport::new`]).
 ///
 /// ```
 /// use session_core::{transport, Body};
@@ -252,5 +313,29 @@ impl ConnectionTag {
     /// What this copy knows of the connection.
     pub fn info(&self) -> &ConnectionInfo {
         &self.info
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Answer;
+
+    impl SharedTransport for Answer {
+        type Future = std::future::Ready<Result<http::Response<Body>, BoxError>>;
+
+        fn send(&self, _req: http::Request<Body>) -> Self::Future {
+            std::future::ready(Ok(http::Response::new(Body::empty())))
+        }
+    }
+
+    #[test]
+    fn a_box_transport_is_not_erased_twice() {
+        let shared = BoxTransport::shared(Answer);
+        let again = BoxTransport::new(shared.clone());
+        assert!(Arc::ptr_eq(&shared.inner, &again.inner));
+        let through_boxed = boxed(again);
+        assert!(Arc::ptr_eq(&shared.inner, &through_boxed.inner));
     }
 }

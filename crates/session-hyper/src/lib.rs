@@ -112,7 +112,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::time::Sleep;
 
 use session_core::error::{Connect, TimedOut};
-use session_core::{Body, BoxError, ConnectionTag};
+use session_core::{Body, BoxError, ConnectionTag, SharedTransport};
 
 use connect::{Connector, ConnectorParts, Counters};
 use dns::Resolver;
@@ -338,7 +338,18 @@ impl tower_service::Service<http::Request<Body>> for HyperTransport {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut req: http::Request<Body>) -> ResponseFuture {
+    fn call(&mut self, req: http::Request<Body>) -> ResponseFuture {
+        SharedTransport::send(self, req)
+    }
+}
+
+/// The transport sends through `&self`: a session holding it (see
+/// [`BoxTransport::shared`](session_core::BoxTransport::shared)) neither
+/// clones it nor asks for readiness on each request.
+impl SharedTransport for HyperTransport {
+    type Future = ResponseFuture;
+
+    fn send(&self, mut req: http::Request<Body>) -> ResponseFuture {
         let mut limits = self.shared.limits;
         if let Some(RequestReadTimeout(t)) = req.extensions().get::<RequestReadTimeout>() {
             if !t.is_zero() {
