@@ -102,6 +102,17 @@ fn url_of(uri: &http::Uri) -> Option<Url> {
 }
 
 /// A session's store, as the router holds it.
+/// `headers.contains_key(name)`; most responses have a handful of headers,
+/// and a scan of their names is cheaper than hashing `name`.
+#[inline]
+fn has_header(headers: &HeaderMap, name: &http::HeaderName) -> bool {
+    if headers.keys_len() <= 8 {
+        headers.keys().any(|key| key == name)
+    } else {
+        headers.contains_key(name)
+    }
+}
+
 #[derive(Clone)]
 pub(crate) struct SharedStore(Arc<dyn CookieStore>);
 
@@ -146,7 +157,7 @@ impl SharedStore {
     /// if it has any.
     #[inline]
     pub(crate) fn store_from(&self, url: &crate::simple_url::LazyUrl, headers: &HeaderMap) {
-        if headers.contains_key(SET_COOKIE) {
+        if has_header(headers, &SET_COOKIE) {
             self.0.store_cookies(url.get(), headers);
         }
     }
@@ -169,7 +180,7 @@ impl StoreCookies {
     #[inline]
     pub(crate) fn store(&self, res: &http::Response<Body>) {
         let headers = res.headers();
-        if headers.contains_key(SET_COOKIE) {
+        if has_header(headers, &SET_COOKIE) {
             if let Some(url) = url_of(&self.uri) {
                 self.store.store_cookies(&url, headers);
             }
@@ -207,5 +218,25 @@ where
             cookies.store(&res);
         }
         Poll::Ready(Ok(res))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::header::{HeaderName, HeaderValue};
+
+    #[test]
+    fn has_header_scans_small_maps_and_hashes_large_ones() {
+        for count in [0, 3, 8, 9, 20] {
+            let mut headers = HeaderMap::new();
+            for i in 0..count {
+                let name = HeaderName::try_from(format!("x-h{i}")).unwrap();
+                headers.insert(name, HeaderValue::from_static("v"));
+            }
+            assert!(!has_header(&headers, &SET_COOKIE), "{count} headers");
+            headers.append(SET_COOKIE, HeaderValue::from_static("a=1"));
+            assert!(has_header(&headers, &SET_COOKIE), "{count} headers");
+        }
     }
 }

@@ -116,7 +116,12 @@ struct SharedHolder<T>(T);
 impl<T: SharedTransport> Erased for SharedHolder<T> {
     #[inline]
     fn call(&self, req: http::Request<Body>, cookies: Option<StoreCookies>) -> BoxFuture {
-        Box::pin(Storing::new(self.0.send(req), cookies))
+        let future = self.0.send(req);
+        match cookies {
+            // The transport's future is already what a `BoxFuture` holds.
+            None => Box::pin(future),
+            Some(cookies) => Box::pin(Storing::new(future, Some(cookies))),
+        }
     }
 }
 

@@ -447,6 +447,17 @@ impl Future for ResponseFuture {
     }
 }
 
+/// `headers.contains_key(name)`; most responses have a handful of headers,
+/// and a scan of their names is cheaper than hashing `name`.
+#[inline]
+fn has_header(headers: &http::HeaderMap, name: &http::HeaderName) -> bool {
+    if headers.keys_len() <= 8 {
+        headers.keys().any(|key| key == name)
+    } else {
+        headers.contains_key(name)
+    }
+}
+
 /// Turns hyper's response into ours: connection info, read timeout, limits,
 /// decompression.
 fn finish(
@@ -470,7 +481,7 @@ fn finish(
         _ => Body::wrap(incoming),
     };
     // Most responses are not encoded: one header lookup says so.
-    let encoded = limits.decompress && parts.headers.contains_key(CONTENT_ENCODING);
+    let encoded = limits.decompress && has_header(&parts.headers, &CONTENT_ENCODING);
     let empty = || {
         head || parts.status == http::StatusCode::NO_CONTENT
             || parts.status == http::StatusCode::NOT_MODIFIED
