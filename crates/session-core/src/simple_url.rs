@@ -30,38 +30,46 @@ thread_local! {
 
 /// Is `s` simple (see the [module docs](self))?
 pub(crate) fn is_simple(s: &str) -> bool {
-    let (rest, default_port) = if let Some(rest) = s.strip_prefix("http://") {
-        (rest, "80")
-    } else if let Some(rest) = s.strip_prefix("https://") {
-        (rest, "443")
-    } else {
-        return false;
-    };
-    let Some(slash) = rest.bytes().position(|b| b == b'/') else {
-        return false;
-    };
-    let (authority, path_query) = rest.split_at(slash);
-    let origin = &s[..s.len() - path_query.len()];
-    if !is_last_origin(origin) {
-        if !simple_authority(authority, default_port) {
-            return false;
+    let path_query = match after_last_origin(s) {
+        Some(path_query) => path_query,
+        None => {
+            let (rest, default_port) = if let Some(rest) = s.strip_prefix("http://") {
+                (rest, "80")
+            } else if let Some(rest) = s.strip_prefix("https://") {
+                (rest, "443")
+            } else {
+                return false;
+            };
+            let Some(slash) = rest.bytes().position(|b| b == b'/') else {
+                return false;
+            };
+            let (authority, path_query) = rest.split_at(slash);
+            if !simple_authority(authority, default_port) {
+                return false;
+            }
+            remember_origin(&s[..s.len() - path_query.len()]);
+            path_query
         }
-        remember_origin(origin);
-    }
-    let (path, query) = match path_query.bytes().position(|b| b == b'?') {
-        Some(i) => (&path_query[..i], Some(&path_query[i + 1..])),
-        None => (path_query, None),
     };
-    simple_path(path) && query.is_none_or(simple_query)
+    simple_path_and_query(path_query)
 }
 
-/// Is `origin` the one this thread checked last? (Only simple origins are
-/// remembered.)
+/// The path and query of `s` (from its first `/` on) when `s` starts with
+/// the origin this thread checked last and then a `/`: the origin is then
+/// `s`'s own (an authority has no `/`), and simple.
 #[inline]
-fn is_last_origin(origin: &str) -> bool {
-    LAST_ORIGIN
-        .try_with(|last| last.try_borrow().is_ok_and(|last| *last == origin))
-        .unwrap_or(false)
+fn after_last_origin(s: &str) -> Option<&str> {
+    let len = LAST_ORIGIN
+        .try_with(|last| {
+            let last = last.try_borrow().ok()?;
+            let len = last.len();
+            let bytes = s.as_bytes();
+            (len > 0 && bytes.get(len) == Some(&b'/') && bytes[..len] == *last.as_bytes())
+                .then_some(len)
+        })
+        .ok()
+        .flatten()?;
+    Some(&s[len..])
 }
 
 fn remember_origin(origin: &str) {
@@ -122,7 +130,7 @@ const fn classes() -> [u8; 256] {
         }
         b += 1;
     }
-    let extra = b"-._~!$&()*+,;=:@/";
+    let extra = b"-._~!$&()*+,;=:@";
     let mut i = 0;
     while i < extra.len() {
         table[extra[i] as usize] |= PLAIN_CHAR;
@@ -177,16 +185,21 @@ fn simple_host(host: &str) -> bool {
     false
 }
 
-/// Checks the bytes of a path (`path = true`) or query in one pass: only
+/// Checks a path (starting with `/`) and its query in one pass: only
 /// characters `url` keeps, well-formed `%XX` that is not an encoded dot, and
-/// (in a path) no `.` or `..` segment.
-fn simple_part(s: &str, path: bool) -> bool {
+/// no `.` or `..` segment in the path.
+fn simple_path_and_query(s: &str) -> bool {
     let bytes = s.as_bytes();
-    let mut segment_start = 0;
-    let mut i = 0;
+    if bytes.first() != Some(&b'/') {
+        return false;
+    }
+    let is_dot_segment = |segment: &[u8]| matches!(segment, b"." | b"..");
+    let mut in_path = true;
+    let mut segment_start = 1;
+    let mut i = 1;
     while i < bytes.len() {
         let b = bytes[i];
-        if b != b'/' && b != b'%' && CLASSES[usize::from(b)] & PLAIN_CHAR != 0 {
+        if CLASSES[usize::from(b)] & PLAIN_CHAR != 0 {
             i += 1;
             continue;
         }
@@ -205,28 +218,20 @@ fn simple_part(s: &str, path: bool) -> bool {
                 i += 3;
                 continue;
             }
-            b'/' if path => {
-                if matches!(&bytes[segment_start..i], b"." | b"..") {
+            b'/' | b'?' if in_path => {
+                if is_dot_segment(&bytes[segment_start..i]) {
                     return false;
                 }
                 segment_start = i + 1;
+                in_path = b == b'/';
             }
-            b'/' => {}
-            b'\'' if path => {}
-            b'?' if !path => {}
+            b'\'' if in_path => {}
+            b'/' | b'?' => {}
             _ => return false,
         }
         i += 1;
     }
-    !(path && matches!(&bytes[segment_start..], b"." | b".."))
-}
-
-fn simple_path(path: &str) -> bool {
-    path.starts_with('/') && simple_part(path, true)
-}
-
-fn simple_query(query: &str) -> bool {
-    simple_part(query, false)
+    !(in_path && is_dot_segment(&bytes[segment_start..]))
 }
 
 /// A request's URL: parsed, or kept as the text of a simple URL and parsed
@@ -447,6 +452,11 @@ mod tests {
         assert!(!is_simple("http://a.test:80/x"));
         assert!(!is_simple("http://A.test:8080/x"));
         assert!(is_simple("http://a.test:8080/z"));
+        // Longer origins that start with the remembered one are their own.
+        assert!(!is_simple("http://a.test:80800/x"));
+        assert!(is_simple("http://a.test:8080/z"));
+        assert!(!is_simple("http://a.test:8080@b.test/x"));
+        assert!(!is_simple("http://a.test:8080"));
     }
 
     #[test]
