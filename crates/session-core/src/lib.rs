@@ -60,11 +60,14 @@
 //! replayable body) rather than a copy of it; only a redirect answer rebuilds
 //! the request and continues in the redirect layer. What is sent is the same
 //! either way; a request with per-request extensions takes the layered path.
-//! With a [retry policy](retry), the session also drives that first hop's
-//! attempts itself when nothing else needs to run between the auth layer and
-//! the router ([when](retry#who-sends-the-attempts)), making each new attempt
-//! from the same inputs: the success path then copies nothing against a
-//! retry.
+//! When nothing else needs to run between the auth layer and the router (no
+//! hop layers, no auth scheme or `.netrc`), that first hop goes straight to
+//! the router, and the session adds and stores its cookies itself with the
+//! URL it keeps anyway: the same cookies, read and stored at the same points
+//! (before a retry or a redirect sends the next request). With a
+//! [retry policy](retry), the session then also drives that hop's attempts
+//! itself ([when](retry#who-sends-the-attempts)), making each new attempt
+//! from the same inputs: the success path copies nothing against a retry.
 //!
 //! The merge rules for defaults are in one table in [`defaults`].
 //!
