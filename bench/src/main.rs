@@ -58,7 +58,7 @@ fn main() {
         println!("{}", burst::run_tls());
     }
     if wants("http") {
-        let rounds = 3;
+        let rounds = 5;
         let scenarios = [
             http::Scenario {
                 title: format!("sequential keep-alive GET, 13 B body, client and server on separate CPUs, {rounds} rounds"),
@@ -81,7 +81,7 @@ fn main() {
             http::Scenario {
                 title: format!("64 concurrent tasks, 13 B body, {rounds} rounds"),
                 path: "/small",
-                requests: 64 * 50 * scale,
+                requests: 64 * 100 * scale,
                 rounds,
                 concurrency: 64,
                 pin: None,

@@ -128,6 +128,7 @@ impl Pending {
 impl Future for Pending {
     type Output = Result<Response>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Response>> {
         let sending = match &mut self.get_mut().state {
             State::Failed(err) => {

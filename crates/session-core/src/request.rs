@@ -146,6 +146,7 @@ pub(crate) struct Prepared {
 }
 
 impl Draft {
+    #[inline]
     pub(crate) fn new(method: Method, target: Target) -> Self {
         Draft {
             method,
