@@ -11,6 +11,7 @@ use crate::auth::layer::ResponseFuture as AuthFuture;
 use crate::body::Body;
 use crate::error::{BoxError, Error, Result, TimedOut};
 use crate::recipe::Recipe;
+use crate::redirect::location::is_redirect;
 use crate::response::Response;
 use crate::retry::{wait, AfterAttempt, AfterFirst, AttemptRequest, RequestRetries, Wait};
 use crate::session::Session;
@@ -208,6 +209,12 @@ impl Sending {
             }
             let policy = session.retry_policy();
             if retries.is_none() && policy.is_none() {
+                // The common answer returns from here, without moving
+                // through the redirect check below.
+                let redirect = matches!(&result, Ok(res) if is_redirect(res.status()));
+                if !redirect {
+                    return Poll::Ready(result);
+                }
                 break result;
             }
             let recipe = recipe.as_ref().expect("Pending polled after completion");
@@ -241,7 +248,7 @@ impl Sending {
             *step = Step::Waiting(wait(discard, drain_limit, delay));
         };
         let res = match result {
-            Ok(res) if crate::redirect::location::is_redirect(res.status()) => res,
+            Ok(res) if is_redirect(res.status()) => res,
             other => return Poll::Ready(other),
         };
         let recipe = recipe.take().expect("Pending polled after completion");

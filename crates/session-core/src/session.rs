@@ -18,7 +18,7 @@ use crate::mount::Router;
 use crate::pending::Pending;
 use crate::recipe::Recipe;
 use crate::redirect::SessionStack;
-use crate::request::{into_target, Draft, IntoUrl, RequestBuilder};
+use crate::request::{into_target, Draft, IntoUrl, Prepared, RequestBuilder};
 use crate::response::Response;
 use crate::retry::{AttemptRequest, RetryPolicy};
 use crate::simple_url::LazyUrl;
@@ -195,15 +195,17 @@ impl Session {
         } else {
             None
         };
-        let prepared = match draft.prepare(&defaults) {
+        let Prepared {
+            request: req,
+            url,
+            timeout,
+        } = match draft.prepare(&defaults) {
             Ok(p) => p,
             Err(err) => return Pending::failed(err),
         };
-        let url = prepared.url;
-        let req = prepared.request;
         let direct = match &self.inner.direct {
             Some(direct) if req.extensions().is_empty() && direct.sends_directly(&req) => direct,
-            _ => return self.dispatch(req, url, prepared.timeout),
+            _ => return self.dispatch(req, url, timeout),
         };
         let recipe = Recipe {
             defaults,
@@ -222,7 +224,7 @@ impl Session {
             }
         };
         let max_body = self.inner.max_body;
-        Pending::first_hop(future, self, recipe, url, prepared.timeout, max_body)
+        Pending::first_hop(future, self, recipe, url, timeout, max_body)
     }
 
     /// The retry policy that decides after the attempts of the first hops
