@@ -101,7 +101,6 @@ fn url_of(uri: &http::Uri) -> Option<Url> {
     Url::parse(&uri.to_string()).ok()
 }
 
-/// A session's store, as the router holds it.
 /// `headers.contains_key(name)`; most responses have a handful of headers,
 /// and a scan of their names is cheaper than hashing `name`.
 #[inline]
@@ -113,6 +112,7 @@ fn has_header(headers: &HeaderMap, name: &http::HeaderName) -> bool {
     }
 }
 
+/// A session's store, as the router holds it.
 #[derive(Clone)]
 pub(crate) struct SharedStore(Arc<dyn CookieStore>);
 

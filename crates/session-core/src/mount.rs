@@ -10,8 +10,10 @@ use crate::transport::{BoxFuture, BoxTransport, Erased};
 
 /// Transports by URL prefix: case-insensitive, longest prefix wins, equal
 /// lengths in insertion order (requests' `Session.mount`). With a cookie
-/// store, it adds the store's cookies to each request and has the chosen
-/// transport's future store the response's.
+/// store, it adds the store's cookies to each request it is called with and
+/// has the chosen transport's future store the response's; the first hops a
+/// session sends [without the cookie step](Router::send_without_cookies)
+/// get both from the session instead.
 pub(crate) struct Router {
     mounts: Arc<[(Prefix, BoxTransport)]>,
     cookies: Option<SharedStore>,

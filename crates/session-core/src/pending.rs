@@ -140,14 +140,10 @@ impl Future for Pending {
         if let Poll::Ready(result) = sending.poll_hop(cx) {
             let url = sending.url.take().expect("Pending polled after completion");
             let deadline = sending.timer.as_ref().map(|t| t.deadline());
-            // Only a stack's future may have followed redirects: a first
-            // hop sent by the session was not redirected.
-            let redirected = matches!(sending.future, Hop::Boxed(_));
             return Poll::Ready(match result {
                 Ok(response) => Ok(Response::new(
                     response,
                     url,
-                    redirected,
                     (sending.start, Instant::now()),
                     deadline,
                     sending.max_body,

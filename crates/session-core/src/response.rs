@@ -56,22 +56,17 @@ pub struct FinalUrl(pub Url);
 
 impl Response {
     /// A response answered at `answered` to a request sent at `sent` to
-    /// `url`. A redirect layer puts the URL that finally answered in a
-    /// [`FinalUrl`] extension; `redirected` says whether one may have.
+    /// `url`, unless a [`FinalUrl`] extension names the URL that finally
+    /// answered (the redirect layer, or a transport, puts one there).
     #[inline]
     pub(crate) fn new(
         mut inner: http::Response<Body>,
         url: LazyUrl,
-        redirected: bool,
         (sent, answered): (Instant, Instant),
         deadline: Option<Instant>,
         max_body: usize,
     ) -> Self {
-        let final_url = match redirected {
-            true => inner.extensions_mut().remove::<FinalUrl>(),
-            false => None,
-        };
-        let url = match final_url {
+        let url = match inner.extensions_mut().remove::<FinalUrl>() {
             Some(FinalUrl(url)) => LazyUrl::parsed(url),
             None => url,
         };

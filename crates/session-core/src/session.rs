@@ -27,7 +27,7 @@ use crate::transport::{BoxFuture, BoxTransport};
 /// Sends a first hop straight to the router, with the store's cookies for
 /// its URL (the response's are stored by [`Pending`]).
 #[inline]
-fn send_plain(
+fn send_to_router(
     router: &Router,
     mut req: http::Request<Body>,
     url: &LazyUrl,
@@ -220,7 +220,7 @@ impl Session {
                 if let Some(policy) = &self.inner.retries {
                     policy.on_request(&AttemptRequest::new(&recipe, &url));
                 }
-                send_plain(router, req, &url)
+                send_to_router(router, req, &url)
             }
         };
         let max_body = self.inner.max_body;
@@ -245,7 +245,7 @@ impl Session {
             .plain
             .as_ref()
             .expect("only a session that drives its retries sends another attempt");
-        send_plain(router, req, url)
+        send_to_router(router, req, url)
     }
 
     /// Stores the cookies of a first hop's answer, when the session sent it

@@ -71,6 +71,13 @@ pub struct BoxTransport {
 /// its own.
 pub(crate) trait Erased: Send + Sync {
     fn call(&self, req: http::Request<Body>, cookies: Option<StoreCookies>) -> BoxFuture;
+
+    /// Does `call` store the cookies of a step it is given? Only the
+    /// holders of transports do; the session's own erased services (router,
+    /// redirect stack, retry hops) sit above the router and expect none.
+    fn stores_given_cookies(&self) -> bool {
+        false
+    }
 }
 
 struct Holder<S>(S);
@@ -123,6 +130,10 @@ impl<T: SharedTransport> Erased for SharedHolder<T> {
             Some(cookies) => Box::pin(Storing::new(future, Some(cookies))),
         }
     }
+
+    fn stores_given_cookies(&self) -> bool {
+        true
+    }
 }
 
 impl<S> Erased for Holder<S>
@@ -143,11 +154,15 @@ where
             Poll::Pending => Box::pin(Storing::new(service.oneshot(req), cookies)),
         }
     }
+
+    fn stores_given_cookies(&self) -> bool {
+        true
+    }
 }
 
 impl BoxTransport {
-    /// Erases the type of a service. A `BoxTransport` is kept as it is,
-    /// not erased a second time.
+    /// Erases the type of a service. A `BoxTransport` that holds a
+    /// transport is kept as it is, not erased a second time.
     pub fn new<S>(service: S) -> Self
     where
         S: HttpService,
@@ -155,7 +170,15 @@ impl BoxTransport {
         let mut slot = Some(service);
         let any: &mut dyn std::any::Any = &mut slot;
         if let Some(boxed) = any.downcast_mut::<Option<BoxTransport>>() {
-            return boxed.take().expect("the slot was just filled");
+            // A session's own stack (taken from a layer) is wrapped again:
+            // mounted in a session, it must get that session's cookies
+            // stored by the wrapper, as any other service.
+            if boxed
+                .as_ref()
+                .is_some_and(|b| b.inner.stores_given_cookies())
+            {
+                return boxed.take().expect("the slot was just filled");
+            }
         }
         let service = slot.take().expect("the slot was just filled");
         BoxTransport {
@@ -342,5 +365,22 @@ mod tests {
         assert!(Arc::ptr_eq(&shared.inner, &again.inner));
         let through_boxed = boxed(again);
         assert!(Arc::ptr_eq(&shared.inner, &through_boxed.inner));
+    }
+
+    /// Stands for a session's own erased service (router, redirect stack).
+    struct OwnStack;
+
+    impl Erased for OwnStack {
+        fn call(&self, _req: http::Request<Body>, _cookies: Option<StoreCookies>) -> BoxFuture {
+            Box::pin(std::future::ready(Ok(http::Response::new(Body::empty()))))
+        }
+    }
+
+    #[test]
+    fn a_sessions_own_stack_is_wrapped_so_its_cookie_steps_are_kept() {
+        let own = BoxTransport::from_erased(OwnStack);
+        let wrapped = BoxTransport::new(own.clone());
+        assert!(!Arc::ptr_eq(&own.inner, &wrapped.inner));
+        assert!(wrapped.inner.stores_given_cookies());
     }
 }

@@ -214,6 +214,10 @@ impl AuthService<crate::transport::BoxTransport> {
     #[inline]
     pub(crate) fn send_plain(&self, req: http::Request<Body>) -> ResponseFuture<BoxFuture> {
         debug_assert!(req.extensions().is_empty());
+        debug_assert!(!req
+            .uri()
+            .authority()
+            .is_some_and(|a| a.as_str().contains('@')));
         if self.scheme.is_none() && self.netrc.is_none() {
             return ResponseFuture::Direct {
                 inner: self.inner.send(req),
