@@ -6,14 +6,15 @@ use std::sync::Arc;
 use crate::body::Body;
 use crate::cookies::{SharedStore, StoreCookies};
 use crate::error::{BoxError, Error, NoTransport};
+use crate::simple_url::LazyUrl;
 use crate::transport::{BoxFuture, BoxTransport, Erased};
 
 /// Transports by URL prefix: case-insensitive, longest prefix wins, equal
 /// lengths in insertion order (requests' `Session.mount`). With a cookie
 /// store, it adds the store's cookies to each request it is called with and
-/// has the chosen transport's future store the response's; the first hops a
-/// session sends [without the cookie step](Router::send_without_cookies)
-/// get both from the session instead.
+/// has the chosen transport's future store the response's. The first hops a
+/// session sends itself ([`send_first_hop`](Router::send_first_hop)) get
+/// their cookies from the URL the session keeps instead.
 pub(crate) struct Router {
     mounts: Arc<[(Prefix, BoxTransport)]>,
     cookies: Option<SharedStore>,
@@ -81,22 +82,30 @@ impl Router {
         }
     }
 
-    /// The session's cookie store, if any.
-    pub(crate) fn cookies(&self) -> Option<&SharedStore> {
-        self.cookies.as_ref()
-    }
-
-    /// Sends `req` to its transport without the cookie step: for the first
-    /// hops a session sends itself, which add and store cookies with the
-    /// URL they already have (see [`crate::pending`]).
+    /// Sends a first hop the session sends itself, with the store's cookies
+    /// for `url`, the URL the session keeps anyway; the session stores the
+    /// answer's with [`store_cookies`](Self::store_cookies) (see
+    /// [`crate::pending`]), so the transport's future has no cookie step.
     #[inline]
-    pub(crate) fn send_without_cookies(&self, req: http::Request<Body>) -> BoxFuture {
+    pub(crate) fn send_first_hop(&self, mut req: http::Request<Body>, url: &LazyUrl) -> BoxFuture {
+        if let Some(store) = &self.cookies {
+            store.add_for(url, req.headers_mut());
+        }
         match self.route(req.uri()) {
             Some(transport) => transport.send_storing(req, None),
             None => {
                 let err = no_transport(req.uri());
                 Box::pin(std::future::ready(Err(err)))
             }
+        }
+    }
+
+    /// Stores the cookies of the answer to a hop sent with
+    /// [`send_first_hop`](Self::send_first_hop).
+    #[inline]
+    pub(crate) fn store_cookies(&self, res: &http::Response<Body>, url: &LazyUrl) {
+        if let Some(store) = &self.cookies {
+            store.store_from(url, res.headers());
         }
     }
 

@@ -24,22 +24,6 @@ use crate::retry::{AttemptRequest, RetryPolicy};
 use crate::simple_url::LazyUrl;
 use crate::transport::{BoxFuture, BoxTransport};
 
-/// Sends a first hop straight to the router, with the store's cookies for
-/// its URL (the response's are stored by [`Pending`]).
-#[inline]
-fn send_to_router(
-    router: &Router,
-    mut req: http::Request<Body>,
-    url: &LazyUrl,
-) -> AuthFuture<BoxFuture> {
-    if let Some(store) = router.cookies() {
-        store.add_for(url, req.headers_mut());
-    }
-    AuthFuture::Direct {
-        inner: router.send_without_cookies(req),
-    }
-}
-
 /// A future run by [`Session::close`].
 pub type CloseFuture = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
 
@@ -220,7 +204,9 @@ impl Session {
                 if let Some(policy) = &self.inner.retries {
                     policy.on_request(&AttemptRequest::new(&recipe, &url));
                 }
-                send_to_router(router, req, &url)
+                AuthFuture::Direct {
+                    inner: router.send_first_hop(req, &url),
+                }
             }
         };
         let max_body = self.inner.max_body;
@@ -245,15 +231,17 @@ impl Session {
             .plain
             .as_ref()
             .expect("only a session that drives its retries sends another attempt");
-        send_to_router(router, req, url)
+        AuthFuture::Direct {
+            inner: router.send_first_hop(req, url),
+        }
     }
 
     /// Stores the cookies of a first hop's answer, when the session sent it
     /// straight to the router (see [`Shared::plain`]).
     #[inline]
     pub(crate) fn store_cookies(&self, res: &http::Response<Body>, url: &LazyUrl) {
-        if let Some(store) = self.inner.plain.as_ref().and_then(|r| r.cookies()) {
-            store.store_from(url, res.headers());
+        if let Some(router) = &self.inner.plain {
+            router.store_cookies(res, url);
         }
     }
 
