@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST, USER_AGENT};
 use http::{Method, StatusCode};
 use http_session::{mock::MockTransport, Session};
 use support::server::{self, response, Req};
@@ -109,6 +109,55 @@ async fn default_user_agent_and_build_inspection() {
     assert_eq!(req.headers()[CONTENT_TYPE], "application/json");
     assert_eq!(req.body().as_bytes(), Some(&b"{\"a\":1}"[..]));
     assert_eq!(req.uri(), "http://example.test/x");
+}
+
+/// The `Host` header names the URL's host, with its port unless it is 80,
+/// on each origin in turn (the transport keeps the last one's value per
+/// thread); a request's own `Host` is sent as given.
+#[tokio::test]
+async fn host_header_follows_each_origin() {
+    let (srv, log) = server::recording(|_| response(200, "ok"));
+    let port = srv.port();
+    let session = Session::builder()
+        .resolve("a.test", "127.0.0.1:0".parse().unwrap())
+        .resolve("b.test", "127.0.0.1:0".parse().unwrap())
+        .resolve("default.test", srv.addr())
+        .build()
+        .unwrap();
+    for url in [
+        format!("http://a.test:{port}/1"),
+        format!("http://b.test:{port}/2"),
+        format!("http://a.test:{port}/3"),
+        "http://default.test/4".to_owned(),
+        "http://default.test:80/5".to_owned(),
+        format!("http://127.0.0.1:{port}/6"),
+    ] {
+        session.get(url).send().await.unwrap();
+    }
+    session
+        .get(format!("http://a.test:{port}/7"))
+        .header(HOST, "own.test")
+        .send()
+        .await
+        .unwrap();
+    let hosts: Vec<String> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|req| req.headers[HOST].to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        hosts,
+        [
+            format!("a.test:{port}"),
+            format!("b.test:{port}"),
+            format!("a.test:{port}"),
+            "default.test".to_owned(),
+            "default.test".to_owned(),
+            format!("127.0.0.1:{port}"),
+            "own.test".to_owned(),
+        ]
+    );
 }
 
 #[tokio::test]

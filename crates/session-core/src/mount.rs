@@ -17,6 +17,9 @@ use crate::transport::{BoxFuture, BoxTransport, Erased};
 /// their cookies from the URL the session keeps instead.
 pub(crate) struct Router {
     mounts: Arc<[(Prefix, BoxTransport)]>,
+    /// When every prefix is a bare scheme, the mount an `http` and an
+    /// `https` URI go to, found once (see [`Router::route`]).
+    by_scheme: Option<[Option<usize>; 2]>,
     cookies: Option<SharedStore>,
 }
 
@@ -73,11 +76,23 @@ impl Router {
         }
         // A stable sort keeps insertion order among equal lengths.
         unique.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+        let mounts: Arc<[(Prefix, BoxTransport)]> = unique
+            .into_iter()
+            .map(|(prefix, transport)| (Prefix::new(prefix), transport))
+            .collect();
+        let by_scheme = mounts
+            .iter()
+            .all(|(prefix, _)| matches!(prefix, Prefix::Scheme(..)))
+            .then(|| {
+                let first = |uri: http::Uri| mounts.iter().position(|(p, _)| p.matches(&uri));
+                [
+                    first(http::Uri::from_static("http://h/")),
+                    first(http::Uri::from_static("https://h/")),
+                ]
+            });
         Router {
-            mounts: unique
-                .into_iter()
-                .map(|(prefix, transport)| (Prefix::new(prefix), transport))
-                .collect(),
+            mounts,
+            by_scheme,
             cookies,
         }
     }
@@ -109,7 +124,28 @@ impl Router {
         }
     }
 
+    /// The first mount, longest first, whose prefix the URI starts with.
+    /// Bare scheme prefixes (a session's usual `http://` and `https://`)
+    /// make that a function of the scheme, so a URI whose scheme was parsed
+    /// as `http` or `https` takes the mount found for it in `new`.
+    #[inline]
     fn route(&self, uri: &http::Uri) -> Option<&BoxTransport> {
+        if let (Some([http, https]), Some(scheme)) = (&self.by_scheme, uri.scheme()) {
+            let index = if *scheme == http::uri::Scheme::HTTP {
+                Some(http)
+            } else if *scheme == http::uri::Scheme::HTTPS {
+                Some(https)
+            } else {
+                None
+            };
+            if let Some(index) = index {
+                return index.map(|i| &self.mounts[i].1);
+            }
+        }
+        self.route_by_prefix(uri)
+    }
+
+    fn route_by_prefix(&self, uri: &http::Uri) -> Option<&BoxTransport> {
         self.mounts
             .iter()
             .find(|(prefix, _)| prefix.matches(uri))
@@ -193,15 +229,62 @@ mod tests {
         assert!(!uri_starts_with(&uri, "https://api.example.test/v1/x?q=12"));
     }
 
-    #[test]
-    fn scheme_prefixes_match_the_scheme_in_any_case() {
-        let uri: http::Uri = "HTTPS://Api.Example.test/".parse().unwrap();
-        let upper = http::Uri::builder()
+    /// A URI whose scheme is kept as written, `HTTP`, not as `Scheme::HTTP`.
+    fn upper_case_http() -> http::Uri {
+        http::Uri::builder()
             .scheme("HTTP")
             .authority("h.test")
             .path_and_query("/")
             .build()
-            .unwrap();
+            .unwrap()
+    }
+
+    #[test]
+    fn routing_by_scheme_agrees_with_the_prefixes() {
+        let mock = || BoxTransport::new(crate::mock::MockTransport::new());
+        let routers = [
+            Router::new(
+                vec![("https://".into(), mock()), ("http://".into(), mock())],
+                None,
+            ),
+            Router::new(
+                vec![("HTTP://".into(), mock()), ("unix://".into(), mock())],
+                None,
+            ),
+            Router::new(vec![("https://".into(), mock())], None),
+            Router::new(
+                vec![("http://".into(), mock()), ("http://a.test".into(), mock())],
+                None,
+            ),
+        ];
+        assert!(routers[..3].iter().all(|r| r.by_scheme.is_some()));
+        assert!(routers[3].by_scheme.is_none());
+        let upper = upper_case_http();
+        let uris = [
+            "http://a.test/x".parse().unwrap(),
+            "HTTPS://b.test/".parse().unwrap(),
+            "unix://s/".parse().unwrap(),
+            "ftp://f.test/".parse().unwrap(),
+            upper,
+        ];
+        for router in &routers {
+            for uri in &uris {
+                let (fast, slow) = (router.route(uri), router.route_by_prefix(uri));
+                assert_eq!(
+                    fast.map(|t| t as *const _),
+                    slow.map(|t| t as *const _),
+                    "{uri}"
+                );
+            }
+        }
+        assert!(routers[0].route(&uris[0]).is_some());
+        assert!(routers[2].route(&uris[0]).is_none());
+    }
+
+    #[test]
+    fn scheme_prefixes_match_the_scheme_in_any_case() {
+        let uri: http::Uri = "HTTPS://Api.Example.test/".parse().unwrap();
+        let upper = upper_case_http();
         for (prefix, on_uri, on_upper) in [
             ("https://", true, false),
             ("http://", false, true),

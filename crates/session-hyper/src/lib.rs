@@ -89,6 +89,7 @@
 mod connect;
 mod decompress;
 mod dns;
+mod host;
 mod pool;
 pub mod proxy;
 mod timeout;
@@ -360,6 +361,9 @@ impl SharedTransport for HyperTransport {
             req.headers_mut()
                 .entry(ACCEPT_ENCODING)
                 .or_insert(decompress::ACCEPT_ENCODING);
+        }
+        if !self.shared.recipe.http2_prior_knowledge {
+            host::set_http1_host(&mut req);
         }
         let head = req.method() == http::Method::HEAD;
         let ext = req.extensions();

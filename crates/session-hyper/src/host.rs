@@ -1,0 +1,131 @@
+//! The `Host` header of HTTP/1 requests, set before hyper-util sees them.
+//!
+//! hyper-util's client writes `Host` itself when a request has none: it
+//! parses the URI's port again, formats `host:port` into a new string and
+//! validates it, on every request (about 2,000 instructions, more than a
+//! twelfth of a whole keep-alive GET on loopback). This transport sets the
+//! same value first, from a copy kept per thread for the last authority it
+//! saw, so a run of requests to one origin shares one header value.
+//!
+//! Only plain `http://` requests without HTTP/2 prior knowledge get it here:
+//! they always go over HTTP/1 (a TLS proxy is offered HTTP/1.1 only), where
+//! hyper-util would set it too. Over TLS, ALPN decides the version after the
+//! request is handed over, so hyper-util keeps that job.
+
+use std::cell::RefCell;
+
+use bytes::Bytes;
+use http::header::{Entry, HOST};
+use http::{HeaderValue, Request, Uri};
+
+thread_local! {
+    /// The last authority (as written in the URI) and its `Host` value.
+    static LAST: RefCell<Option<(Box<str>, HeaderValue)>> = const { RefCell::new(None) };
+}
+
+/// Sets `Host` on a plain-HTTP request that has none, as hyper-util would:
+/// the URI's host, and its port unless it is 80.
+#[inline]
+pub(crate) fn set_http1_host<B>(req: &mut Request<B>) {
+    let uri = req.uri();
+    if uri.scheme() != Some(&http::uri::Scheme::HTTP) {
+        return;
+    }
+    let Some(authority) = uri.authority() else {
+        return;
+    };
+    // The value first (a reference count on the common path), so the
+    // header map is looked up once; a request with its own `Host` drops it.
+    let Some(value) = host_value(authority.as_str(), uri) else {
+        return;
+    };
+    if let Entry::Vacant(vacant) = req.headers_mut().entry(HOST) {
+        vacant.insert(value);
+    }
+}
+
+/// The `Host` value of `uri`, whose authority is written `authority`.
+fn host_value(authority: &str, uri: &Uri) -> Option<HeaderValue> {
+    let cached = LAST
+        .try_with(|last| {
+            let last = last.try_borrow().ok()?;
+            let (seen, value) = last.as_ref()?;
+            (**seen == *authority).then(|| value.clone())
+        })
+        .ok()
+        .flatten();
+    if cached.is_some() {
+        return cached;
+    }
+    let value = compute(uri)?;
+    let _ = LAST.try_with(|last| {
+        if let Ok(mut last) = last.try_borrow_mut() {
+            *last = Some((authority.into(), value.clone()));
+        }
+    });
+    Some(value)
+}
+
+/// hyper-util's rule for a plain-HTTP URI: the host, then `:port` unless the
+/// port is absent or 80. `None` leaves the header to hyper-util.
+fn compute(uri: &Uri) -> Option<HeaderValue> {
+    let host = uri.host()?;
+    let text = match uri.port_u16() {
+        Some(port) if port != 80 => format!("{host}:{port}"),
+        _ => host.to_owned(),
+    };
+    HeaderValue::from_maybe_shared(Bytes::from(text)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host_of(uri: &str) -> Option<String> {
+        let mut req = Request::new(());
+        *req.uri_mut() = uri.parse().unwrap();
+        set_http1_host(&mut req);
+        req.headers()
+            .get(HOST)
+            .map(|v| v.to_str().unwrap().to_owned())
+    }
+
+    #[test]
+    fn the_port_is_written_unless_it_is_the_default() {
+        assert_eq!(host_of("http://a.test/x").as_deref(), Some("a.test"));
+        assert_eq!(host_of("http://a.test:80/x").as_deref(), Some("a.test"));
+        assert_eq!(
+            host_of("http://a.test:8080/x").as_deref(),
+            Some("a.test:8080")
+        );
+        assert_eq!(host_of("http://[::1]:8080/").as_deref(), Some("[::1]:8080"));
+        assert_eq!(host_of("http://[::1]/").as_deref(), Some("[::1]"));
+    }
+
+    #[test]
+    fn the_cache_follows_the_authority() {
+        assert_eq!(host_of("http://a.test:1/").as_deref(), Some("a.test:1"));
+        assert_eq!(host_of("http://a.test:1/y").as_deref(), Some("a.test:1"));
+        assert_eq!(host_of("http://b.test:1/").as_deref(), Some("b.test:1"));
+        assert_eq!(host_of("http://a.test:1/").as_deref(), Some("a.test:1"));
+    }
+
+    #[test]
+    fn userinfo_is_not_part_of_the_host() {
+        assert_eq!(
+            host_of("http://user:pw@a.test:81/").as_deref(),
+            Some("a.test:81")
+        );
+    }
+
+    #[test]
+    fn https_and_an_own_host_are_left_alone() {
+        assert_eq!(host_of("https://a.test/"), None);
+        let mut req = Request::new(());
+        *req.uri_mut() = "http://a.test:81/".parse().unwrap();
+        req.headers_mut()
+            .insert(HOST, HeaderValue::from_static("other.test"));
+        set_http1_host(&mut req);
+        assert_eq!(req.headers()[HOST], "other.test");
+    }
+}
