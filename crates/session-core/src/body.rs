@@ -145,6 +145,11 @@ impl Body {
                             joined.extend_from_slice(&data);
                         }
                     }
+                    // A body that knows it has ended (all of its announced
+                    // length arrived) is not polled once more for its end.
+                    if body.is_end_stream() {
+                        break;
+                    }
                 }
                 Ok(first.unwrap_or_else(|| Bytes::from(joined)))
             }
@@ -300,6 +305,35 @@ mod tests {
         assert!(body.as_bytes().is_none());
         let err = body.collect_limited(3).await.unwrap_err();
         assert!(err.is::<LengthLimitError>(), "{err}");
+    }
+
+    /// Yields one frame, then says it has ended; polled again, it fails.
+    struct EndsAfterOne(bool);
+
+    impl http_body::Body for EndsAfterOne {
+        type Data = Bytes;
+        type Error = BoxError;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+            if self.0 {
+                return Poll::Ready(Some(Err("polled after its end".into())));
+            }
+            self.0 = true;
+            Poll::Ready(Some(Ok(Frame::data(Bytes::from("abc")))))
+        }
+
+        fn is_end_stream(&self) -> bool {
+            self.0
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_that_has_ended_is_not_polled_again() {
+        let body = Body::wrap(EndsAfterOne(false));
+        assert_eq!(body.collect_limited(10).await.unwrap(), "abc");
     }
 
     #[test]

@@ -188,7 +188,9 @@ impl Session {
             Err(err) => return Pending::failed(err),
         };
         let direct = match &self.inner.direct {
-            Some(direct) if req.extensions().is_empty() && direct.sends_directly(&req) => direct,
+            Some(direct) if req.extensions().is_empty() && direct.sends_directly(&req, &url) => {
+                direct
+            }
             _ => return self.dispatch(req, url, timeout),
         };
         let recipe = Recipe {

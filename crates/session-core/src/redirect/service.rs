@@ -17,6 +17,7 @@ use super::{Hop, NextRequest, RedirectOptions, RequestFragment, DEFAULT_MAX_REDI
 use crate::body::Body;
 use crate::error::{BoxError, Error};
 use crate::response::{FinalUrl, History, HistoryEntry};
+use crate::simple_url::LazyUrl;
 use crate::transport::BoxTransport;
 
 /// The most bytes of a discarded redirect body that are read (so the
@@ -194,11 +195,17 @@ pub(crate) type SessionStack =
 /// takes (not a copy of it), and hands over to the redirect loop only when
 /// the answer is a redirect.
 impl SessionStack {
-    /// Can `req` be sent with [`send_first_hop`](Self::send_first_hop)?
-    /// Not when it needs setup before its first hop.
+    /// Can `req`, sent to `url`, be sent with
+    /// [`send_first_hop`](Self::send_first_hop)? Not when it needs setup
+    /// before its first hop. A simple URL has neither userinfo nor a
+    /// fragment, so only `https_only` is left to ask about.
     #[inline]
-    pub(crate) fn sends_directly(&self, req: &http::Request<Body>) -> bool {
-        !self.needs_setup(req)
+    pub(crate) fn sends_directly(&self, req: &http::Request<Body>, url: &LazyUrl) -> bool {
+        if url.is_simple() {
+            !self.config.https_only
+        } else {
+            !self.needs_setup(req)
+        }
     }
 
     /// Sends `req` as its first hop, through the auth service only. `req`
