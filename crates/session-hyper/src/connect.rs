@@ -253,18 +253,18 @@ impl Connector {
             Base::Tls(tls) => tls.get_ref().0.peer_addr().ok(),
         };
         let stream = match (https, base) {
-            (false, Base::Tcp(tcp)) => Stream::Tcp(tcp),
-            (false, Base::Tls(tls)) => Stream::Tls(tls),
-            (true, Base::Tcp(tcp)) => {
-                Stream::Tls(Box::new(self.origin_handshake(&dst, tcp).await?))
-            }
-            (true, Base::Tls(tls)) => {
-                Stream::TlsInTls(Box::new(self.origin_handshake(&dst, *tls).await?))
-            }
+            (false, Base::Tcp(tcp)) => Stream::Tcp(TokioIo::new(tcp)),
+            (false, Base::Tls(tls)) => Stream::Tls(TokioIo::new(tls)),
+            (true, Base::Tcp(tcp)) => Stream::Tls(TokioIo::new(Box::new(
+                self.origin_handshake(&dst, tcp).await?,
+            ))),
+            (true, Base::Tls(tls)) => Stream::TlsInTls(TokioIo::new(Box::new(
+                self.origin_handshake(&dst, *tls).await?,
+            ))),
         };
         let id = self.counters.opened.fetch_add(1, Ordering::Relaxed) + 1;
         Ok(Conn {
-            io: TokioIo::new(stream),
+            io: stream,
             tag: ConnectionTag::new(id, remote),
             forward,
             _permit: None,
@@ -395,87 +395,30 @@ enum Base {
 
 /// A connection's stream: plain TCP, TLS (with the origin, or with an
 /// `https://` proxy for a plain-HTTP origin), or TLS with the origin inside
-/// TLS with a proxy.
+/// TLS with a proxy. Each is wrapped for hyper on its own, so plain TCP
+/// reads and writes through the very adapter a bare hyper-util client uses,
+/// with no further layer to see through.
 pub(crate) enum Stream {
-    Tcp(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
-    TlsInTls(Box<TlsStream<TlsStream<TcpStream>>>),
+    Tcp(TokioIo<TcpStream>),
+    Tls(TokioIo<Box<TlsStream<TcpStream>>>),
+    TlsInTls(TokioIo<Box<TlsStream<TlsStream<TcpStream>>>>),
 }
 
-impl tokio::io::AsyncRead for Stream {
-    #[inline]
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
-            Stream::Tls(s) => Pin::new(s).poll_read(cx, buf),
-            Stream::TlsInTls(s) => Pin::new(s).poll_read(cx, buf),
+/// `$body` with `$io` bound to the stream's hyper adapter, whichever it is.
+macro_rules! with_io {
+    ($stream:expr, $io:ident => $body:expr) => {
+        match $stream {
+            Stream::Tcp($io) => $body,
+            Stream::Tls($io) => $body,
+            Stream::TlsInTls($io) => $body,
         }
-    }
-}
-
-impl tokio::io::AsyncWrite for Stream {
-    #[inline]
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
-            Stream::Tls(s) => Pin::new(s).poll_write(cx, buf),
-            Stream::TlsInTls(s) => Pin::new(s).poll_write(cx, buf),
-        }
-    }
-
-    #[inline]
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
-            Stream::Tls(s) => Pin::new(s).poll_flush(cx),
-            Stream::TlsInTls(s) => Pin::new(s).poll_flush(cx),
-        }
-    }
-
-    #[inline]
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
-            Stream::Tls(s) => Pin::new(s).poll_shutdown(cx),
-            Stream::TlsInTls(s) => Pin::new(s).poll_shutdown(cx),
-        }
-    }
-
-    #[inline]
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            Stream::Tls(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            Stream::TlsInTls(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-        }
-    }
-
-    #[inline]
-    fn is_write_vectored(&self) -> bool {
-        match self {
-            Stream::Tcp(s) => s.is_write_vectored(),
-            Stream::Tls(s) => s.is_write_vectored(),
-            Stream::TlsInTls(s) => s.is_write_vectored(),
-        }
-    }
+    };
 }
 
 /// One connection: a TCP or TLS stream, its tag, and what it holds of the
 /// gates (released when the connection closes).
 pub(crate) struct Conn {
-    io: TokioIo<Stream>,
+    io: Stream,
     /// Put in `Connected::extra`, so hyper-util copies it into every
     /// response that comes over this connection.
     tag: ConnectionTag,
@@ -487,10 +430,10 @@ pub(crate) struct Conn {
 
 impl Conn {
     fn is_h2(&self) -> bool {
-        match self.io.inner() {
+        match &self.io {
             Stream::Tcp(_) => false,
-            Stream::Tls(tls) => tls.get_ref().1.alpn_protocol() == Some(b"h2"),
-            Stream::TlsInTls(tls) => tls.get_ref().1.alpn_protocol() == Some(b"h2"),
+            Stream::Tls(tls) => tls.inner().get_ref().1.alpn_protocol() == Some(b"h2"),
+            Stream::TlsInTls(tls) => tls.inner().get_ref().1.alpn_protocol() == Some(b"h2"),
         }
     }
 }
@@ -514,7 +457,7 @@ impl Read for Conn {
         cx: &mut Context<'_>,
         buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+        with_io!(&mut self.get_mut().io, io => Pin::new(io).poll_read(cx, buf))
     }
 }
 
@@ -525,17 +468,17 @@ impl Write for Conn {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+        with_io!(&mut self.get_mut().io, io => Pin::new(io).poll_write(cx, buf))
     }
 
     #[inline]
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+        with_io!(&mut self.get_mut().io, io => Pin::new(io).poll_flush(cx))
     }
 
     #[inline]
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+        with_io!(&mut self.get_mut().io, io => Pin::new(io).poll_shutdown(cx))
     }
 
     #[inline]
@@ -544,11 +487,11 @@ impl Write for Conn {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+        with_io!(&mut self.get_mut().io, io => Pin::new(io).poll_write_vectored(cx, bufs))
     }
 
     #[inline]
     fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
+        with_io!(&self.io, io => io.is_write_vectored())
     }
 }
