@@ -197,6 +197,18 @@ async fn http_goes_through_the_forward_proxy_with_its_credentials() {
     );
     assert!(seen_by_origin.starts_with("GET "), "{seen_by_origin}");
     assert!(seen_by_origin.contains("/x?q=1"), "{seen_by_origin}");
+    // The origin's `Host`, written once, in the forwarded request as well.
+    let host = format!("host: {}\r\n", origin.addr());
+    assert_eq!(
+        heads[0].to_ascii_lowercase().matches(&host).count(),
+        1,
+        "{}",
+        heads[0]
+    );
+    assert!(
+        seen_by_origin.contains(&format!("host={}", origin.addr())),
+        "{seen_by_origin}"
+    );
 }
 
 #[tokio::test]

@@ -316,7 +316,10 @@ async fn h2c_with_prior_knowledge() {
         }));
     }
     for h in handles {
-        assert_eq!(h.await.unwrap()["version"], "HTTP/2.0");
+        let echo = h.await.unwrap();
+        assert_eq!(echo["version"], "HTTP/2.0");
+        // The authority travels as `:authority`; no `Host` header is added.
+        assert!(echo["headers"].get("host").is_none(), "{echo}");
     }
     // One multiplexed connection (a cold burst may race a little; far fewer than 20).
     assert!(srv.connections() < 20, "{} connections", srv.connections());

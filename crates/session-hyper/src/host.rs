@@ -1,16 +1,18 @@
-//! The `Host` header of HTTP/1 requests, set before hyper-util sees them.
+//! The `Host` header of plain-HTTP requests, written by this transport.
 //!
-//! hyper-util's client writes `Host` itself when a request has none: it
-//! parses the URI's port again, formats `host:port` into a new string and
-//! validates it, on every request (about 2,000 instructions, more than a
-//! twelfth of a whole keep-alive GET on loopback). This transport sets the
-//! same value first, from a copy kept per thread for the last authority it
-//! saw, so a run of requests to one origin shares one header value.
+//! hyper-util's client writes `Host` itself on HTTP/1 connections: it
+//! copies the URI, parses its port again, formats `host:port` into a new
+//! string and validates it, on every request (about 2,000 instructions, a
+//! fifteenth of a whole keep-alive GET on loopback). For `http://` this
+//! transport writes the same value instead, from a copy kept per thread for
+//! the last authority it saw, and sends through a hyper-util client that
+//! leaves `Host` alone (see `Clients` in the crate root).
 //!
-//! Only plain `http://` requests without HTTP/2 prior knowledge get it here:
-//! they always go over HTTP/1 (a TLS proxy is offered HTTP/1.1 only), where
-//! hyper-util would set it too. Over TLS, ALPN decides the version after the
-//! request is handed over, so hyper-util keeps that job.
+//! A plain-HTTP request goes over HTTP/1 (a TLS proxy is offered HTTP/1.1
+//! only) unless HTTP/2 is spoken by prior knowledge, where `:authority`
+//! names the host and no `Host` is written by anyone. Over TLS, ALPN decides
+//! the version after the request is handed over, so hyper-util keeps that
+//! job for `https://`.
 
 use std::cell::RefCell;
 
@@ -24,7 +26,8 @@ thread_local! {
 }
 
 /// Sets `Host` on a plain-HTTP request that has none, as hyper-util would:
-/// the URI's host, and its port unless it is 80.
+/// the URI's host, and its port unless it is 80. (A URI without an
+/// authority gets none; hyper-util refuses to send it.)
 #[inline]
 pub(crate) fn set_http1_host<B>(req: &mut Request<B>) {
     let uri = req.uri();

@@ -152,6 +152,29 @@ struct Limits {
 
 type HyperClient = Client<Connector, Body>;
 
+/// The hyper-util clients of one pool configuration, over one connector.
+/// Plain `http://` requests go to a client that leaves the `Host` header
+/// to this transport (see [`host`]); others to one that sets it itself
+/// (over TLS, only ALPN tells whether a request goes over HTTP/1, where
+/// `Host` is written, or HTTP/2, where it is not). The two never share a
+/// connection anyway: a pool key includes the scheme.
+#[derive(Clone)]
+struct Clients {
+    plain: HyperClient,
+    other: HyperClient,
+}
+
+impl Clients {
+    #[inline]
+    fn for_uri(&self, uri: &http::Uri) -> &HyperClient {
+        if uri.scheme() == Some(&http::uri::Scheme::HTTP) {
+            &self.plain
+        } else {
+            &self.other
+        }
+    }
+}
+
 /// The hyper transport. Cloning is cheap: clones share the pool.
 ///
 /// See the [crate docs](crate) for an example.
@@ -163,12 +186,12 @@ pub struct HyperTransport {
 }
 
 struct Shared {
-    client: HyperClient,
+    clients: Clients,
     counters: Arc<Counters>,
     limits: Limits,
     proxies: Arc<ProxyRules>,
     recipe: Recipe,
-    profiles: Mutex<HashMap<ProfileKey, HyperClient>>,
+    profiles: Mutex<HashMap<ProfileKey, Clients>>,
     next_profile: AtomicU64,
 }
 
@@ -201,7 +224,7 @@ impl Recipe {
         proxies: Arc<ProxyRules>,
         counters: Arc<Counters>,
         profile: u64,
-    ) -> Result<HyperClient, BoxError> {
+    ) -> Result<Clients, BoxError> {
         let config = tls.client_config()?;
         let resolver = Resolver::new(self.resolve.clone());
         let mut http = HttpConnector::new_with_resolver(resolver.clone());
@@ -230,7 +253,14 @@ impl Recipe {
             .http1_max_buf_size(self.max_header_size.max(8192))
             .http2_max_header_list_size(u32::try_from(self.max_header_size).unwrap_or(u32::MAX))
             .http2_only(self.http2_prior_knowledge);
-        Ok(builder.build(connector))
+        let other = builder.build(connector.clone());
+        // `http://` goes over HTTP/1 unless by prior knowledge over HTTP/2
+        // (with no `Host` either way): `host::set_http1_host` writes it.
+        builder.set_host(false);
+        Ok(Clients {
+            plain: builder.build(connector),
+            other,
+        })
     }
 }
 
@@ -277,7 +307,7 @@ impl HyperTransport {
         tls: Option<&RequestTls>,
         proxy: Option<&RequestProxy>,
         connect: Option<&RequestConnectTimeout>,
-    ) -> Result<(HyperClient, Arc<ProxyRules>), BoxError> {
+    ) -> Result<(Clients, Arc<ProxyRules>), BoxError> {
         let shared = &self.shared;
         let key = (tls.cloned(), proxy.cloned(), connect.copied());
         let rules = match proxy {
@@ -285,8 +315,8 @@ impl HyperTransport {
             None => shared.proxies.clone(),
         };
         let mut profiles = shared.profiles.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(client) = profiles.get(&key) {
-            return Ok((client.clone(), rules));
+        if let Some(clients) = profiles.get(&key) {
+            return Ok((clients.clone(), rules));
         }
         let settings = match tls {
             Some(t) => t.apply(&shared.recipe.tls),
@@ -297,12 +327,12 @@ impl HyperTransport {
         if let Some(RequestConnectTimeout(t)) = connect {
             recipe.connect_timeout = Some(*t);
         }
-        let client = recipe.client(&settings, rules.clone(), shared.counters.clone(), id)?;
+        let clients = recipe.client(&settings, rules.clone(), shared.counters.clone(), id)?;
         if profiles.len() >= MAX_PROFILES {
             profiles.clear();
         }
-        profiles.insert(key, client.clone());
-        Ok((client, rules))
+        profiles.insert(key, clients.clone());
+        Ok((clients, rules))
     }
 }
 
@@ -373,12 +403,12 @@ impl SharedTransport for HyperTransport {
             if !self.shared.proxies.is_empty() {
                 forward_auth(&self.shared.proxies, &mut req);
             }
-            self.shared.client.request(req)
+            self.shared.clients.for_uri(req.uri()).request(req)
         } else {
             match self.profile_client(tls, proxy, connect) {
-                Ok((client, rules)) => {
+                Ok((clients, rules)) => {
                     forward_auth(&rules, &mut req);
-                    client.request(req)
+                    clients.for_uri(req.uri()).request(req)
                 }
                 Err(err) => {
                     return ResponseFuture {
@@ -828,10 +858,10 @@ impl HyperTransportBuilder {
             max_header_size: self.max_header_size,
             gates: Arc::new(Gates::new(self.pool_max_per_host, self.pool_wait_timeout)),
         };
-        let client = recipe.client(&recipe.tls, proxies.clone(), counters.clone(), 0)?;
+        let clients = recipe.client(&recipe.tls, proxies.clone(), counters.clone(), 0)?;
         Ok(HyperTransport {
             shared: Arc::new(Shared {
-                client,
+                clients,
                 counters,
                 limits: Limits {
                     read_timeout: self.read_timeout,
