@@ -1,7 +1,9 @@
 //! Throughput, latency and client CPU of the three clients against one
-//! loopback server, in rotated rounds so drift hits all alike. Throughput is
-//! the median of the rounds' rates, so one round stalled by a noisy
-//! neighbour does not decide the ratio; CPU and latencies cover all rounds.
+//! loopback server, in short rotated rounds so drift hits all alike.
+//! Throughput is the median of the rounds' rates. Its ratio is paired: the
+//! median, over the rounds, of a client's rate divided by the baseline's
+//! rate in the same round, so a slow stretch of the machine cancels out
+//! instead of deciding the ratio. CPU and latencies cover all rounds.
 
 use std::time::{Duration, Instant};
 
@@ -82,6 +84,11 @@ pub fn run(s: &Scenario) -> Table {
     })
     .join()
     .expect("client thread");
+    // Each round's rate of the baseline (the first client), in round order.
+    let baseline: Vec<f64> = totals
+        .first()
+        .map(|(_, t)| t.rates.clone())
+        .unwrap_or_default();
     let rows = totals
         .into_iter()
         .map(|(name, mut t)| {
@@ -95,24 +102,37 @@ pub fn run(s: &Scenario) -> Table {
                     .copied()
                     .unwrap_or_default()
             };
-            t.rates.sort_unstable_by(f64::total_cmp);
-            let median = match t.rates.len() {
-                0 => 0.0,
-                n if n % 2 == 1 => t.rates[n / 2],
-                n => (t.rates[n / 2 - 1] + t.rates[n / 2]) / 2.0,
-            };
+            // Paired: each round's rate over the baseline's in that round,
+            // so drift between rounds cancels out of the ratio.
+            let ratios: Vec<f64> = t
+                .rates
+                .iter()
+                .zip(&baseline)
+                .map(|(rate, base)| rate / base)
+                .collect();
             Row {
                 name,
-                rps: median,
+                rps: median(t.rates),
                 p50: pct(0.50),
                 p99: pct(0.99),
                 cpu_per_req: t.cpu / t.requests.max(1) as u32,
+                ratio: Some(median(ratios)),
             }
         })
         .collect();
     Table {
         title: format!("{} ({} connections accepted)", s.title, srv.connections()),
         rows,
+    }
+}
+
+/// The median of `values` (0 for none).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_unstable_by(f64::total_cmp);
+    match values.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
     }
 }
 

@@ -58,12 +58,12 @@ fn main() {
         println!("{}", burst::run_tls());
     }
     if wants("http") {
-        let rounds = 5;
+        let rounds = 9;
         let scenarios = [
             http::Scenario {
                 title: format!("sequential keep-alive GET, 13 B body, client and server on separate CPUs, {rounds} rounds"),
                 path: "/small",
-                requests: 2500 * scale,
+                requests: 1500 * scale,
                 rounds,
                 concurrency: 1,
                 pin: None,
@@ -72,7 +72,7 @@ fn main() {
             http::Scenario {
                 title: format!("sequential keep-alive GET, 13 B body, client and server pinned to CPU 0, {rounds} rounds"),
                 path: "/small",
-                requests: 2500 * scale,
+                requests: 1500 * scale,
                 rounds,
                 concurrency: 1,
                 pin: Some(0),
@@ -81,7 +81,7 @@ fn main() {
             http::Scenario {
                 title: format!("64 concurrent tasks, 13 B body, {rounds} rounds"),
                 path: "/small",
-                requests: 64 * 100 * scale,
+                requests: 64 * 60 * scale,
                 rounds,
                 concurrency: 64,
                 pin: None,
@@ -90,7 +90,7 @@ fn main() {
             http::Scenario {
                 title: format!("sequential keep-alive GET, 1 MiB body, {rounds} rounds"),
                 path: "/large",
-                requests: 50 * scale,
+                requests: 30 * scale,
                 rounds,
                 concurrency: 1,
                 pin: None,
@@ -103,11 +103,11 @@ fn main() {
     }
     if wants("retry") {
         let s = http::Scenario {
-            title: "retry layer on the success path: sequential GET, pinned to CPU 0, 5 rounds"
+            title: "retry layer on the success path: sequential GET, pinned to CPU 0, 9 rounds"
                 .into(),
             path: "/small",
-            requests: 2500 * scale,
-            rounds: 5,
+            requests: 1500 * scale,
+            rounds: 9,
             concurrency: 1,
             pin: Some(0),
             clients: clients::Bench::retry_pair,

@@ -10,6 +10,9 @@ pub struct Row {
     pub p50: Duration,
     pub p99: Duration,
     pub cpu_per_req: Duration,
+    /// The throughput ratio to the first client, when measured pairwise
+    /// (the median of the rounds' ratios); otherwise the ratio of `rps`.
+    pub ratio: Option<f64>,
 }
 
 pub struct Table {
@@ -29,7 +32,7 @@ impl fmt::Display for Table {
         for r in &self.rows {
             let (ratio, cpu_ratio) = match base {
                 Some(b) => (
-                    r.rps / b.rps,
+                    r.ratio.unwrap_or(r.rps / b.rps),
                     r.cpu_per_req.as_secs_f64() / b.cpu_per_req.as_secs_f64(),
                 ),
                 None => (f64::NAN, f64::NAN),
