@@ -36,17 +36,13 @@ enum Prefix {
 
 impl Prefix {
     fn new(prefix: String) -> Self {
-        let scheme_only = prefix
+        let scheme = prefix
             .strip_suffix("://")
-            .is_some_and(|s| !s.is_empty() && !s.contains([':', '/']));
-        let scheme = prefix[..prefix.len().saturating_sub(3)].parse();
+            .filter(|s| !s.is_empty() && !s.contains([':', '/']))
+            .and_then(|s| Some((s.parse().ok()?, s.to_owned())));
         match scheme {
-            Ok(scheme) if scheme_only => {
-                let mut text = prefix;
-                text.truncate(text.len() - "://".len());
-                Prefix::Scheme(scheme, text)
-            }
-            _ => Prefix::Text(prefix),
+            Some((parsed, text)) => Prefix::Scheme(parsed, text),
+            None => Prefix::Text(prefix),
         }
     }
 
@@ -302,6 +298,13 @@ mod tests {
         assert!(matches!(Prefix::new("https://".into()), Prefix::Scheme(..)));
         assert!(matches!(Prefix::new("https://x".into()), Prefix::Text(_)));
         assert!(matches!(Prefix::new("://".into()), Prefix::Text(_)));
+        // Any text is a prefix; one that is not a scheme is matched as text
+        // (a cut inside a multi-byte character used to panic here).
+        for odd in ["€a", "é://", "€", "a€://x"] {
+            let prefix = Prefix::new(odd.to_owned());
+            assert!(matches!(prefix, Prefix::Text(_)), "{odd}");
+            assert!(!prefix.matches(&uri), "{odd}");
+        }
         let custom: http::Uri = "unix://socket/x".parse().unwrap();
         assert!(Prefix::new("unix://".into()).matches(&custom));
     }

@@ -274,13 +274,13 @@ impl LazyUrl {
         }
     }
 
-    /// The URL an absolute `uri` names.
     /// Was it made from a simple URL's text (see [`is_simple`])?
     #[inline]
     pub(crate) fn is_simple(&self) -> bool {
         matches!(self.unparsed, Unparsed::Simple(_))
     }
 
+    /// The URL an absolute `uri` names.
     pub(crate) fn from_uri(uri: http::Uri) -> Self {
         LazyUrl {
             url: OnceLock::new(),

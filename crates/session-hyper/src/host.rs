@@ -26,25 +26,28 @@ thread_local! {
 }
 
 /// Sets `Host` on a plain-HTTP request that has none, as hyper-util would:
-/// the URI's host, and its port unless it is 80. (A URI without an
-/// authority gets none; hyper-util refuses to send it.)
+/// the URI's host, and its port unless it is 80. Returns whether the
+/// request now has a `Host` (its own or this one): only then may it go
+/// through the client that leaves `Host` alone. A request that is not
+/// plain HTTP, or whose URI has no authority, is left to hyper-util.
 #[inline]
-pub(crate) fn set_http1_host<B>(req: &mut Request<B>) {
+pub(crate) fn set_http1_host<B>(req: &mut Request<B>) -> bool {
     let uri = req.uri();
     if uri.scheme() != Some(&http::uri::Scheme::HTTP) {
-        return;
+        return false;
     }
     let Some(authority) = uri.authority() else {
-        return;
+        return false;
     };
     // The value first (a reference count on the common path), so the
     // header map is looked up once; a request with its own `Host` drops it.
     let Some(value) = host_value(authority.as_str(), uri) else {
-        return;
+        return false;
     };
     if let Entry::Vacant(vacant) = req.headers_mut().entry(HOST) {
         vacant.insert(value);
     }
+    true
 }
 
 /// The `Host` value of `uri`, whose authority is written `authority`.
@@ -61,6 +64,11 @@ fn host_value(authority: &str, uri: &Uri) -> Option<HeaderValue> {
         return cached;
     }
     let value = compute(uri)?;
+    if authority.contains('@') {
+        // Userinfo (only when the transport is called directly: a session
+        // takes it out first) is not kept around in the thread's copy.
+        return Some(value);
+    }
     let _ = LAST.try_with(|last| {
         if let Ok(mut last) = last.try_borrow_mut() {
             *last = Some((authority.into(), value.clone()));
@@ -70,7 +78,8 @@ fn host_value(authority: &str, uri: &Uri) -> Option<HeaderValue> {
 }
 
 /// hyper-util's rule for a plain-HTTP URI: the host, then `:port` unless the
-/// port is absent or 80. `None` leaves the header to hyper-util.
+/// port is absent or 80. `None` (never seen: a URI's host is always a valid
+/// header value) leaves the request to the client that writes `Host` itself.
 fn compute(uri: &Uri) -> Option<HeaderValue> {
     let host = uri.host()?;
     let text = match uri.port_u16() {
@@ -87,7 +96,8 @@ mod tests {
     fn host_of(uri: &str) -> Option<String> {
         let mut req = Request::new(());
         *req.uri_mut() = uri.parse().unwrap();
-        set_http1_host(&mut req);
+        let has_host = set_http1_host(&mut req);
+        assert_eq!(has_host, req.headers().contains_key(HOST), "{uri}");
         req.headers()
             .get(HOST)
             .map(|v| v.to_str().unwrap().to_owned())
@@ -119,6 +129,9 @@ mod tests {
             host_of("http://user:pw@a.test:81/").as_deref(),
             Some("a.test:81")
         );
+        // Not kept in the thread's copy, password and all.
+        let kept = LAST.with(|last| last.borrow().as_ref().map(|(seen, _)| seen.to_string()));
+        assert!(!kept.unwrap_or_default().contains('@'));
     }
 
     #[test]
@@ -128,7 +141,7 @@ mod tests {
         *req.uri_mut() = "http://a.test:81/".parse().unwrap();
         req.headers_mut()
             .insert(HOST, HeaderValue::from_static("other.test"));
-        set_http1_host(&mut req);
+        assert!(set_http1_host(&mut req));
         assert_eq!(req.headers()[HOST], "other.test");
     }
 }

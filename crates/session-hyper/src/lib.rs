@@ -165,9 +165,11 @@ struct Clients {
 }
 
 impl Clients {
+    /// `plain` for a request this transport wrote `Host` for (or that needs
+    /// none: plain HTTP/2 by prior knowledge), `other` for the rest.
     #[inline]
-    fn for_uri(&self, uri: &http::Uri) -> &HyperClient {
-        if uri.scheme() == Some(&http::uri::Scheme::HTTP) {
+    fn pick(&self, plain: bool) -> &HyperClient {
+        if plain {
             &self.plain
         } else {
             &self.other
@@ -392,9 +394,11 @@ impl SharedTransport for HyperTransport {
                 .entry(ACCEPT_ENCODING)
                 .or_insert(decompress::ACCEPT_ENCODING);
         }
-        if !self.shared.recipe.http2_prior_knowledge {
-            host::set_http1_host(&mut req);
-        }
+        let plain = if self.shared.recipe.http2_prior_knowledge {
+            req.uri().scheme() == Some(&http::uri::Scheme::HTTP)
+        } else {
+            host::set_http1_host(&mut req)
+        };
         let head = req.method() == http::Method::HEAD;
         let ext = req.extensions();
         let (tls, proxy) = (ext.get::<RequestTls>(), ext.get::<RequestProxy>());
@@ -403,12 +407,12 @@ impl SharedTransport for HyperTransport {
             if !self.shared.proxies.is_empty() {
                 forward_auth(&self.shared.proxies, &mut req);
             }
-            self.shared.clients.for_uri(req.uri()).request(req)
+            self.shared.clients.pick(plain).request(req)
         } else {
             match self.profile_client(tls, proxy, connect) {
                 Ok((clients, rules)) => {
                     forward_auth(&rules, &mut req);
-                    clients.for_uri(req.uri()).request(req)
+                    clients.pick(plain).request(req)
                 }
                 Err(err) => {
                     return ResponseFuture {
