@@ -8,7 +8,10 @@
 //! apart; every other thread is the client's. Each client runs twice, with
 //! `n` and `5n` requests, and the difference is divided by `4n`, so what
 //! happens once (building the client, the first connection) drops out.
-//! Needs `valgrind` on the PATH.
+//! Raw hyper-util and the session are also counted with 64 concurrent
+//! tasks on the client's one thread (`BENCH_TASKS=64`), the case whose
+//! throughput follows the client's instructions. Needs `valgrind` on the
+//! PATH.
 
 use std::path::Path;
 use std::process::Command;
@@ -42,8 +45,8 @@ pub fn run(requests: u64) -> String {
     let mut baseline = None;
     let mut session = None;
     for (profile, name) in CLIENTS {
-        let measured = count(&dir, profile, requests).and_then(|small| {
-            let large = count(&dir, profile, 5 * requests)?;
+        let measured = count(&dir, profile, requests, 1).and_then(|small| {
+            let large = count(&dir, profile, 5 * requests, 1)?;
             let per = |a: u64, b: u64| b.saturating_sub(a) / (4 * requests);
             Ok(Count {
                 client: per(small.client, large.client),
@@ -76,13 +79,35 @@ pub fn run(requests: u64) -> String {
             Err(err) => out += &format!("{name:<20} failed: {err}\n"),
         }
     }
+    // The same difference with 64 tasks, in whole rounds of 64.
+    let n = (requests / 64).max(1) * 64;
+    out += "  with 64 concurrent tasks:\n";
+    let mut baseline = None;
+    for (profile, name) in &CLIENTS[..2] {
+        let measured = count(&dir, profile, n, 64).and_then(|small| {
+            let large = count(&dir, profile, 5 * n, 64)?;
+            Ok(large.client.saturating_sub(small.client) / (4 * n))
+        });
+        match measured {
+            Ok(client) => {
+                let base = *baseline.get_or_insert(client);
+                out += &format!(
+                    "  {name:<18} {client:>14} {:>6.2}x\n",
+                    client as f64 / base as f64
+                );
+            }
+            Err(err) => out += &format!("  {name:<18} failed: {err}\n"),
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
     out
 }
 
-fn count(dir: &Path, profile: &str, requests: u64) -> Result<Count, String> {
+/// One run of `profile` under callgrind: `requests` GETs over `tasks`
+/// concurrent tasks (1: one after another).
+fn count(dir: &Path, profile: &str, requests: u64, tasks: u64) -> Result<Count, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let prefix = dir.join(format!("{profile}-{requests}"));
+    let prefix = dir.join(format!("{profile}-{requests}-{tasks}"));
     let status = Command::new("valgrind")
         .arg("--tool=callgrind")
         .arg("--separate-threads=yes")
@@ -90,6 +115,7 @@ fn count(dir: &Path, profile: &str, requests: u64) -> Result<Count, String> {
         .arg(&exe)
         .args(["--profile", profile])
         .env("BENCH_N", requests.to_string())
+        .env("BENCH_TASKS", tasks.to_string())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
