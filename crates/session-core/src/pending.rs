@@ -165,7 +165,7 @@ impl Future for Pending {
 impl Sending {
     /// Polls the hop. A first hop whose attempt is retried is sent again; one
     /// answered with a redirect turns into the redirect loop, polled at once.
-    #[inline]
+    #[inline(always)]
     fn poll_hop(
         &mut self,
         cx: &mut Context<'_>,
@@ -257,9 +257,10 @@ impl Sending {
         let stack = session
             .direct_stack()
             .expect("a first hop is only sent through the built-in stack");
-        let follow = stack.follow_redirect(head, body, res);
+        let mut follow = stack.follow_redirect(head, body, res);
+        let poll = follow.as_mut().poll(cx);
         self.future = Hop::Boxed(follow);
-        self.poll_hop(cx)
+        poll
     }
 }
 
