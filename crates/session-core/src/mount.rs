@@ -18,10 +18,18 @@ use crate::transport::{BoxFuture, BoxTransport, Erased};
 pub(crate) struct Router {
     mounts: Arc<[(Prefix, BoxTransport)]>,
     /// When every prefix is a bare scheme, the mount an `http` and an
-    /// `https` URI go to, found once (see [`Router::route`]).
+    /// `https` URI go to (in [`STANDARD`]'s order), found once (see
+    /// [`Router::route`]).
     by_scheme: Option<[Option<usize>; 2]>,
     cookies: Option<SharedStore>,
 }
+
+/// The schemes `http::Uri` parses into its standard variants, with a URI of
+/// each: bare scheme prefixes route those by the scheme alone.
+const STANDARD: [(http::uri::Scheme, &str); 2] = [
+    (http::uri::Scheme::HTTP, "http://h/"),
+    (http::uri::Scheme::HTTPS, "https://h/"),
+];
 
 /// A mount's prefix, lowercase.
 enum Prefix {
@@ -80,11 +88,10 @@ impl Router {
             .iter()
             .all(|(prefix, _)| matches!(prefix, Prefix::Scheme(..)))
             .then(|| {
-                let first = |uri: http::Uri| mounts.iter().position(|(p, _)| p.matches(&uri));
-                [
-                    first(http::Uri::from_static("http://h/")),
-                    first(http::Uri::from_static("https://h/")),
-                ]
+                STANDARD.map(|(_, example)| {
+                    let uri = http::Uri::from_static(example);
+                    mounts.iter().position(|(p, _)| p.matches(&uri))
+                })
             });
         Router {
             mounts,
@@ -126,16 +133,9 @@ impl Router {
     /// as `http` or `https` takes the mount found for it in `new`.
     #[inline]
     fn route(&self, uri: &http::Uri) -> Option<&BoxTransport> {
-        if let (Some([http, https]), Some(scheme)) = (&self.by_scheme, uri.scheme()) {
-            let index = if *scheme == http::uri::Scheme::HTTP {
-                Some(http)
-            } else if *scheme == http::uri::Scheme::HTTPS {
-                Some(https)
-            } else {
-                None
-            };
-            if let Some(index) = index {
-                return index.map(|i| &self.mounts[i].1);
+        if let (Some(by_scheme), Some(scheme)) = (&self.by_scheme, uri.scheme()) {
+            if let Some(slot) = STANDARD.iter().position(|(s, _)| s == scheme) {
+                return by_scheme[slot].map(|i| &self.mounts[i].1);
             }
         }
         self.route_by_prefix(uri)

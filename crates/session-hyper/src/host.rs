@@ -18,7 +18,8 @@ use std::cell::RefCell;
 
 use bytes::Bytes;
 use http::header::{Entry, HOST};
-use http::{HeaderValue, Request, Uri};
+use http::uri::Authority;
+use http::{HeaderValue, Request};
 
 thread_local! {
     /// The last authority (as written in the URI) and its `Host` value.
@@ -41,7 +42,7 @@ pub(crate) fn set_http1_host<B>(req: &mut Request<B>) -> bool {
     };
     // The value first (a reference count on the common path), so the
     // header map is looked up once; a request with its own `Host` drops it.
-    let Some(value) = host_value(authority.as_str(), uri) else {
+    let Some(value) = host_value(authority) else {
         return false;
     };
     if let Entry::Vacant(vacant) = req.headers_mut().entry(HOST) {
@@ -50,39 +51,41 @@ pub(crate) fn set_http1_host<B>(req: &mut Request<B>) -> bool {
     true
 }
 
-/// The `Host` value of `uri`, whose authority is written `authority`.
-fn host_value(authority: &str, uri: &Uri) -> Option<HeaderValue> {
+/// The `Host` value of a plain-HTTP URI with this authority.
+fn host_value(authority: &Authority) -> Option<HeaderValue> {
+    let written = authority.as_str();
     let cached = LAST
         .try_with(|last| {
             let last = last.try_borrow().ok()?;
             let (seen, value) = last.as_ref()?;
-            (**seen == *authority).then(|| value.clone())
+            (**seen == *written).then(|| value.clone())
         })
         .ok()
         .flatten();
     if cached.is_some() {
         return cached;
     }
-    let value = compute(uri)?;
-    if authority.contains('@') {
+    let value = compute(authority)?;
+    if written.contains('@') {
         // Userinfo (only when the transport is called directly: a session
         // takes it out first) is not kept around in the thread's copy.
         return Some(value);
     }
     let _ = LAST.try_with(|last| {
         if let Ok(mut last) = last.try_borrow_mut() {
-            *last = Some((authority.into(), value.clone()));
+            *last = Some((written.into(), value.clone()));
         }
     });
     Some(value)
 }
 
-/// hyper-util's rule for a plain-HTTP URI: the host, then `:port` unless the
-/// port is absent or 80. `None` (never seen: a URI's host is always a valid
-/// header value) leaves the request to the client that writes `Host` itself.
-fn compute(uri: &Uri) -> Option<HeaderValue> {
-    let host = uri.host()?;
-    let text = match uri.port_u16() {
+/// hyper-util's rule for a plain-HTTP URI: the host (without userinfo),
+/// then `:port` unless the port is absent or 80. `None` (never seen: a
+/// URI's host is always a valid header value) leaves the request to the
+/// client that writes `Host` itself.
+fn compute(authority: &Authority) -> Option<HeaderValue> {
+    let host = authority.host();
+    let text = match authority.port_u16() {
         Some(port) if port != 80 => format!("{host}:{port}"),
         _ => host.to_owned(),
     };

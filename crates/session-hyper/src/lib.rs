@@ -220,7 +220,7 @@ struct Recipe {
 }
 
 impl Recipe {
-    fn client(
+    fn clients(
         &self,
         tls: &TlsSettings,
         proxies: Arc<ProxyRules>,
@@ -329,7 +329,7 @@ impl HyperTransport {
         if let Some(RequestConnectTimeout(t)) = connect {
             recipe.connect_timeout = Some(*t);
         }
-        let clients = recipe.client(&settings, rules.clone(), shared.counters.clone(), id)?;
+        let clients = recipe.clients(&settings, rules.clone(), shared.counters.clone(), id)?;
         if profiles.len() >= MAX_PROFILES {
             profiles.clear();
         }
@@ -862,7 +862,7 @@ impl HyperTransportBuilder {
             max_header_size: self.max_header_size,
             gates: Arc::new(Gates::new(self.pool_max_per_host, self.pool_wait_timeout)),
         };
-        let clients = recipe.client(&recipe.tls, proxies.clone(), counters.clone(), 0)?;
+        let clients = recipe.clients(&recipe.tls, proxies.clone(), counters.clone(), 0)?;
         Ok(HyperTransport {
             shared: Arc::new(Shared {
                 clients,
