@@ -149,13 +149,9 @@ impl SessionBuilder {
 
     /// Retries with urllib3's semantics on every hop (off by default: only
     /// the transparent resend of a request that never left the client).
-    /// The cookie jar sits inside the retries: each attempt is sent the
-    /// cookies known when it starts, and a retried response's `Set-Cookie`
-    /// is stored. It is the session's
-    /// [retry policy](session_core::SessionBuilder::retry_policy): the
-    /// session drives a request's attempts itself when it can (see
-    /// [`session_core::retry`] for when), and otherwise retries every hop
-    /// through the retry layer.
+    /// The retry layer goes around the cookie jar, just above the mount
+    /// router: each attempt is sent the cookies known when it starts, and a
+    /// retried response's `Set-Cookie` is stored.
     ///
     /// ```
     /// use http_session::retry::Retry;
@@ -324,15 +320,18 @@ impl SessionBuilder {
         fn max_decompressed_size(bytes: u64);
     }
 
-    /// Builds the session.
+    /// Builds the session: the core stack (see [`session_core`]'s "The
+    /// stack") with the hyper transport mounted for `http://` and
+    /// `https://`, and around the mount router, as concrete tower layers,
+    /// the cookie jar (`session_cookies::CookieLayer`, innermost: every
+    /// attempt is sent the cookies known when it starts, and every answer's
+    /// `Set-Cookie` is stored) and the retries (`session_retry::RetryLayer`,
+    /// the one retry loop), each present only when turned on.
     ///
     /// # Errors
     /// The first setter that failed.
     pub fn build(self) -> Result<Session> {
-        #[cfg_attr(
-            not(any(feature = "hyper", feature = "cookies", feature = "retry")),
-            allow(unused_mut)
-        )]
+        #[cfg_attr(not(feature = "hyper"), allow(unused_mut))]
         let mut core = self.core;
         #[cfg(feature = "hyper")]
         let transport = if self.custom_transport {
@@ -345,27 +344,25 @@ impl SessionBuilder {
         };
         let _ = self.custom_transport;
 
-        // The jar is the session's cookie store: the innermost step, so it
-        // sees every attempt of a retry and every hop of a redirect chain.
         #[cfg(feature = "cookies")]
-        let jar = {
+        let (core, jar) = {
             let settings = self.cookies;
             let jar = settings.enabled.then(|| settings.jar.unwrap_or_default());
-            if let Some(jar) = &jar {
-                core = core.cookie_store(JarStore(jar.clone()));
-                if let Some(file) = settings.file {
-                    core = with_cookie_file(core, jar, file)?;
-                }
+            let mut core = core;
+            if let (Some(jar), Some(file)) = (&jar, settings.file) {
+                core = with_cookie_file(core, jar, file)?;
             }
-            jar
+            let layer = jar.clone().map(session_cookies::CookieLayer::new);
+            (core.router_layer(tower::util::option_layer(layer)), jar)
         };
-        // Retries are the session's retry policy: the innermost per-hop step,
-        // just above the cookies.
         #[cfg(feature = "retry")]
-        if let Some(retry) = self.retry {
-            core =
-                core.retry_policy(session_retry::RetryLayer::new(retry).map_err(Error::builder)?);
-        }
+        let core = {
+            let layer = match self.retry {
+                Some(retry) => Some(session_retry::RetryLayer::new(retry).map_err(Error::builder)?),
+                None => None,
+            };
+            core.router_layer(tower::util::option_layer(layer))
+        };
         Ok(Session {
             core: core.build()?,
             #[cfg(feature = "hyper")]
@@ -373,25 +370,6 @@ impl SessionBuilder {
             #[cfg(feature = "cookies")]
             jar,
         })
-    }
-}
-
-/// The jar as a session's cookie store.
-#[cfg(feature = "cookies")]
-struct JarStore(session_cookies::Jar);
-
-#[cfg(feature = "cookies")]
-impl session_core::cookies::CookieStore for JarStore {
-    fn add_cookies(&self, url: &session_core::Url, headers: &mut HeaderMap) {
-        self.0.add_cookie_header(url, headers);
-    }
-
-    fn store_cookies(&self, url: &session_core::Url, headers: &HeaderMap) {
-        self.0.store_from_headers(url, headers);
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }
 

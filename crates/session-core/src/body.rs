@@ -15,6 +15,11 @@ use sync_wrapper::SyncWrapper;
 
 use crate::error::BoxError;
 
+/// The most bytes of a response nobody will read (a redirect, a retried
+/// attempt, a 401 answered again) that are read and thrown away, so its
+/// connection can be reused; a longer body is dropped unread: 64 KiB.
+pub const DRAIN_LIMIT: usize = 64 * 1024;
+
 type BoxBody = Pin<Box<dyn http_body::Body<Data = Bytes, Error = BoxError> + Send + 'static>>;
 
 /// The body of a request or a response.

@@ -1,24 +1,22 @@
 //! [`SessionBuilder`]: configures and builds a [`Session`].
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use http::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use tower_layer::{Identity, Layer, Stack};
 use url::Url;
 
 use crate::auth::{Auth, AuthLayer, Netrc};
-
-use crate::cookies::{CookieStore, SharedStore};
 use crate::defaults::Defaults;
 use crate::error::{Error, Result};
+use crate::hops::Hops;
 use crate::middleware::{Middleware, MiddlewareLayer};
 use crate::mount::Router;
 use crate::redirect::{BoxPolicy, Policy, RedirectLayer};
-use crate::retry::{PolicyHops, RetryPolicy};
 use crate::session::{CloseFuture, Session, Shared};
-use crate::transport::{self, BoxTransport};
+use crate::transport::{self, BoxTransport, HttpService};
 
 /// Reads into memory (`bytes`, `text`, `json`) stop with an error past this
 /// many bytes unless the session says otherwise: 256 MiB.
@@ -43,9 +41,14 @@ type BoxLayer = Box<dyn FnOnce(BoxTransport) -> BoxTransport + Send>;
 ///     .unwrap();
 /// # let _ = session;
 /// ```
+///
+/// The layers around the mount router (`router_layer`) are part of the
+/// builder's type, so the finished stack is made of concrete types and
+/// erased once.
 #[must_use]
-pub struct SessionBuilder {
+pub struct SessionBuilder<L = Identity> {
     config: Config,
+    router_layer: L,
 }
 
 struct Config {
@@ -58,13 +61,11 @@ struct Config {
     redirects: RedirectLayer<BoxPolicy>,
     auth: AuthLayer,
     hop_layers: Vec<BoxLayer>,
-    retry: Option<Arc<dyn RetryPolicy>>,
-    cookies: Option<SharedStore>,
     max_body: usize,
     close_hooks: Vec<crate::session::CloseHook>,
 }
 
-impl fmt::Debug for SessionBuilder {
+impl<L> fmt::Debug for SessionBuilder<L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionBuilder")
             .field("defaults", &self.config.defaults)
@@ -97,14 +98,15 @@ impl SessionBuilder {
                 redirects: RedirectLayer::with_policy(BoxPolicy::default()),
                 auth: AuthLayer::new(),
                 hop_layers: Vec::new(),
-                retry: None,
-                cookies: None,
                 max_body: DEFAULT_MAX_BODY_SIZE,
                 close_hooks: Vec::new(),
             },
+            router_layer: Identity::new(),
         }
     }
+}
 
+impl<L> SessionBuilder<L> {
     fn with(mut self, f: impl FnOnce(&mut Config) -> Result<()>) -> Self {
         if self.config.error.is_none() {
             if let Err(err) = f(&mut self.config) {
@@ -330,10 +332,10 @@ impl SessionBuilder {
 
     /// Adds a tower layer that runs once per logical request, outside the
     /// redirect handling. The first layer added is the outermost.
-    pub fn layer<L>(self, layer: L) -> Self
+    pub fn layer<O>(self, layer: O) -> Self
     where
-        L: tower_layer::Layer<BoxTransport> + Send + 'static,
-        L::Service: crate::transport::HttpService,
+        O: tower_layer::Layer<BoxTransport> + Send + 'static,
+        O::Service: crate::transport::HttpService,
     {
         self.with(|c| {
             c.outer_layers.push(box_layer(layer));
@@ -344,10 +346,10 @@ impl SessionBuilder {
     /// Adds a tower layer that runs for every hop of a redirect chain (and
     /// for the one hop of a request that is not redirected). The first layer
     /// added is the outermost of the per-hop layers.
-    pub fn hop_layer<L>(self, layer: L) -> Self
+    pub fn hop_layer<H>(self, layer: H) -> Self
     where
-        L: tower_layer::Layer<BoxTransport> + Send + 'static,
-        L::Service: crate::transport::HttpService,
+        H: tower_layer::Layer<BoxTransport> + Send + 'static,
+        H::Service: crate::transport::HttpService,
     {
         self.with(|c| {
             c.hop_layers.push(box_layer(layer));
@@ -355,21 +357,34 @@ impl SessionBuilder {
         })
     }
 
-    /// Retries requests as `policy` decides (see [`retry`](crate::retry)):
-    /// the innermost per-hop step, just above the cookie store, so each
-    /// attempt sends the cookies known when it starts. The facade's
-    /// `SessionBuilder::retry` sets `session-retry`'s policy here. A later
-    /// call replaces the policy.
+    /// Adds a tower layer around the mount router: the innermost step of
+    /// the stack, below the hop layers, run for every attempt of every hop.
+    /// A layer added later wraps the ones added before. The facade puts its
+    /// cookie jar (`session_cookies::CookieLayer`) and its retries
+    /// (`session_retry::RetryLayer`) here.
     ///
-    /// The session drives the attempts of the first hops it sends itself
-    /// when it can, and otherwise retries through the policy's layer; see
-    /// [`retry`](crate::retry#who-sends-the-attempts) for when. Each attempt
-    /// sends the same request either way.
-    pub fn retry_policy(self, policy: impl RetryPolicy) -> Self {
-        self.with(|c| {
-            c.retry = Some(Arc::new(policy));
-            Ok(())
-        })
+    /// Unlike the other layers, these are kept as concrete types: the stack
+    /// they make with the router, the auth and the redirect services is
+    /// erased once.
+    ///
+    /// ```
+    /// use session_core::{mock::MockTransport, Session};
+    /// use tower::ServiceBuilder;
+    ///
+    /// // Every attempt carries a header, set next to the transport.
+    /// let tag = tower::util::MapRequestLayer::new(|mut req: http::Request<session_core::Body>| {
+    ///     req.headers_mut().insert("x-attempt", http::HeaderValue::from_static("1"));
+    ///     req
+    /// });
+    /// let session = Session::builder().transport(MockTransport::new()).router_layer(tag).build()?;
+    /// # let _ = session;
+    /// # Ok::<(), session_core::Error>(())
+    /// ```
+    pub fn router_layer<M>(self, layer: M) -> SessionBuilder<Stack<L, M>> {
+        SessionBuilder {
+            config: self.config,
+            router_layer: Stack::new(self.router_layer, layer),
+        }
     }
 
     /// Adds a [`Middleware`] that runs once per logical request.
@@ -384,10 +399,10 @@ impl SessionBuilder {
 
     /// Sets the layer that follows redirects; it sits between the per-request
     /// and the per-hop layers. Redirect crates and the facade call this.
-    pub fn redirect_layer<L>(self, layer: L) -> Self
+    pub fn redirect_layer<R>(self, layer: R) -> Self
     where
-        L: tower_layer::Layer<BoxTransport> + Send + 'static,
-        L::Service: crate::transport::HttpService,
+        R: tower_layer::Layer<BoxTransport> + Send + 'static,
+        R::Service: crate::transport::HttpService,
     {
         self.with(|c| {
             c.redirect = Some(box_layer(layer));
@@ -404,17 +419,6 @@ impl SessionBuilder {
         })
     }
 
-    /// Keeps cookies in `store`: every request that reaches a transport is
-    /// sent the store's cookies, and every response's `Set-Cookie` headers
-    /// are stored (see [`cookies`](crate::cookies)). The facade's session
-    /// sets its jar here.
-    pub fn cookie_store(self, store: impl CookieStore) -> Self {
-        self.with(|c| {
-            c.cookies = Some(SharedStore::new(store));
-            Ok(())
-        })
-    }
-
     /// Runs `hook` when [`Session::close`] is called (to save state).
     pub fn on_close<F>(self, hook: F) -> Self
     where
@@ -426,11 +430,17 @@ impl SessionBuilder {
         })
     }
 
-    /// Builds the session.
+    /// Builds the session: the stack of the [crate docs](crate#the-stack),
+    /// built once, from the router up, and erased once (the user's outer
+    /// and hop layers, when there are any, are erased where they stand).
     ///
     /// # Errors
     /// The first setter that failed, or no transport and no mount at all.
-    pub fn build(self) -> Result<Session> {
+    pub fn build(self) -> Result<Session>
+    where
+        L: Layer<Router>,
+        L::Service: HttpService,
+    {
         let Config {
             error,
             defaults,
@@ -441,8 +451,6 @@ impl SessionBuilder {
             redirects,
             auth,
             hop_layers,
-            retry,
-            cookies,
             max_body,
             close_hooks,
         } = self.config;
@@ -458,50 +466,27 @@ impl SessionBuilder {
                 "a session needs a transport: call `transport` or `mount`",
             ));
         }
-        let plain_router = std::sync::Arc::new(Router::new(mounts, cookies));
-        let router = BoxTransport::from_shared(plain_router.clone());
-        let mut stack = match &retry {
-            Some(policy) => policy.layer(router.clone()).unwrap_or_else(|| {
-                BoxTransport::from_erased(PolicyHops::new(router.clone(), policy.clone()))
-            }),
-            None => router.clone(),
-        };
-        let plain_hops = hop_layers.is_empty();
-        for layer in hop_layers.into_iter().rev() {
-            stack = layer(stack);
-        }
-        // The built-in redirect and auth layers compose without a box between
-        // them: one erased service for both.
-        let mut direct = None;
-        stack = match redirect {
-            Some(redirect) => redirect(transport::boxed(tower_layer::Layer::layer(&auth, stack))),
-            None => {
-                let built =
-                    tower_layer::Layer::layer(&redirects, tower_layer::Layer::layer(&auth, stack));
-                direct = Some(built.clone());
-                BoxTransport::from_erased(built)
+        let attempts = self.router_layer.layer(Router::new(mounts));
+        let hops = if hop_layers.is_empty() {
+            Hops::Stack(attempts)
+        } else {
+            let mut hops = BoxTransport::new(attempts);
+            for layer in hop_layers.into_iter().rev() {
+                hops = layer(hops);
             }
+            Hops::Layered(hops)
         };
-        if !outer_layers.is_empty() {
-            // Requests must cross the outer layers first.
-            direct = None;
-        }
+        let signed = auth.layer(hops);
+        let mut stack = match redirect {
+            None => BoxTransport::new(redirects.layer(signed)),
+            Some(custom) => custom(BoxTransport::new(signed)),
+        };
         for layer in outer_layers.into_iter().rev() {
             stack = layer(stack);
         }
-        // The session sends its first hops straight to the router when
-        // nothing stands between the auth service and the router, and the
-        // auth service has no step of its own to run once per hop (above the
-        // retries): then a hop, and each attempt of it, is the same request
-        // either way. Only then does it drive the retries too.
-        let plain = (direct.is_some() && plain_hops && !auth.has_steps()).then_some(plain_router);
-        let retries = retry.filter(|_| plain.is_some());
         Ok(Session::from_shared(Shared {
             defaults: ArcSwap::from_pointee(defaults),
             stack,
-            direct,
-            plain,
-            retries,
             max_body,
             close_hooks,
         }))

@@ -33,41 +33,26 @@
 //!
 //! # The stack
 //!
-//! Each request goes down this stack and its response comes back up:
+//! Every request goes down one stack of tower services, built once by
+//! [`SessionBuilder::build`] and erased once; its response comes back up:
 //!
 //! ```text
-//!  Session::send ── merges defaults (headers, query, auth, timeout) ─ total timeout
-//!        │
-//!  ┌─────▼──────────────────────────────────┐
-//!  │ layers / middleware   (once per request) │  SessionBuilder::layer, ::middleware
-//!  ├──────────────────────────────────────────┤
-//!  │ redirect layer        (follows 3xx)      │  SessionBuilder::redirect_layer
-//!  ├──────────────────────────────────────────┤
-//!  │ auth layer            (every hop)        │  SessionBuilder::auth, ::netrc; URL userinfo
-//!  ├──────────────────────────────────────────┤
-//!  │ hop layers / middleware (every hop)      │  SessionBuilder::hop_layer, ::hop_middleware
-//!  │ retry policy (every hop, innermost)      │  SessionBuilder::retry_policy
-//!  ├──────────────────────────────────────────┤
-//!  │ cookie store (every attempt)             │  SessionBuilder::cookie_store
-//!  │ mount router (longest prefix wins)       │  SessionBuilder::transport, ::mount
-//!  └─────┬──────────────────────┬─────────────┘
-//!     transport A           transport B ...      any tower::Service<http::Request<Body>>
+//!  Session::request ─ RequestBuilder::send: merge defaults (headers, query, auth, timeout)
+//!   └ Pending                  the total timeout; the answer becomes a Response
+//!     └ [outer layers]         SessionBuilder::layer, ::middleware (boxed, only when any)
+//!       └ FollowRedirect       follows 3xx, history, strips credentials across origins
+//!         └ AuthService        signs each hop (Basic, Bearer, Digest, netrc, URL userinfo)
+//!           └ [hop layers]     SessionBuilder::hop_layer, ::hop_middleware (boxed, only when any)
+//!             └ router layers  SessionBuilder::router_layer (concrete types): the
+//!                              facade's retries, then its cookie jar, every attempt
+//!               └ Router       mounts, longest prefix wins
+//!                 └ transports any tower::Service<http::Request<Body>>
 //! ```
 //!
-//! When nothing is layered above the built-in redirect layer, the session
-//! sends a request's first hop through the auth layer itself and keeps what
-//! the request was made of (the defaults snapshot, its own headers, a
-//! replayable body) rather than a copy of it; only a redirect answer rebuilds
-//! the request and continues in the redirect layer. What is sent is the same
-//! either way; a request with per-request extensions takes the layered path.
-//! When nothing else needs to run between the auth layer and the router (no
-//! hop layers, no auth scheme or `.netrc`), that first hop goes straight to
-//! the router, and the session adds and stores its cookies itself with the
-//! URL it keeps anyway: the same cookies, read and stored at the same points
-//! (before a retry or a redirect sends the next request). With a
-//! [retry policy](retry), the session then also drives that hop's attempts
-//! itself ([when](retry#who-sends-the-attempts)), making each new attempt
-//! from the same inputs: the success path copies nothing against a retry.
+//! A layer with nothing to do answers with a branch: the redirect service
+//! returns a response that is not a redirect as it is, the auth service
+//! passes a request with no credentials to find through. Nothing goes
+//! around a layer.
 //!
 //! The merge rules for defaults are in one table in [`defaults`].
 //!
@@ -85,26 +70,26 @@
 pub mod auth;
 pub mod body;
 mod builder;
-pub mod cookies;
 pub mod defaults;
 pub mod error;
+mod hops;
 pub mod middleware;
 pub mod mock;
 mod mount;
 mod pending;
-mod recipe;
 pub mod redirect;
+pub mod replay;
 mod request;
 mod response;
-pub mod retry;
 mod session;
-mod simple_url;
+mod target;
 pub mod transport;
 
 pub use body::Body;
 pub use builder::{SessionBuilder, DEFAULT_MAX_BODY_SIZE};
 pub use defaults::{Defaults, DEFAULT_USER_AGENT};
 pub use error::{BoxError, Error, Result};
+pub use mount::Router;
 pub use pending::Pending;
 pub use request::{IntoUrl, InvalidUrl, RequestBuilder, ZeroTimeout};
 pub use response::{FinalUrl, History, HistoryEntry, Response};

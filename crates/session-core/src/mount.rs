@@ -1,27 +1,40 @@
-//! Routing each request to the transport mounted for its URL, with the
-//! session's cookies.
+//! [`Router`]: the innermost service of a session, which sends each request
+//! to the transport mounted for its URL.
 
+use std::fmt;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use crate::body::Body;
-use crate::cookies::{SharedStore, StoreCookies};
 use crate::error::{BoxError, Error, NoTransport};
-use crate::simple_url::LazyUrl;
-use crate::transport::{BoxFuture, BoxTransport, Erased};
+use crate::transport::{BoxFuture, BoxTransport};
 
 /// Transports by URL prefix: case-insensitive, longest prefix wins, equal
-/// lengths in insertion order (requests' `Session.mount`). With a cookie
-/// store, it adds the store's cookies to each request it is called with and
-/// has the chosen transport's future store the response's. The first hops a
-/// session sends itself ([`send_first_hop`](Router::send_first_hop)) get
-/// their cookies from the URL the session keeps instead.
-pub(crate) struct Router {
-    mounts: Arc<[(Prefix, BoxTransport)]>,
+/// lengths in insertion order (requests' `Session.mount`). A request whose
+/// URL matches no mount fails with a builder error.
+///
+/// It is the innermost service of every session's stack, and the service a
+/// [`SessionBuilder::router_layer`](crate::SessionBuilder::router_layer)
+/// wraps. Cloning it is a reference-count increment; it is always ready.
+#[derive(Clone)]
+pub struct Router {
+    routes: Arc<Routes>,
+}
+
+struct Routes {
+    mounts: Box<[(Prefix, BoxTransport)]>,
     /// When every prefix is a bare scheme, the mount an `http` and an
     /// `https` URI go to (in [`STANDARD`]'s order), found once (see
     /// [`Router::route`]).
     by_scheme: Option<[Option<usize>; 2]>,
-    cookies: Option<SharedStore>,
+}
+
+impl fmt::Debug for Router {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Router")
+            .field("mounts", &self.routes.mounts.len())
+            .finish()
+    }
 }
 
 /// The schemes `http::Uri` parses into its standard variants, with a URI of
@@ -69,7 +82,7 @@ impl Prefix {
 impl Router {
     /// `mounts` in insertion order; a later mount of the same prefix replaces
     /// the earlier one.
-    pub(crate) fn new(mounts: Vec<(String, BoxTransport)>, cookies: Option<SharedStore>) -> Self {
+    pub(crate) fn new(mounts: Vec<(String, BoxTransport)>) -> Self {
         let mut unique: Vec<(String, BoxTransport)> = Vec::with_capacity(mounts.len());
         for (prefix, transport) in mounts {
             let prefix = prefix.to_ascii_lowercase();
@@ -80,7 +93,7 @@ impl Router {
         }
         // A stable sort keeps insertion order among equal lengths.
         unique.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
-        let mounts: Arc<[(Prefix, BoxTransport)]> = unique
+        let mounts: Box<[(Prefix, BoxTransport)]> = unique
             .into_iter()
             .map(|(prefix, transport)| (Prefix::new(prefix), transport))
             .collect();
@@ -94,36 +107,7 @@ impl Router {
                 })
             });
         Router {
-            mounts,
-            by_scheme,
-            cookies,
-        }
-    }
-
-    /// Sends a first hop the session sends itself, with the store's cookies
-    /// for `url`, the URL the session keeps anyway; the session stores the
-    /// answer's with [`store_cookies`](Self::store_cookies) (see
-    /// [`crate::pending`]), so the transport's future has no cookie step.
-    #[inline]
-    pub(crate) fn send_first_hop(&self, mut req: http::Request<Body>, url: &LazyUrl) -> BoxFuture {
-        if let Some(store) = &self.cookies {
-            store.add_for(url, req.headers_mut());
-        }
-        match self.route(req.uri()) {
-            Some(transport) => transport.send_storing(req, None),
-            None => {
-                let err = no_transport(req.uri());
-                Box::pin(std::future::ready(Err(err)))
-            }
-        }
-    }
-
-    /// Stores the cookies of the answer to a hop sent with
-    /// [`send_first_hop`](Self::send_first_hop).
-    #[inline]
-    pub(crate) fn store_cookies(&self, res: &http::Response<Body>, url: &LazyUrl) {
-        if let Some(store) = &self.cookies {
-            store.store_from(url, res.headers());
+            routes: Arc::new(Routes { mounts, by_scheme }),
         }
     }
 
@@ -133,19 +117,49 @@ impl Router {
     /// as `http` or `https` takes the mount found for it in `new`.
     #[inline]
     fn route(&self, uri: &http::Uri) -> Option<&BoxTransport> {
-        if let (Some(by_scheme), Some(scheme)) = (&self.by_scheme, uri.scheme()) {
+        let routes = &*self.routes;
+        if let (Some(by_scheme), Some(scheme)) = (&routes.by_scheme, uri.scheme()) {
             if let Some(slot) = STANDARD.iter().position(|(s, _)| s == scheme) {
-                return by_scheme[slot].map(|i| &self.mounts[i].1);
+                return by_scheme[slot].map(|i| &routes.mounts[i].1);
             }
         }
         self.route_by_prefix(uri)
     }
 
     fn route_by_prefix(&self, uri: &http::Uri) -> Option<&BoxTransport> {
-        self.mounts
+        self.routes
+            .mounts
             .iter()
             .find(|(prefix, _)| prefix.matches(uri))
             .map(|(_, transport)| transport)
+    }
+
+    /// Sends `req` to the transport mounted for its URL.
+    #[inline]
+    pub fn send(&self, req: http::Request<Body>) -> BoxFuture {
+        match self.route(req.uri()) {
+            Some(transport) => transport.send(req),
+            None => {
+                let err = no_transport(req.uri());
+                Box::pin(std::future::ready(Err(err)))
+            }
+        }
+    }
+}
+
+impl tower_service::Service<http::Request<Body>> for Router {
+    type Response = http::Response<Body>;
+    type Error = BoxError;
+    type Future = BoxFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        // Each mounted transport is driven to readiness inside its call.
+        Poll::Ready(Ok(()))
+    }
+
+    #[inline]
+    fn call(&mut self, req: http::Request<Body>) -> BoxFuture {
+        self.send(req)
     }
 }
 
@@ -179,26 +193,6 @@ fn starts_with(pieces: &[&str; 4], prefix: &str) -> bool {
         rest = &rest[n..];
     }
     rest.is_empty()
-}
-
-/// The router is the innermost erased service of every session: it answers
-/// with the mounted transport's own boxed future, with no box of its own.
-/// Nothing is below it to pass it a cookie step (`outer` is `None`); one
-/// given anyway is passed on when the router has no store of its own.
-impl Erased for Router {
-    fn call(&self, mut req: http::Request<Body>, outer: Option<StoreCookies>) -> BoxFuture {
-        let cookies = match &self.cookies {
-            Some(store) => store.prepare(&mut req),
-            None => outer,
-        };
-        match self.route(req.uri()) {
-            Some(transport) => transport.send_storing(req, cookies),
-            None => {
-                let err = no_transport(req.uri());
-                Box::pin(std::future::ready(Err(err)))
-            }
-        }
-    }
 }
 
 fn no_transport(uri: &http::Uri) -> BoxError {
@@ -239,22 +233,19 @@ mod tests {
     fn routing_by_scheme_agrees_with_the_prefixes() {
         let mock = || BoxTransport::new(crate::mock::MockTransport::new());
         let routers = [
-            Router::new(
-                vec![("https://".into(), mock()), ("http://".into(), mock())],
-                None,
-            ),
-            Router::new(
-                vec![("HTTP://".into(), mock()), ("unix://".into(), mock())],
-                None,
-            ),
-            Router::new(vec![("https://".into(), mock())], None),
-            Router::new(
-                vec![("http://".into(), mock()), ("http://a.test".into(), mock())],
-                None,
-            ),
+            Router::new(vec![
+                ("https://".into(), mock()),
+                ("http://".into(), mock()),
+            ]),
+            Router::new(vec![("HTTP://".into(), mock()), ("unix://".into(), mock())]),
+            Router::new(vec![("https://".into(), mock())]),
+            Router::new(vec![
+                ("http://".into(), mock()),
+                ("http://a.test".into(), mock()),
+            ]),
         ];
-        assert!(routers[..3].iter().all(|r| r.by_scheme.is_some()));
-        assert!(routers[3].by_scheme.is_none());
+        assert!(routers[..3].iter().all(|r| r.routes.by_scheme.is_some()));
+        assert!(routers[3].routes.by_scheme.is_none());
         let upper = upper_case_http();
         let uris = [
             "http://a.test/x".parse().unwrap(),

@@ -3,7 +3,6 @@
 use std::fmt;
 use std::time::Duration;
 
-use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, COOKIE};
 use http::{Method, Version};
 use url::Url;
@@ -14,10 +13,18 @@ use crate::defaults::Defaults;
 use crate::error::{Error, Result};
 use crate::pending::Pending;
 use crate::session::Session;
-use crate::simple_url::LazyUrl;
+use crate::target::{Target, TargetUrl};
 
 /// Something that names a URL: `&str`, `String` or [`Url`]. A string
 /// without a scheme is relative and joined to the session's base URL.
+///
+/// A string that is a plain `http` or `https` URL is parsed by `http` and
+/// sent as written: no userinfo or fragment, a host that is an IP address or
+/// a name of letters, digits, dots and hyphens, and nothing in its path and
+/// query that the WHATWG parser would rewrite (dot segments, characters it
+/// percent-encodes). Any other string, and every [`Url`], is parsed by the
+/// `url` crate and sent as it serializes. Either way the request goes where
+/// the WHATWG URL says; the response's `url()` is parsed when asked for.
 pub trait IntoUrl: into_url::Sealed {}
 
 impl IntoUrl for &str {}
@@ -29,7 +36,6 @@ impl IntoUrl for &Url {}
 #[allow(private_interfaces, unreachable_pub)]
 mod into_url {
     use super::Target;
-    use crate::simple_url::is_simple;
     use bytes::Bytes;
     use url::Url;
 
@@ -37,28 +43,14 @@ mod into_url {
         fn into_target(self) -> Result<Target, url::ParseError>;
     }
 
-    fn parse(s: &str) -> Result<Target, url::ParseError> {
-        match Url::parse(s) {
-            Ok(url) => Ok(Target::Absolute(Box::new(url))),
-            Err(url::ParseError::RelativeUrlWithoutBase) => Ok(Target::Relative(s.to_owned())),
-            Err(err) => Err(err),
-        }
-    }
-
     impl Sealed for &str {
         fn into_target(self) -> Result<Target, url::ParseError> {
-            if is_simple(self) {
-                return Ok(Target::Simple(Bytes::copy_from_slice(self.as_bytes())));
-            }
-            parse(self)
+            Target::from_text(Bytes::copy_from_slice(self.as_bytes()))
         }
     }
     impl Sealed for String {
         fn into_target(self) -> Result<Target, url::ParseError> {
-            if is_simple(&self) {
-                return Ok(Target::Simple(Bytes::from(self)));
-            }
-            parse(&self)
+            Target::from_text(Bytes::from(self))
         }
     }
     impl Sealed for &String {
@@ -74,26 +66,6 @@ mod into_url {
     impl Sealed for &Url {
         fn into_target(self) -> Result<Target, url::ParseError> {
             Ok(Target::Absolute(Box::new(self.clone())))
-        }
-    }
-}
-
-pub(crate) enum Target {
-    /// The text of a URL `url` would not rewrite (see
-    /// [`is_simple`](crate::simple_url::is_simple)): it is sent as it is.
-    Simple(Bytes),
-    /// Boxed, like the URL a [`LazyUrl`] keeps: a request builder stays small to move.
-    Absolute(Box<Url>),
-    Relative(String),
-}
-
-impl fmt::Debug for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Target::Simple(text) => f.write_str(&String::from_utf8_lossy(text)),
-            Target::Absolute(url) => write!(f, "{}", crate::error::redacted(url)),
-            // A relative URL has no userinfo of its own.
-            Target::Relative(s) => write!(f, "{s}"),
         }
     }
 }
@@ -141,7 +113,7 @@ pub(crate) struct Rare {
 /// A request with the session's defaults merged in, ready for the stack.
 pub(crate) struct Prepared {
     pub(crate) request: http::Request<Body>,
-    pub(crate) url: LazyUrl,
+    pub(crate) url: TargetUrl,
     pub(crate) timeout: Option<Duration>,
 }
 
@@ -158,11 +130,6 @@ impl Draft {
         }
     }
 
-    /// The session's default headers this request does not send.
-    pub(crate) fn removed(&self) -> &[HeaderName] {
-        self.rare.as_ref().map_or(&[], |rare| &rare.removed)
-    }
-
     fn rare_mut(&mut self) -> &mut Rare {
         self.rare.get_or_insert_with(Box::default)
     }
@@ -172,18 +139,13 @@ impl Draft {
     pub(crate) fn prepare(self, defaults: &Defaults) -> Result<Prepared> {
         let rare = self.rare.as_deref();
         let query = rare.map_or(&[][..], |rare| &rare.query);
-        let (uri, url, fragment) = target_uri(self.target, query, defaults)?;
+        let (uri, url, fragment) = self.target.resolve(query, defaults)?;
         let mut headers = self.headers;
         defaults.merge_headers(&mut headers, rare.map_or(&[], |rare| &rare.removed));
         let mut request = http::Request::new(self.body.unwrap_or_default());
         *request.method_mut() = self.method;
         *request.uri_mut() = uri;
-        // `Request::new` made an empty map; `HeaderMap::new` does not
-        // allocate, so there is nothing to drop (checked, should that change).
-        let made = std::mem::replace(request.headers_mut(), headers);
-        if made.capacity() == 0 {
-            std::mem::forget(made);
-        }
+        *request.headers_mut() = headers;
         if let Some(version) = rare.and_then(|rare| rare.version) {
             *request.version_mut() = version;
         }
@@ -199,39 +161,6 @@ impl Draft {
             timeout: rare.and_then(|rare| rare.timeout).or(defaults.timeout),
         })
     }
-}
-
-/// The URI a target is sent to, its URL, and its fragment (which is not sent).
-#[inline]
-fn target_uri(
-    target: Target,
-    query: &[(String, String)],
-    defaults: &Defaults,
-) -> Result<(http::Uri, LazyUrl, Option<String>)> {
-    let needs_query = !query.is_empty() || !defaults.query.is_empty();
-    let mut url = match target {
-        Target::Simple(text) if !needs_query => {
-            // `http::Uri` accepts every simple URL (`simple_url`'s tests check
-            // it); should it not, the URL's own parse reports the error below.
-            if let Ok(uri) = http::Uri::from_maybe_shared(text.clone()) {
-                return Ok((uri, LazyUrl::simple(text), None));
-            }
-            parse_simple(&text)?
-        }
-        Target::Simple(text) => parse_simple(&text)?,
-        Target::Absolute(url) => url,
-        Target::Relative(relative) => Box::new(defaults.resolve(&relative)?),
-    };
-    defaults.merge_query(&mut url, query);
-    let uri = http::Uri::try_from(url.as_str())
-        .map_err(|err| Error::builder(err).with_url(Url::clone(&url)))?;
-    let fragment = url.fragment().map(str::to_owned);
-    Ok((uri, LazyUrl::boxed(url), fragment))
-}
-
-fn parse_simple(text: &[u8]) -> Result<Box<Url>> {
-    let text = std::str::from_utf8(text).map_err(Error::builder)?;
-    Ok(Box::new(Url::parse(text).map_err(Error::builder)?))
 }
 
 /// A request under construction; `send().await` sends it through the session.
@@ -536,11 +465,7 @@ impl RequestBuilder {
             Some(body) => Some(body.try_clone()?),
             None => None,
         };
-        let target = match &draft.target {
-            Target::Simple(text) => Target::Simple(text.clone()),
-            Target::Absolute(url) => Target::Absolute(url.clone()),
-            Target::Relative(s) => Target::Relative(s.clone()),
-        };
+        let target = draft.target.try_clone();
         Some(RequestBuilder {
             session: self.session.clone(),
             draft: Ok(Draft {

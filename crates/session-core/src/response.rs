@@ -12,7 +12,7 @@ use url::Url;
 
 use crate::body::Body;
 use crate::error::{Error, Result, TimedOut};
-use crate::simple_url::LazyUrl;
+use crate::target::TargetUrl;
 use crate::transport::ConnectionInfo;
 
 /// The response to a request sent through a [`Session`](crate::Session).
@@ -23,7 +23,7 @@ use crate::transport::ConnectionInfo;
 /// request timeout covers the body too.
 pub struct Response {
     inner: http::Response<Body>,
-    url: LazyUrl,
+    url: TargetUrl,
     /// When the request was sent and its answer's head arrived (the
     /// difference is only taken when [`elapsed`](Self::elapsed) asks).
     sent: Instant,
@@ -61,13 +61,13 @@ impl Response {
     #[inline]
     pub(crate) fn new(
         mut inner: http::Response<Body>,
-        url: LazyUrl,
+        url: TargetUrl,
         (sent, answered): (Instant, Instant),
         deadline: Option<Instant>,
         max_body: usize,
     ) -> Self {
         let url = match inner.extensions_mut().remove::<FinalUrl>() {
-            Some(FinalUrl(url)) => LazyUrl::parsed(url),
+            Some(FinalUrl(url)) => TargetUrl::parsed(Box::new(url)),
             None => url,
         };
         Response {
@@ -177,27 +177,11 @@ impl Response {
     /// # Errors
     /// A body error (connection lost, body over `max_body_size`) or a timeout.
     pub async fn bytes(self) -> Result<Bytes> {
-        // Not through `bytes_keeping_url`: one future fewer to nest and move.
-        let Response {
-            inner,
-            url,
-            deadline,
-            max_body,
-            ..
-        } = self;
-        let read = inner.into_body().collect_limited(max_body);
-        let result = match deadline {
-            Some(deadline) => tokio::time::timeout_at(deadline, read).await,
-            None => Ok(read.await),
-        };
-        match result {
-            Ok(Ok(bytes)) => Ok(bytes),
-            Ok(Err(err)) => Err(body_error(err, url)),
-            Err(_) => Err(deadline_error(url)),
-        }
+        self.read().await.map(|(bytes, _)| bytes)
     }
 
-    async fn bytes_keeping_url(self) -> Result<(Bytes, LazyUrl)> {
+    /// Reads the whole body, keeping the URL for an error about its content.
+    async fn read(self) -> Result<(Bytes, TargetUrl)> {
         let Response {
             inner,
             url,
@@ -212,8 +196,8 @@ impl Response {
         };
         match result {
             Ok(Ok(bytes)) => Ok((bytes, url)),
-            Ok(Err(err)) => Err(body_error(err, url)),
-            Err(_) => Err(deadline_error(url)),
+            Ok(Err(err)) => Err(Error::body(err).with_url(url.into_url())),
+            Err(_) => Err(Error::timeout(TimedOut("total")).with_url(url.into_url())),
         }
     }
 
@@ -259,9 +243,8 @@ impl Response {
     /// As [`bytes`](Self::bytes), or a decode error naming the URL.
     #[cfg(feature = "json")]
     pub async fn json<T: serde::de::DeserializeOwned>(self) -> Result<T> {
-        let bytes = self.bytes_keeping_url().await?;
-        serde_json::from_slice(&bytes.0)
-            .map_err(|err| Error::decode(err).with_url(bytes.1.into_url()))
+        let (bytes, url) = self.read().await?;
+        serde_json::from_slice(&bytes).map_err(|err| Error::decode(err).with_url(url.into_url()))
     }
 
     /// The next chunk of the body, or `None` at its end.
@@ -309,14 +292,4 @@ impl fmt::Debug for Response {
             .field("headers", self.headers())
             .finish()
     }
-}
-
-/// A body that failed to read, naming the URL.
-fn body_error(err: crate::error::BoxError, url: LazyUrl) -> Error {
-    Error::body(err).with_url(url.into_url())
-}
-
-/// A body whose read outlived the request's total timeout.
-fn deadline_error(url: LazyUrl) -> Error {
-    Error::timeout(TimedOut("total")).with_url(url.into_url())
 }

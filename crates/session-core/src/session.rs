@@ -9,20 +9,15 @@ use std::task::{Context, Poll};
 use arc_swap::ArcSwap;
 use http::Method;
 
-use crate::auth::layer::ResponseFuture as AuthFuture;
 use crate::body::Body;
 use crate::builder::SessionBuilder;
 use crate::defaults::Defaults;
 use crate::error::{Error, Result};
-use crate::mount::Router;
 use crate::pending::Pending;
-use crate::recipe::Recipe;
-use crate::redirect::SessionStack;
 use crate::request::{into_target, Draft, IntoUrl, Prepared, RequestBuilder};
 use crate::response::Response;
-use crate::retry::{AttemptRequest, RetryPolicy};
-use crate::simple_url::LazyUrl;
-use crate::transport::{BoxFuture, BoxTransport};
+use crate::target::TargetUrl;
+use crate::transport::BoxTransport;
 
 /// A future run by [`Session::close`].
 pub type CloseFuture = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
@@ -41,19 +36,8 @@ pub struct Session {
 
 pub(crate) struct Shared {
     pub(crate) defaults: ArcSwap<Defaults>,
+    /// The stack every request goes down, built once and erased once.
     pub(crate) stack: BoxTransport,
-    /// The built-in redirect and auth stack, when nothing is layered above
-    /// it: the session then drives each request's first hop itself.
-    pub(crate) direct: Option<SessionStack>,
-    /// The router, when the session sends its first hops straight to it:
-    /// nothing is layered between the auth service and the router, and the
-    /// auth service has no step of its own (a scheme or `.netrc`). The
-    /// session then adds and stores the cookies of those hops itself, with
-    /// the URL it keeps anyway, and can drive their retries.
-    pub(crate) plain: Option<Arc<Router>>,
-    /// The retry policy, when the session drives the attempts of its first
-    /// hops itself (only with `plain`).
-    pub(crate) retries: Option<Arc<dyn RetryPolicy>>,
     pub(crate) max_body: usize,
     pub(crate) close_hooks: Vec<CloseHook>,
 }
@@ -148,119 +132,34 @@ impl Session {
     pub async fn execute(&self, request: http::Request<Body>) -> Result<Response> {
         let url = url::Url::parse(&request.uri().to_string()).map_err(Error::builder)?;
         let timeout = self.inner.defaults.load().timeout;
-        self.dispatch(request, LazyUrl::parsed(url), timeout).await
+        self.dispatch(request, TargetUrl::parsed(Box::new(url)), timeout)
+            .await
     }
 
-    #[inline]
+    /// Merges the defaults into a draft and sends it down the stack.
     pub(crate) fn send_draft(self, draft: Draft) -> Pending {
-        if self.inner.direct.is_some() {
-            return self.send_direct(draft);
-        }
         let prepared = {
             let defaults = self.inner.defaults.load();
             draft.prepare(&defaults)
         };
         match prepared {
-            Ok(p) => self.dispatch(p.request, p.url, p.timeout),
+            Ok(Prepared {
+                request,
+                url,
+                timeout,
+            }) => self.dispatch(request, url, timeout),
             Err(err) => Pending::failed(err),
         }
     }
 
-    /// Sends a draft's first hop through the built-in stack directly,
-    /// keeping its [`Recipe`] should a redirect come back. A request with
-    /// extensions (per-request auth or redirect settings, a fragment) goes
-    /// the general way, through the erased stack.
-    #[inline]
-    fn send_direct(self, draft: Draft) -> Pending {
-        let defaults = self.inner.defaults.load_full();
-        // Only a request without extensions can go direct; others need no recipe.
-        let own = if draft.extensions.is_empty() {
-            Recipe::own_headers(&draft.headers, draft.removed())
-        } else {
-            None
-        };
-        let Prepared {
-            request: req,
-            url,
-            timeout,
-        } = match draft.prepare(&defaults) {
-            Ok(p) => p,
-            Err(err) => return Pending::failed(err),
-        };
-        let direct = match &self.inner.direct {
-            Some(direct) if req.extensions().is_empty() && direct.sends_directly(&req, &url) => {
-                direct
-            }
-            _ => return self.dispatch(req, url, timeout),
-        };
-        let recipe = Recipe {
-            defaults,
-            own,
-            method: req.method().clone(),
-            version: req.version(),
-            body: req.body().try_clone(),
-        };
-        let future = match &self.inner.plain {
-            None => direct.send_first_hop(req),
-            Some(router) => {
-                if let Some(policy) = &self.inner.retries {
-                    policy.on_request(&AttemptRequest::new(&recipe, &url));
-                }
-                AuthFuture::Direct {
-                    inner: router.send_first_hop(req, &url),
-                }
-            }
-        };
-        let max_body = self.inner.max_body;
-        Pending::first_hop(future, self, recipe, url, timeout, max_body)
-    }
-
-    /// The retry policy that decides after the attempts of the first hops
-    /// the session sends itself.
-    pub(crate) fn retry_policy(&self) -> Option<&dyn RetryPolicy> {
-        self.inner.retries.as_deref()
-    }
-
-    /// Sends another attempt of a first hop (see [`Pending`]): only a session
-    /// with a retry policy it drives itself asks for one.
-    pub(crate) fn send_attempt(
-        &self,
-        req: http::Request<Body>,
-        url: &LazyUrl,
-    ) -> AuthFuture<BoxFuture> {
-        let router = self
-            .inner
-            .plain
-            .as_ref()
-            .expect("only a session that drives its retries sends another attempt");
-        AuthFuture::Direct {
-            inner: router.send_first_hop(req, url),
-        }
-    }
-
-    /// Stores the cookies of a first hop's answer, when the session sent it
-    /// straight to the router (see [`Shared::plain`]).
-    #[inline]
-    pub(crate) fn store_cookies(&self, res: &http::Response<Body>, url: &LazyUrl) {
-        if let Some(router) = &self.inner.plain {
-            router.store_cookies(res, url);
-        }
-    }
-
-    /// The built-in stack a [`Pending`] hands a redirect to.
-    pub(crate) fn direct_stack(&self) -> Option<&SessionStack> {
-        self.inner.direct.as_ref()
-    }
-
-    #[inline]
     fn dispatch(
         &self,
         request: http::Request<Body>,
-        url: LazyUrl,
+        url: TargetUrl,
         timeout: Option<std::time::Duration>,
     ) -> Pending {
         let future = self.inner.stack.send(request);
-        Pending::sending(future, url, timeout, self.inner.max_body)
+        Pending::new(future, url, timeout, self.inner.max_body)
     }
 
     /// Closes the session: runs the close hooks (a persistent cookie jar is

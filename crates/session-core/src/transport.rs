@@ -12,10 +12,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use futures_util::TryFutureExt;
 use tower::ServiceExt;
 
 use crate::body::Body;
-use crate::cookies::{StoreCookies, Storing};
 use crate::error::BoxError;
 
 /// The future of a [`BoxTransport`].
@@ -65,19 +65,9 @@ pub struct BoxTransport {
     inner: Arc<dyn Erased>,
 }
 
-/// A type-erased service. `cookies`, when given, stores the cookies of the
-/// response once it arrives: the router passes it to the transport it picks,
-/// whose boxed future does the storing, so the cookie step costs no box of
-/// its own.
-pub(crate) trait Erased: Send + Sync {
-    fn call(&self, req: http::Request<Body>, cookies: Option<StoreCookies>) -> BoxFuture;
-
-    /// Does `call` store the cookies of a step it is given? Only the
-    /// holders of transports do; the session's own erased services (router,
-    /// redirect stack, retry hops) sit above the router and expect none.
-    fn stores_given_cookies(&self) -> bool {
-        false
-    }
+/// A type-erased service, called through a shared reference.
+trait Erased: Send + Sync {
+    fn call(&self, req: http::Request<Body>) -> BoxFuture;
 }
 
 struct Holder<S>(S);
@@ -122,17 +112,8 @@ struct SharedHolder<T>(T);
 
 impl<T: SharedTransport> Erased for SharedHolder<T> {
     #[inline]
-    fn call(&self, req: http::Request<Body>, cookies: Option<StoreCookies>) -> BoxFuture {
-        let future = self.0.send(req);
-        match cookies {
-            // The transport's future is already what a `BoxFuture` holds.
-            None => Box::pin(future),
-            Some(cookies) => Box::pin(Storing::new(future, Some(cookies))),
-        }
-    }
-
-    fn stores_given_cookies(&self) -> bool {
-        true
+    fn call(&self, req: http::Request<Body>) -> BoxFuture {
+        Box::pin(self.0.send(req))
     }
 }
 
@@ -140,29 +121,26 @@ impl<S> Erased for Holder<S>
 where
     S: HttpService,
 {
-    fn call(&self, req: http::Request<Body>, cookies: Option<StoreCookies>) -> BoxFuture {
+    #[inline]
+    fn call(&self, req: http::Request<Body>) -> BoxFuture {
         let mut service = self.0.clone();
         // Most services are ready at once: then the boxed future is only the
         // service's own, not a `Oneshot` that also carries the request.
         let mut cx = Context::from_waker(Waker::noop());
         match service.poll_ready(&mut cx) {
-            Poll::Ready(Ok(())) => Box::pin(Storing::new(service.call(req), cookies)),
+            Poll::Ready(Ok(())) => Box::pin(service.call(req).err_into()),
             Poll::Ready(Err(err)) => {
                 let err = err.into();
                 Box::pin(std::future::ready(Err(err)))
             }
-            Poll::Pending => Box::pin(Storing::new(service.oneshot(req), cookies)),
+            Poll::Pending => Box::pin(service.oneshot(req).err_into()),
         }
-    }
-
-    fn stores_given_cookies(&self) -> bool {
-        true
     }
 }
 
 impl BoxTransport {
-    /// Erases the type of a service. A `BoxTransport` that holds a
-    /// transport is kept as it is, not erased a second time.
+    /// Erases the type of a service. A `BoxTransport` is kept as it is, not
+    /// erased a second time.
     pub fn new<S>(service: S) -> Self
     where
         S: HttpService,
@@ -170,15 +148,7 @@ impl BoxTransport {
         let mut slot = Some(service);
         let any: &mut dyn std::any::Any = &mut slot;
         if let Some(boxed) = any.downcast_mut::<Option<BoxTransport>>() {
-            // A session's own stack (taken from a layer) is wrapped again:
-            // mounted in a session, it must get that session's cookies
-            // stored by the wrapper, as any other service.
-            if boxed
-                .as_ref()
-                .is_some_and(|b| b.inner.stores_given_cookies())
-            {
-                return boxed.take().expect("the slot was just filled");
-            }
+            return boxed.take().expect("the slot was just filled");
         }
         let service = slot.take().expect("the slot was just filled");
         BoxTransport {
@@ -194,33 +164,10 @@ impl BoxTransport {
         }
     }
 
-    /// Wraps a service of this crate that sends through `&self` already,
-    /// without cloning it or boxing its future again.
-    pub(crate) fn from_erased(service: impl Erased + 'static) -> Self {
-        BoxTransport {
-            inner: Arc::new(service),
-        }
-    }
-
-    /// Like [`from_erased`](Self::from_erased), for a service the caller
-    /// keeps a typed handle to.
-    pub(crate) fn from_shared(service: Arc<impl Erased + 'static>) -> Self {
-        BoxTransport { inner: service }
-    }
-
     /// Sends a request through the erased service (readiness included).
-    pub fn send(&self, req: http::Request<Body>) -> BoxFuture {
-        self.inner.call(req, None)
-    }
-
-    /// Sends a request, storing the response's cookies on arrival.
     #[inline]
-    pub(crate) fn send_storing(
-        &self,
-        req: http::Request<Body>,
-        cookies: Option<StoreCookies>,
-    ) -> BoxFuture {
-        self.inner.call(req, cookies)
+    pub fn send(&self, req: http::Request<Body>) -> BoxFuture {
+        self.inner.call(req)
     }
 }
 
@@ -240,8 +187,9 @@ impl tower_service::Service<http::Request<Body>> for BoxTransport {
         Poll::Ready(Ok(()))
     }
 
+    #[inline]
     fn call(&mut self, req: http::Request<Body>) -> BoxFuture {
-        self.inner.call(req, None)
+        self.inner.call(req)
     }
 }
 
@@ -365,22 +313,5 @@ mod tests {
         assert!(Arc::ptr_eq(&shared.inner, &again.inner));
         let through_boxed = boxed(again);
         assert!(Arc::ptr_eq(&shared.inner, &through_boxed.inner));
-    }
-
-    /// Stands for a session's own erased service (router, redirect stack).
-    struct OwnStack;
-
-    impl Erased for OwnStack {
-        fn call(&self, _req: http::Request<Body>, _cookies: Option<StoreCookies>) -> BoxFuture {
-            Box::pin(std::future::ready(Ok(http::Response::new(Body::empty()))))
-        }
-    }
-
-    #[test]
-    fn a_sessions_own_stack_is_wrapped_so_its_cookie_steps_are_kept() {
-        let own = BoxTransport::from_erased(OwnStack);
-        let wrapped = BoxTransport::new(own.clone());
-        assert!(!Arc::ptr_eq(&own.inner, &wrapped.inner));
-        assert!(wrapped.inner.stores_given_cookies());
     }
 }

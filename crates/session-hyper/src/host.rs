@@ -4,9 +4,10 @@
 //! copies the URI, parses its port again, formats `host:port` into a new
 //! string and validates it, on every request (about 2,000 instructions, a
 //! fifteenth of a whole keep-alive GET on loopback). For `http://` this
-//! transport writes the same value instead, from a copy kept per thread for
-//! the last authority it saw, and sends through a hyper-util client that
-//! leaves `Host` alone (see `Clients` in the crate root).
+//! transport writes the same value from the authority the request already
+//! holds (most often the authority as written, copied once), and sends
+//! through a hyper-util client that leaves `Host` alone (see `Clients` in
+//! the crate root).
 //!
 //! A plain-HTTP request goes over HTTP/1 (a TLS proxy is offered HTTP/1.1
 //! only) unless HTTP/2 is spoken by prior knowledge, where `:authority`
@@ -14,17 +15,9 @@
 //! the version after the request is handed over, so hyper-util keeps that
 //! job for `https://`.
 
-use std::cell::RefCell;
-
-use bytes::Bytes;
 use http::header::{Entry, HOST};
 use http::uri::Authority;
 use http::{HeaderValue, Request};
-
-thread_local! {
-    /// The last authority (as written in the URI) and its `Host` value.
-    static LAST: RefCell<Option<(Box<str>, HeaderValue)>> = const { RefCell::new(None) };
-}
 
 /// Sets `Host` on a plain-HTTP request that has none, as hyper-util would:
 /// the URI's host, and its port unless it is 80. Returns whether the
@@ -40,8 +33,8 @@ pub(crate) fn set_http1_host<B>(req: &mut Request<B>) -> bool {
     let Some(authority) = uri.authority() else {
         return false;
     };
-    // The value first (a reference count on the common path), so the
-    // header map is looked up once; a request with its own `Host` drops it.
+    // The value first, so the header map is looked up once; a request with
+    // its own `Host` (rare) keeps it and drops the value.
     let Some(value) = host_value(authority) else {
         return false;
     };
@@ -51,45 +44,30 @@ pub(crate) fn set_http1_host<B>(req: &mut Request<B>) -> bool {
     true
 }
 
-/// The `Host` value of a plain-HTTP URI with this authority.
+/// hyper-util's rule for a plain-HTTP URI: the host (without userinfo),
+/// then `:port` unless the port is absent or 80. Without userinfo and with
+/// a port that is written as it must be sent, that is the authority as
+/// written. `None` (never seen: a URI's host is always a valid header
+/// value) leaves the request to the client that writes `Host` itself.
 fn host_value(authority: &Authority) -> Option<HeaderValue> {
     let written = authority.as_str();
-    let cached = LAST
-        .try_with(|last| {
-            let last = last.try_borrow().ok()?;
-            let (seen, value) = last.as_ref()?;
-            (**seen == *written).then(|| value.clone())
-        })
-        .ok()
-        .flatten();
-    if cached.is_some() {
-        return cached;
-    }
-    let value = compute(authority)?;
-    if written.contains('@') {
-        // Userinfo (only when the transport is called directly: a session
-        // takes it out first) is not kept around in the thread's copy.
-        return Some(value);
-    }
-    let _ = LAST.try_with(|last| {
-        if let Ok(mut last) = last.try_borrow_mut() {
-            *last = Some((written.into(), value.clone()));
-        }
-    });
-    Some(value)
-}
-
-/// hyper-util's rule for a plain-HTTP URI: the host (without userinfo),
-/// then `:port` unless the port is absent or 80. `None` (never seen: a
-/// URI's host is always a valid header value) leaves the request to the
-/// client that writes `Host` itself.
-fn compute(authority: &Authority) -> Option<HeaderValue> {
     let host = authority.host();
+    let as_written = match authority.port() {
+        None => written.len() == host.len(),
+        Some(port) => {
+            port.as_u16() != 80
+                && port.as_str().as_bytes().first() != Some(&b'0')
+                && written.len() == host.len() + 1 + port.as_str().len()
+        }
+    };
+    if as_written {
+        return HeaderValue::from_str(written).ok();
+    }
     let text = match authority.port_u16() {
         Some(port) if port != 80 => format!("{host}:{port}"),
         _ => host.to_owned(),
     };
-    HeaderValue::from_maybe_shared(Bytes::from(text)).ok()
+    HeaderValue::from_str(&text).ok()
 }
 
 #[cfg(test)]
@@ -119,11 +97,12 @@ mod tests {
     }
 
     #[test]
-    fn the_cache_follows_the_authority() {
+    fn each_request_gets_the_value_of_its_own_authority() {
         assert_eq!(host_of("http://a.test:1/").as_deref(), Some("a.test:1"));
-        assert_eq!(host_of("http://a.test:1/y").as_deref(), Some("a.test:1"));
         assert_eq!(host_of("http://b.test:1/").as_deref(), Some("b.test:1"));
-        assert_eq!(host_of("http://a.test:1/").as_deref(), Some("a.test:1"));
+        assert_eq!(host_of("http://a.test:01/").as_deref(), Some("a.test:1"));
+        assert_eq!(host_of("http://a.test:080/").as_deref(), Some("a.test"));
+        assert_eq!(host_of("http://a.test:/").as_deref(), Some("a.test"));
     }
 
     #[test]
@@ -132,9 +111,6 @@ mod tests {
             host_of("http://user:pw@a.test:81/").as_deref(),
             Some("a.test:81")
         );
-        // Not kept in the thread's copy, password and all.
-        let kept = LAST.with(|last| last.borrow().as_ref().map(|(seen, _)| seen.to_string()));
-        assert!(!kept.unwrap_or_default().contains('@'));
     }
 
     #[test]

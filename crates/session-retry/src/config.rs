@@ -34,7 +34,7 @@ pub const RETRY_AFTER_STATUS_CODES: [StatusCode; 3] = [
 
 /// The most bytes of a retried response's body read (and thrown away) so its
 /// connection can go back to the pool: 64 KiB. A longer body is dropped.
-pub const DEFAULT_DRAIN_LIMIT: usize = 64 * 1024;
+pub const DEFAULT_DRAIN_LIMIT: usize = session_core::body::DRAIN_LIMIT;
 
 /// The header that makes a request retryable whatever its method.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";

@@ -11,9 +11,6 @@ use bytes::Buf;
 use http::{Request, Response, StatusCode};
 use http_body::Body as _;
 use pin_project_lite::pin_project;
-use session_core::retry::{
-    AfterAttempt, AttemptOutcome as Attempted, AttemptRequest, RequestRetries,
-};
 use tower_service::Service;
 
 use crate::body::{clone_request, ReplayBody};
@@ -197,7 +194,7 @@ enum Next<RB> {
 }
 
 /// The bookkeeping of one request: counters left, history, rules.
-pub(crate) struct Tracker {
+struct Tracker {
     config: Arc<Config>,
     counters: Counters,
     history: RetryHistory,
@@ -207,7 +204,7 @@ pub(crate) struct Tracker {
 }
 
 impl Tracker {
-    pub(crate) fn new(config: Arc<Config>, idempotent: bool) -> Self {
+    fn new(config: Arc<Config>, idempotent: bool) -> Self {
         Tracker {
             counters: config.counters,
             config,
@@ -256,12 +253,12 @@ impl Tracker {
         headers: &http::HeaderMap,
         replayable: bool,
     ) -> Result<Duration, bool> {
-        let forced = self.config.status_forcelist.contains(&status);
-        let retry_after_status = RETRY_AFTER_STATUS_CODES.contains(&status);
-        if !forced && !retry_after_status {
+        if !self.config.may_retry_status(status) {
             // The success path: nothing to decide.
             return Err(false);
         }
+        let forced = self.config.status_forcelist.contains(&status);
+        let retry_after_status = RETRY_AFTER_STATUS_CODES.contains(&status);
         let config = self.config.clone();
         // Read the clock and the header only when they can matter.
         let retry_after =
@@ -401,43 +398,6 @@ impl Tracker {
     }
 }
 
-/// The tracker of a request a session sends itself, asked after each attempt.
-impl RequestRetries for Tracker {
-    fn after_attempt(
-        &mut self,
-        request: &AttemptRequest<'_>,
-        outcome: &mut Attempted,
-    ) -> AfterAttempt {
-        let replayable = request.is_replayable();
-        match outcome {
-            Ok(response) => match self.judge_response(response, replayable) {
-                Verdict::Retry(delay) => {
-                    AfterAttempt::retry(delay).drain_limit(self.config.drain_limit)
-                }
-                Verdict::Keep(history) => {
-                    response.extensions_mut().insert(history);
-                    AfterAttempt::Done
-                }
-                Verdict::Raise(err) => {
-                    *outcome = Err(err);
-                    AfterAttempt::Done
-                }
-            },
-            Err(err) => {
-                // A zero-sized stand-in: boxing it allocates nothing.
-                let err = std::mem::replace(err, Box::new(TakenError));
-                match self.on_error(err, replayable) {
-                    Ok(delay) => AfterAttempt::retry(delay).drain_limit(0),
-                    Err(err) => {
-                        *outcome = Err(err);
-                        AfterAttempt::Done
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// What follows an answered attempt.
 enum Verdict {
     /// Retry after this delay.
@@ -447,18 +407,6 @@ enum Verdict {
     /// Replace the response with this error.
     Raise(BoxError),
 }
-
-/// Stands in for an attempt's error while the tracker wraps it.
-#[derive(Debug)]
-struct TakenError;
-
-impl fmt::Display for TakenError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the attempt's error was taken")
-    }
-}
-
-impl std::error::Error for TakenError {}
 
 /// The error and its causes, as one line.
 fn describe(err: &(dyn std::error::Error + 'static)) -> String {

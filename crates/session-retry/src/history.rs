@@ -71,17 +71,6 @@ impl PartialEq for Attempts {
 impl Eq for Attempts {}
 
 impl RetryHistory {
-    /// The history of a request answered at its first attempt.
-    pub(crate) fn first(outcome: Outcome) -> Self {
-        RetryHistory {
-            attempts: Attempts::One([Attempt {
-                outcome,
-                slept: Duration::ZERO,
-            }]),
-            stop: None,
-        }
-    }
-
     pub(crate) fn push(&mut self, outcome: Outcome, slept: Duration) {
         self.attempts.push(Attempt { outcome, slept });
     }

@@ -3,17 +3,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use session_core::retry::{
-    AfterAttempt, AfterFirst, AttemptOutcome as Attempted, AttemptRequest, RequestRetries,
-    RetryPolicy,
-};
-use session_core::BoxTransport;
 use tower_layer::Layer;
 
 use crate::config::{Config, Retry};
 use crate::error::Result;
-use crate::future::Tracker;
-use crate::history::{Outcome, RetryHistory};
 use crate::service::RetryService;
 
 /// Applies a [`Retry`] configuration to services: a
@@ -52,45 +45,6 @@ impl<S> Layer<S> for RetryLayer {
 
     fn layer(&self, inner: S) -> Self::Service {
         RetryService::from_config(inner, self.config.clone())
-    }
-}
-
-/// A session given the layer as its policy
-/// ([`SessionBuilder::retry_policy`](session_core::SessionBuilder::retry_policy))
-/// drives the attempts of the requests it sends itself with the same
-/// bookkeeping as [`RetryService`], and wraps its other hops in the layer.
-impl RetryPolicy for RetryLayer {
-    fn layer(&self, inner: BoxTransport) -> Option<BoxTransport> {
-        Some(BoxTransport::new(RetryService::from_config(
-            inner,
-            self.config.clone(),
-        )))
-    }
-
-    fn on_request(&self, _request: &AttemptRequest<'_>) {
-        if let Some(budget) = &self.config.budget {
-            budget.deposit();
-        }
-    }
-
-    fn after_first(&self, request: &AttemptRequest<'_>, outcome: &mut Attempted) -> AfterFirst {
-        let config = &self.config;
-        if let Ok(res) = outcome {
-            if !config.may_retry_status(res.status()) {
-                // The common case: answered, and nothing to retry.
-                let history = RetryHistory::first(Outcome::Status(res.status()));
-                res.extensions_mut().insert(history);
-                return AfterFirst::Done;
-            }
-        }
-        let idempotent = config.is_idempotent(request.method(), |name| request.has_header(name));
-        let mut tracker = Tracker::new(config.clone(), idempotent);
-        match tracker.after_attempt(request, outcome) {
-            AfterAttempt::Retry {
-                delay, drain_limit, ..
-            } => AfterFirst::retry(delay, Box::new(tracker)).drain_limit(drain_limit),
-            _ => AfterFirst::Done,
-        }
     }
 }
 

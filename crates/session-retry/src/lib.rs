@@ -113,15 +113,17 @@
 //! # Ok(()) }
 //! ```
 //!
-//! In a session-core `Session`, the layer is the session's retry policy
-//! (`SessionBuilder::retry_policy(RetryLayer::new(retry)?)`, which the
-//! `http-session` facade's `.retry(retry)` calls): it retries every redirect
-//! hop, and the session drives the attempts of the first hops it sends
-//! itself with the same rules, making each attempt from the request's inputs
-//! instead of keeping a copy of it. It also works as a plain per-hop layer
+//! In a session-core `Session`, the layer goes around the mount router
+//! (`SessionBuilder::router_layer(RetryLayer::new(retry)?)`, which the
+//! `http-session` facade's `.retry(retry)` does): the one retry loop of the
+//! session, run for every hop of a redirect chain, just above the cookie
+//! jar so that each attempt is sent the cookies known when it starts. It
+//! also works as a per-hop layer
 //! (`SessionBuilder::hop_layer(RetryLayer::new(retry)?)`), or around one
 //! transport for a mount
 //! (`SessionBuilder::mount("https://", RetryService::new(transport, retry)?)`).
+//! On the success path it costs a copy of the request's head, kept for a
+//! retry, only when the configuration can retry at all.
 //! A plain hyper-util client classifies its errors through a [`Policy`]; see
 //! [`policy`].
 //!

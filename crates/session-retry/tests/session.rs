@@ -213,10 +213,10 @@ async fn session_body_is_resent_and_bad_settings_fail() {
     );
 }
 
-// The layer as the session's retry policy: the session drives the attempts
-// of the requests it sends itself. Each scenario runs both ways (the policy,
-// and the same layer as a hop layer) and must give the same history, the
-// same requests and the same answer.
+// The layer in the two places a session takes it: around the mount router
+// (where the facade puts it, below the cookie jar's place) and as a hop
+// layer. Each scenario runs in both and must give the same history, the same
+// requests and the same answer.
 
 /// 503 with `Retry-After: 2`, then 503 without it, then 200.
 fn slow_to_recover() -> MockTransport {
@@ -241,10 +241,10 @@ fn both_ways(
     mock: impl Fn() -> MockTransport,
     retry: impl Fn() -> Retry,
 ) -> [(&'static str, Session, MockTransport); 2] {
-    let policy_mock = mock();
-    let policy = Session::builder()
-        .transport(policy_mock.clone())
-        .retry_policy(RetryLayer::new(retry()).unwrap())
+    let router_mock = mock();
+    let router = Session::builder()
+        .transport(router_mock.clone())
+        .router_layer(RetryLayer::new(retry()).unwrap())
         .build()
         .unwrap();
     let layer_mock = mock();
@@ -254,13 +254,13 @@ fn both_ways(
         .build()
         .unwrap();
     [
-        ("policy", policy, policy_mock),
+        ("router layer", router, router_mock),
         ("hop layer", layer, layer_mock),
     ]
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_policy_and_the_hop_layer_retry_alike() {
+async fn the_router_layer_and_the_hop_layer_retry_alike() {
     let retry = || guide_retry().backoff_factor(0.5);
     let mut histories = Vec::new();
     for (way, session, mock) in both_ways(slow_to_recover, retry) {
@@ -371,8 +371,8 @@ async fn each_request_deposits_in_the_budget_before_its_retries() {
     }
 }
 
-/// An auth scheme signs once per hop, above the retries, whichever way the
-/// retries are given: the session does not drive them itself then.
+/// An auth scheme signs once per hop, above the retries: each attempt is
+/// sent as signed.
 #[tokio::test(start_paused = true)]
 async fn a_session_auth_scheme_signs_once_above_the_retries() {
     struct Counted(Arc<AtomicUsize>);
@@ -389,7 +389,7 @@ async fn a_session_auth_scheme_signs_once_above_the_retries() {
     let session = Session::builder()
         .transport(mock.clone())
         .auth(Counted(signed.clone()))
-        .retry_policy(RetryLayer::new(guide_retry()).unwrap())
+        .router_layer(RetryLayer::new(guide_retry()).unwrap())
         .build()
         .unwrap();
     let res = session.get("http://api.test/flaky").send().await.unwrap();

@@ -12,9 +12,10 @@ use http::StatusCode;
 use tower::ServiceExt;
 
 use super::{basic_header, take_userinfo, Auth, Netrc, RequestAuth, UrlCredentials};
-use crate::body::Body;
+use crate::body::{Body, DRAIN_LIMIT};
 use crate::error::{BoxError, Error};
 use crate::redirect::Hop;
+use crate::replay::Replay;
 
 type BoxFuture = Pin<Box<dyn Future<Output = Result<http::Response<Body>, BoxError>> + Send>>;
 
@@ -105,13 +106,6 @@ impl<S: fmt::Debug> fmt::Debug for AuthService<S> {
     }
 }
 
-impl AuthLayer {
-    /// Does the layer sign requests or read `.netrc` (a step once per hop)?
-    pub(crate) fn has_steps(&self) -> bool {
-        self.scheme.is_some() || self.netrc.is_some()
-    }
-}
-
 impl<S> AuthService<S> {
     /// The inner service.
     pub fn get_ref(&self) -> &S {
@@ -134,7 +128,7 @@ pin_project_lite::pin_project! {
     #[project = ResponseFutureProj]
     pub enum ResponseFuture<F> {
         /// Nothing to do: the inner future as it is.
-        Direct { #[pin] inner: F },
+        Passed { #[pin] inner: F },
         /// Auth applied, maybe with a retry.
         Authorized { inner: BoxFuture },
     }
@@ -155,7 +149,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project() {
-            ResponseFutureProj::Direct { inner } => inner.poll(cx).map_err(Into::into),
+            ResponseFutureProj::Passed { inner } => inner.poll(cx).map_err(Into::into),
             ResponseFutureProj::Authorized { inner } => inner.as_mut().poll(cx),
         }
     }
@@ -175,7 +169,7 @@ where
 
     fn call(&mut self, req: http::Request<Body>) -> Self::Future {
         let Some(scheme) = self.auth_step(&req) else {
-            return ResponseFuture::Direct {
+            return ResponseFuture::Passed {
                 inner: self.inner.call(req),
             };
         };
@@ -204,45 +198,6 @@ impl<S> AuthService<S> {
                 .authority()
                 .is_some_and(|a| a.as_str().as_bytes().contains(&b'@'));
         needed.then(|| request_scheme.or_else(|| self.scheme.clone()))
-    }
-}
-
-impl AuthService<crate::transport::BoxTransport> {
-    /// [`send`](Self::send) for a request without extensions or URL
-    /// userinfo: only the service's own scheme or `.netrc` can give it an
-    /// auth step, so without them it goes straight to the inner service.
-    #[inline]
-    pub(crate) fn send_plain(&self, req: http::Request<Body>) -> ResponseFuture<BoxFuture> {
-        debug_assert!(req.extensions().is_empty());
-        debug_assert!(!req
-            .uri()
-            .authority()
-            .is_some_and(|a| a.as_str().contains('@')));
-        if self.scheme.is_none() && self.netrc.is_none() {
-            return ResponseFuture::Direct {
-                inner: self.inner.send(req),
-            };
-        }
-        self.send(req)
-    }
-
-    /// Sends `req` through `&self`: the session's own stack, whose erased
-    /// inner service needs neither readiness nor a clone to be called.
-    #[inline]
-    pub(crate) fn send(&self, req: http::Request<Body>) -> ResponseFuture<BoxFuture> {
-        match self.auth_step(&req) {
-            None => ResponseFuture::Direct {
-                inner: self.inner.send(req),
-            },
-            Some(scheme) => ResponseFuture::Authorized {
-                inner: Box::pin(authorize(
-                    self.inner.clone(),
-                    scheme,
-                    self.netrc.clone(),
-                    req,
-                )),
-            },
-        }
     }
 }
 
@@ -280,29 +235,25 @@ where
         return inner.call(req).await.map_err(Into::into);
     };
 
-    // Keep what a retry after a 401 needs.
-    let replay = req.body().try_clone();
-    let mut head = http::Request::new(());
-    *head.method_mut() = req.method().clone();
-    *head.uri_mut() = req.uri().clone();
-    *head.version_mut() = req.version();
-    *head.headers_mut() = req.headers().clone();
-    let extensions = req.extensions().clone();
+    // Keep what answering a 401 needs.
+    let kept = Replay::of(&req);
 
     let res = inner.call(req).await.map_err(Into::into)?;
-    if res.status() != StatusCode::UNAUTHORIZED {
+    if res.status() != StatusCode::UNAUTHORIZED || !kept.is_replayable() {
         return Ok(res);
     }
-    let Some(body) = replay else {
+    if !scheme
+        .on_unauthorized(kept.head(), &res)
+        .map_err(scheme_error)?
+    {
         return Ok(res);
+    }
+    res.into_body().discard(DRAIN_LIMIT).await;
+    let (mut parts, body) = kept.into_parts();
+    let Some(body) = body else {
+        return Err(scheme_error("the request's body could not be kept".into()));
     };
-    if !scheme.on_unauthorized(&head, &res).map_err(scheme_error)? {
-        return Ok(res);
-    }
-    let _ = res.into_body().collect_limited(64 * 1024).await;
-    let (mut parts, ()) = head.into_parts();
     parts.headers.remove(AUTHORIZATION);
-    parts.extensions = extensions;
     let mut retry = http::Request::from_parts(parts, body);
     scheme.sign(&mut retry).map_err(scheme_error)?;
     let ready = inner.ready().await.map_err(Into::into)?;

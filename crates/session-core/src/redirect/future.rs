@@ -8,7 +8,7 @@ use std::task::{ready, Context, Poll};
 use pin_project_lite::pin_project;
 
 use super::policy::Policy;
-use super::service::FirstHop;
+use super::service::Unanswered;
 
 use crate::body::Body;
 use crate::error::BoxError;
@@ -36,10 +36,10 @@ pin_project! {
     where
         S: tower_service::Service<http::Request<Body>>,
     {
-        First {
+        Sent {
             #[pin]
             future: S::Future,
-            hop: Option<FirstHop<S, P>>,
+            hop: Option<Unanswered<S, P>>,
         },
         Follow {
             future: BoxFuture,
@@ -52,9 +52,9 @@ where
     S: tower_service::Service<http::Request<Body>>,
 {
     #[inline]
-    pub(crate) fn first(future: S::Future, hop: FirstHop<S, P>) -> Self {
+    pub(crate) fn sent(future: S::Future, hop: Unanswered<S, P>) -> Self {
         ResponseFuture {
-            state: State::First {
+            state: State::Sent {
                 future,
                 hop: Some(hop),
             },
@@ -88,7 +88,7 @@ where
         loop {
             let mut this = self.as_mut().project();
             match this.state.as_mut().project() {
-                StateProj::First { future, hop } => {
+                StateProj::Sent { future, hop } => {
                     let result = ready!(future.poll(cx)).map_err(Into::into);
                     let hop = hop.take().expect("polled after completion");
                     match hop.answered(result) {

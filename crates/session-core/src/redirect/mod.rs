@@ -131,7 +131,6 @@ pub use error::{
 pub use layer::RedirectLayer;
 pub use policy::{Action, Attempt, BoxPolicy, Policy, PolicyExt, Standard};
 pub use service::FollowRedirect;
-pub(crate) use service::SessionStack;
 
 /// How many redirects a request follows unless told otherwise (requests'
 /// `DEFAULT_REDIRECT_LIMIT`).

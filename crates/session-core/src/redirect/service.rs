@@ -3,8 +3,7 @@
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::header::{HeaderMap, HeaderName, HOST};
-use http::{Method, Version};
+use http::header::{HeaderName, HOST};
 use tower::ServiceExt;
 use url::Url;
 
@@ -14,15 +13,10 @@ use super::future::ResponseFuture;
 use super::location;
 use super::policy::{Action, Attempt, Policy, Standard};
 use super::{Hop, NextRequest, RedirectOptions, RequestFragment, DEFAULT_MAX_REDIRECTS};
-use crate::body::Body;
+use crate::body::{Body, DRAIN_LIMIT};
 use crate::error::{BoxError, Error};
+use crate::replay::Replay;
 use crate::response::{FinalUrl, History, HistoryEntry};
-use crate::simple_url::LazyUrl;
-use crate::transport::BoxTransport;
-
-/// The most bytes of a discarded redirect body that are read (so the
-/// connection can be reused); a longer body is dropped unread.
-const DRAIN_LIMIT: usize = 64 * 1024;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
@@ -117,26 +111,6 @@ where
     }
 }
 
-/// A session holds its built-in redirect and auth stack erased: each request
-/// clones the inner services once, with no further clone of the redirect
-/// service itself and no extra box around its future. No readiness to wait
-/// for: a [`BoxTransport`] drives its service's readiness inside each call,
-/// so it and the auth service over it are always ready.
-impl crate::transport::Erased
-    for FollowRedirect<crate::auth::AuthService<BoxTransport>, super::BoxPolicy>
-{
-    fn call(
-        &self,
-        req: http::Request<Body>,
-        cookies: Option<crate::cookies::StoreCookies>,
-    ) -> crate::transport::BoxFuture {
-        // Cookie steps are passed only by the router to its transports,
-        // below this stack; the redirect chain stores its hops' cookies there.
-        debug_assert!(cookies.is_none(), "no cookie step above the router");
-        Box::pin(self.start(self.inner.clone(), req))
-    }
-}
-
 impl<S, P> FollowRedirect<S, P>
 where
     S: crate::transport::BodyService,
@@ -157,11 +131,11 @@ where
         }
         // The common case: send the first hop now, and only build the
         // redirect machinery if the answer is a redirect.
-        let saved = Saved::of(&req);
+        let saved = Replay::of(&req);
         let first = inner.call(req);
-        ResponseFuture::first(
+        ResponseFuture::sent(
             first,
-            FirstHop {
+            Unanswered {
                 saved,
                 inner,
                 policy,
@@ -186,79 +160,15 @@ impl<S, P> FollowRedirect<S, P> {
     }
 }
 
-/// The redirect and auth stack a session builds for itself.
-pub(crate) type SessionStack =
-    FollowRedirect<crate::auth::AuthService<BoxTransport>, super::BoxPolicy>;
-
-/// A session drives the first hop of a request it prepared itself: it sends
-/// the request through the auth service, keeps what rebuilding the request
-/// takes (not a copy of it), and hands over to the redirect loop only when
-/// the answer is a redirect.
-impl SessionStack {
-    /// Can `req`, sent to `url`, be sent with
-    /// [`send_first_hop`](Self::send_first_hop)? Not when it needs setup
-    /// before its first hop. A simple URL has neither userinfo nor a
-    /// fragment, so only `https_only` is left to ask about.
-    #[inline]
-    pub(crate) fn sends_directly(&self, req: &http::Request<Body>, url: &LazyUrl) -> bool {
-        if url.is_simple() {
-            !self.config.https_only
-        } else {
-            !self.needs_setup(req)
-        }
-    }
-
-    /// Sends `req` as its first hop, through the auth service only. `req`
-    /// is one [`sends_directly`](Self::sends_directly) accepted and has no
-    /// extensions.
-    #[inline]
-    pub(crate) fn send_first_hop(
-        &self,
-        req: http::Request<Body>,
-    ) -> crate::auth::layer::ResponseFuture<crate::transport::BoxFuture> {
-        self.inner.send_plain(req)
-    }
-
-    /// Follows the redirect that answered a first hop sent with
-    /// [`send_first_hop`](Self::send_first_hop); `head` and `body` are that
-    /// hop's request, rebuilt (`body` is `None` for a one-shot stream).
-    pub(crate) fn follow_redirect(
-        &self,
-        head: http::Request<()>,
-        body: Option<Body>,
-        res: http::Response<Body>,
-    ) -> super::future::BoxFuture {
-        let (parts, ()) = head.into_parts();
-        let saved = Saved {
-            method: parts.method,
-            uri: parts.uri,
-            version: parts.version,
-            headers: parts.headers,
-            body,
-            extensions: parts.extensions,
-        };
-        let start = Start::Answered {
-            saved,
-            result: Ok(res),
-        };
-        Box::pin(follow(
-            self.inner.clone(),
-            self.policy.clone(),
-            self.config.clone(),
-            start,
-        ))
-    }
-}
-
-/// What the first hop keeps to follow a redirect, should one come back.
-pub(crate) struct FirstHop<S, P> {
-    saved: Saved,
+/// What a request keeps until its answer, to follow a redirect should one come back.
+pub(crate) struct Unanswered<S, P> {
+    saved: Replay,
     inner: S,
     policy: P,
     config: Arc<Config>,
 }
 
-impl<S, P> FirstHop<S, P>
+impl<S, P> Unanswered<S, P>
 where
     S: crate::transport::BodyService,
     P: Policy + Clone + Send + 'static,
@@ -292,32 +202,9 @@ where
 enum Start {
     Request(http::Request<Body>),
     Answered {
-        saved: Saved,
+        saved: Replay,
         result: Result<http::Response<Body>, BoxError>,
     },
-}
-
-/// What a hop's request leaves behind to build the next one.
-struct Saved {
-    method: Method,
-    uri: http::Uri,
-    version: Version,
-    headers: HeaderMap,
-    body: Option<Body>,
-    extensions: http::Extensions,
-}
-
-impl Saved {
-    fn of(req: &http::Request<Body>) -> Self {
-        Saved {
-            method: req.method().clone(),
-            uri: req.uri().clone(),
-            version: req.version(),
-            headers: req.headers().clone(),
-            body: req.body().try_clone(),
-            extensions: req.extensions().clone(),
-        }
-    }
 }
 
 fn parse_uri(uri: &http::Uri, fragment: Option<&str>) -> Result<Url, BoxError> {
@@ -360,7 +247,7 @@ where
     };
     let options = match (&pending, &answered) {
         (Some(req), _) => req.extensions().get::<RedirectOptions>().copied(),
-        (None, Some((saved, _))) => saved.extensions.get::<RedirectOptions>().copied(),
+        (None, Some((saved, _))) => saved.head().extensions().get::<RedirectOptions>().copied(),
         (None, None) => None,
     }
     .unwrap_or_default();
@@ -397,7 +284,7 @@ where
             Some(done) => done,
             None => {
                 let req = pending.take().expect("a request waits when no answer does");
-                let saved = Saved::of(&req);
+                let saved = Replay::of(&req);
                 let sent: Result<http::Response<Body>, BoxError> = if first {
                     first = false;
                     inner.call(req).await.map_err(Into::into)
@@ -429,6 +316,7 @@ where
                 current.filter(|_| hop.index > 0 || had_userinfo),
             ));
         }
+        let (saved, saved_body) = saved.into_parts();
         let url = match current.take() {
             Some(url) => url,
             None => parse_uri(&saved.uri, fragment.as_deref())?,
@@ -503,7 +391,7 @@ where
             Err(err) => return Err(redirect_error(err, &url)),
         }
         let body = if location::keeps_body(status) {
-            match saved.body {
+            match saved_body {
                 Some(body) => body,
                 None => return Err(redirect_error(BodyNotReplayable { status }, &url)),
             }
