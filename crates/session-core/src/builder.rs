@@ -478,7 +478,7 @@ impl<L> SessionBuilder<L> {
         };
         let signed = auth.layer(hops);
         let mut stack = match redirect {
-            None => BoxTransport::new(redirects.layer(signed)),
+            None => BoxTransport::shared(redirects.layer(signed)),
             Some(custom) => custom(BoxTransport::new(signed)),
         };
         for layer in outer_layers.into_iter().rev() {

@@ -36,7 +36,6 @@ impl IntoUrl for &Url {}
 #[allow(private_interfaces, unreachable_pub)]
 mod into_url {
     use super::Target;
-    use bytes::Bytes;
     use url::Url;
 
     pub trait Sealed {
@@ -45,12 +44,12 @@ mod into_url {
 
     impl Sealed for &str {
         fn into_target(self) -> Result<Target, url::ParseError> {
-            Target::from_text(Bytes::copy_from_slice(self.as_bytes()))
+            Target::from_text(self)
         }
     }
     impl Sealed for String {
         fn into_target(self) -> Result<Target, url::ParseError> {
-            Target::from_text(Bytes::from(self))
+            Target::from_text(&self)
         }
     }
     impl Sealed for &String {

@@ -12,7 +12,7 @@
 //! goes where the WHATWG URL says.
 
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::Ipv6Addr;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
@@ -42,16 +42,15 @@ impl fmt::Debug for Target {
 }
 
 impl Target {
-    pub(crate) fn from_text(text: Bytes) -> std::result::Result<Target, url::ParseError> {
-        if !text.contains(&b'#') {
-            if let Ok(uri) = http::Uri::from_maybe_shared(text.clone()) {
+    pub(crate) fn from_text(text: &str) -> std::result::Result<Target, url::ParseError> {
+        if !text.contains('#') {
+            let written = http::Uri::from_maybe_shared(Bytes::copy_from_slice(text.as_bytes()));
+            if let Ok(uri) = written {
                 if is_sent_as_written(&uri) {
                     return Ok(Target::Written(uri));
                 }
             }
         }
-        let text =
-            std::str::from_utf8(&text).map_err(|_| url::ParseError::InvalidDomainCharacter)?;
         match Url::parse(text) {
             Ok(url) => Ok(Target::Absolute(Box::new(url))),
             Err(url::ParseError::RelativeUrlWithoutBase) => Ok(Target::Relative(text.to_owned())),
@@ -93,82 +92,131 @@ impl Target {
     }
 }
 
-/// Can `uri` be sent as written (see the [module docs](self)): does the WHATWG parser
-/// accept it and serialize it as written, up to the case of its scheme
-/// and host?
+/// Can `uri` be sent as written (see the [module docs](self)): does the
+/// WHATWG parser accept it and serialize it as written, up to the case of
+/// its scheme and host? One pass over the authority, one over the path and
+/// query.
 fn is_sent_as_written(uri: &http::Uri) -> bool {
-    let scheme = uri.scheme();
-    if scheme != Some(&http::uri::Scheme::HTTP) && scheme != Some(&http::uri::Scheme::HTTPS) {
-        return false;
-    }
+    let https = match uri.scheme() {
+        Some(s) if *s == http::uri::Scheme::HTTP => false,
+        Some(s) if *s == http::uri::Scheme::HTTPS => true,
+        _ => return false,
+    };
     let Some(authority) = uri.authority() else {
         return false;
     };
-    let (written, host) = (authority.as_str(), authority.host());
-    if written.contains('@') || !is_written_host(host) {
-        return false;
-    }
-    // The WHATWG parser drops a default port, an empty one and leading
-    // zeros, and refuses one past 16 bits.
-    let port_as_written = match authority.port() {
-        None => written.len() == host.len(),
-        Some(port) => {
-            let default = if scheme == Some(&http::uri::Scheme::HTTPS) {
-                443
-            } else {
-                80
-            };
-            port.as_u16() != default
-                && !port.as_str().starts_with('0')
-                && written.len() == host.len() + 1 + port.as_str().len()
-        }
+    authority_as_written(authority.as_str(), https)
+        && uri
+            .path_and_query()
+            .is_some_and(|p| path_and_query_as_written(p.as_str()))
+}
+
+/// A host and port the WHATWG parser keeps: no userinfo; a host that is an
+/// IPv4 address in dotted-decimal form, a bracketed IPv6 address, or a
+/// name of ASCII letters, digits, hyphens and dots whose last label does
+/// not start with a digit (it would be an IPv4 address to parse) and none
+/// of whose labels is an IDNA A-label (`xn--`, which it decodes); a port
+/// that is not the scheme's default, has no leading zero and fits 16 bits.
+fn authority_as_written(authority: &str, https: bool) -> bool {
+    let (host, port) = match authority.rfind([':', ']']) {
+        Some(i) if authority.as_bytes()[i] == b':' => (&authority[..i], Some(&authority[i + 1..])),
+        _ => (authority, None),
     };
-    if !port_as_written {
-        return false;
+    if let Some(port) = port {
+        let default = if https { 443 } else { 80 };
+        let fits = port.parse::<u16>().is_ok_and(|p| p != default);
+        if !fits || port.starts_with('0') {
+            return false;
+        }
     }
-    let path_and_query = uri.path_and_query().map_or("", |p| p.as_str());
-    if !path_and_query.starts_with('/') {
-        return false;
+    if let Some(inner) = host.strip_prefix('[') {
+        return inner
+            .strip_suffix(']')
+            .is_some_and(|inner| inner.parse::<Ipv6Addr>().is_ok());
     }
-    let (path, query) = path_and_query
-        .split_once('?')
-        .unwrap_or((path_and_query, ""));
-    let rewritten_in_path = |b: &u8| matches!(b, b'"' | b'<' | b'>' | b'`' | b'{' | b'}' | b'\\');
-    let rewritten_in_query = |b: &u8| matches!(b, b'"' | b'<' | b'>' | b'\'' | b'\\');
-    !(path.bytes().any(|b| rewritten_in_path(&b))
-        || query.bytes().any(|b| rewritten_in_query(&b))
-        || has_dot_segment(path))
+    let bytes = host.as_bytes();
+    let mut label_start = 0;
+    let mut last_label = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'.' {
+            if i > label_start {
+                last_label = Some(label_start);
+            }
+            label_start = i + 1;
+        } else if !(b.is_ascii_alphanumeric() || b == b'-') {
+            return false;
+        } else if i == label_start
+            && bytes[i..].len() >= 4
+            && bytes[i..i + 4].eq_ignore_ascii_case(b"xn--")
+        {
+            return false;
+        }
+    }
+    if bytes.len() > label_start {
+        last_label = Some(label_start);
+    }
+    match last_label.map(|start| bytes[start]) {
+        None => false,
+        Some(b) if b.is_ascii_digit() => is_dotted_decimal(bytes),
+        Some(_) => true,
+    }
 }
 
-/// A host the WHATWG parser accepts as it is (lowercased): an IPv4 address
-/// in dotted-decimal form, a bracketed IPv6 address, or a name of ASCII
-/// letters, digits, hyphens and dots whose last label does not start with
-/// a digit (which would make it an IPv4 address to parse) and none of
-/// whose labels is an IDNA A-label (`xn--`, which it decodes).
-fn is_written_host(host: &str) -> bool {
-    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        return inner.parse::<Ipv6Addr>().is_ok();
+/// Four decimal numbers from 0 to 255 without leading zeros, joined by
+/// dots: an IPv4 address both `std` and the WHATWG parser read as written.
+fn is_dotted_decimal(host: &[u8]) -> bool {
+    let mut parts = 0;
+    for part in host.split(|&b| b == b'.') {
+        parts += 1;
+        let short = (1..=3).contains(&part.len()) && (part.len() == 1 || part[0] != b'0');
+        if !short {
+            return false;
+        }
+        // At most three digits: no overflow.
+        let value = part.iter().try_fold(0u16, |n, &b| {
+            b.is_ascii_digit().then(|| n * 10 + u16::from(b - b'0'))
+        });
+        if value.is_none_or(|v| v > 255) {
+            return false;
+        }
     }
-    if host.parse::<Ipv4Addr>().is_ok() {
-        return true;
-    }
-    let name_chars = host
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
-    let last_label = host.trim_end_matches('.').rsplit('.').next().unwrap_or("");
-    let numeric_last = last_label.as_bytes().first().is_none_or(u8::is_ascii_digit);
-    let a_label = host
-        .split('.')
-        .any(|label| label.len() >= 4 && label[..4].eq_ignore_ascii_case("xn--"));
-    name_chars && !numeric_last && !a_label
+    parts == 4
 }
 
-/// Does a path have a `.` or `..` segment (also percent-encoded), which the
-/// WHATWG parser removes?
-fn has_dot_segment(path: &str) -> bool {
-    const DOTS: [&str; 6] = [".", "..", "%2e", ".%2e", "%2e.", "%2e%2e"];
-    path.split('/')
-        .any(|segment| DOTS.iter().any(|dots| segment.eq_ignore_ascii_case(dots)))
+/// A path and query the WHATWG parser keeps: an absolute path with no `.`
+/// or `..` segment (also percent-encoded), and no character it
+/// percent-encodes in a path or, for a special scheme, in a query.
+fn path_and_query_as_written(path_and_query: &str) -> bool {
+    let bytes = path_and_query.as_bytes();
+    if bytes.first() != Some(&b'/') {
+        return false;
+    }
+    let mut segment_start = 1;
+    for (i, &b) in bytes.iter().enumerate().skip(1) {
+        match b {
+            b'/' | b'?' => {
+                if is_dot_segment(&bytes[segment_start..i]) {
+                    return false;
+                }
+                if b == b'?' {
+                    return !bytes[i + 1..]
+                        .iter()
+                        .any(|b| matches!(b, b'"' | b'<' | b'>' | b'\'' | b'\\'));
+                }
+                segment_start = i + 1;
+            }
+            b'"' | b'<' | b'>' | b'`' | b'{' | b'}' | b'\\' => return false,
+            _ => {}
+        }
+    }
+    !is_dot_segment(&bytes[segment_start..])
+}
+
+/// Is a path segment `.` or `..`, also percent-encoded (which the WHATWG
+/// parser removes)?
+fn is_dot_segment(segment: &[u8]) -> bool {
+    const DOTS: [&[u8]; 6] = [b".", b"..", b"%2e", b".%2e", b"%2e.", b"%2e%2e"];
+    (1..=6).contains(&segment.len()) && DOTS.iter().any(|dots| segment.eq_ignore_ascii_case(dots))
 }
 
 /// The URL of a request's target: parsed, or the URI of a target sent as written,
@@ -222,10 +270,7 @@ mod tests {
     use super::*;
 
     fn written(text: &str) -> bool {
-        matches!(
-            Target::from_text(Bytes::copy_from_slice(text.as_bytes())),
-            Ok(Target::Written(_))
-        )
+        matches!(Target::from_text(text), Ok(Target::Written(_)))
     }
 
     #[test]
@@ -277,10 +322,37 @@ mod tests {
             "http://a.test/?q=it's",
             "ftp://a.test/",
             "http://a b/",
+            "http://./",
+            "http://a.test.1./",
             "/relative",
         ];
         for text in rejected {
             assert!(!written(text), "{text} must not be sent as written");
+        }
+    }
+
+    #[test]
+    fn dotted_decimal_is_what_std_reads() {
+        for host in [
+            "127.0.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.0.0.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "01.2.3.4",
+            "1..3.4",
+            "1.2.3.",
+            "a.2.3.4",
+            "1.2.3.1000",
+            "",
+            "...",
+        ] {
+            assert_eq!(
+                is_dotted_decimal(host.as_bytes()),
+                host.parse::<std::net::Ipv4Addr>().is_ok(),
+                "{host}"
+            );
         }
     }
 

@@ -45,24 +45,43 @@ pub(crate) fn set_http1_host<B>(req: &mut Request<B>) -> bool {
 }
 
 /// hyper-util's rule for a plain-HTTP URI: the host (without userinfo),
-/// then `:port` unless the port is absent or 80. Without userinfo and with
-/// a port that is written as it must be sent, that is the authority as
-/// written. `None` (never seen: a URI's host is always a valid header
-/// value) leaves the request to the client that writes `Host` itself.
+/// then `:port` unless the port is absent or 80. Most authorities are
+/// written that way already (no userinfo, a port that is not 80 and has
+/// no leading zero), and one backward scan tells: their value is the
+/// authority as written. `None` (never seen: a URI's host is always a
+/// valid header value) leaves the request to the client that writes
+/// `Host` itself.
 fn host_value(authority: &Authority) -> Option<HeaderValue> {
     let written = authority.as_str();
-    let host = authority.host();
-    let as_written = match authority.port() {
-        None => written.len() == host.len(),
-        Some(port) => {
-            port.as_u16() != 80
-                && port.as_str().as_bytes().first() != Some(&b'0')
-                && written.len() == host.len() + 1 + port.as_str().len()
+    let bytes = written.as_bytes();
+    // The port starts after the last `:` that follows every `]` (an IPv6
+    // host has colons of its own); userinfo would end with an `@`.
+    let mut port_start = None;
+    for (i, &b) in bytes.iter().enumerate().rev() {
+        match b {
+            b':' if port_start.is_none() => port_start = Some(i + 1),
+            b']' => break,
+            b'@' => return formatted(authority),
+            _ => {}
+        }
+    }
+    let as_written = match port_start {
+        None => true,
+        Some(start) => {
+            let port = &bytes[start..];
+            !port.is_empty() && port[0] != b'0' && port != b"80"
         }
     };
     if as_written {
-        return HeaderValue::from_str(written).ok();
+        HeaderValue::from_str(written).ok()
+    } else {
+        formatted(authority)
     }
+}
+
+/// The value formatted from the parsed host and port.
+fn formatted(authority: &Authority) -> Option<HeaderValue> {
+    let host = authority.host();
     let text = match authority.port_u16() {
         Some(port) if port != 80 => format!("{host}:{port}"),
         _ => host.to_owned(),
@@ -103,6 +122,12 @@ mod tests {
         assert_eq!(host_of("http://a.test:01/").as_deref(), Some("a.test:1"));
         assert_eq!(host_of("http://a.test:080/").as_deref(), Some("a.test"));
         assert_eq!(host_of("http://a.test:/").as_deref(), Some("a.test"));
+        assert_eq!(
+            host_of("http://u@a.test:8080/").as_deref(),
+            Some("a.test:8080")
+        );
+        assert_eq!(host_of("http://[::1]/").as_deref(), Some("[::1]"));
+        assert_eq!(host_of("http://[::1]:80/").as_deref(), Some("[::1]"));
     }
 
     #[test]

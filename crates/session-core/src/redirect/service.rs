@@ -111,6 +111,39 @@ where
     }
 }
 
+/// A session erases its stack once, at its top: this service (see
+/// [`BoxTransport::shared`](crate::transport::BoxTransport::shared)).
+/// Each request clones the inner service once, for the hops to come, and
+/// sends the first hop through it as soon as it is ready (at once, for a
+/// session's own stack).
+impl<S, P> crate::transport::SharedTransport for FollowRedirect<S, P>
+where
+    S: crate::transport::BodyService + Sync,
+    P: Policy + Clone + Send + Sync + 'static,
+{
+    type Future = ResponseFuture<S, P>;
+
+    #[inline]
+    fn send(&self, req: http::Request<Body>) -> Self::Future {
+        let mut inner = self.inner.clone();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match inner.poll_ready(&mut cx) {
+            Poll::Ready(Ok(())) => self.start(inner, req),
+            Poll::Ready(Err(err)) => {
+                let err: BoxError = err.into();
+                ResponseFuture::follow(Box::pin(std::future::ready(Err(err))))
+            }
+            Poll::Pending => {
+                let this = self.clone();
+                ResponseFuture::follow(Box::pin(async move {
+                    let inner = inner.ready_oneshot().await.map_err(Into::into)?;
+                    this.start(inner, req).await
+                }))
+            }
+        }
+    }
+}
+
 impl<S, P> FollowRedirect<S, P>
 where
     S: crate::transport::BodyService,
