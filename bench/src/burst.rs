@@ -101,54 +101,6 @@ pub fn run() -> String {
     })
 }
 
-/// A CA and a `localhost` certificate it signed: the server's configuration
-/// (ALPN h2, http/1.1) and the CA in PEM for the clients.
-fn tls_pair() -> (std::sync::Arc<rustls::ServerConfig>, String) {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_key = KeyPair::generate().expect("ca key");
-    let ca = ca_params.self_signed(&ca_key).expect("ca");
-    let issuer = Issuer::new(ca_params, ca_key);
-    let leaf_key = KeyPair::generate().expect("leaf key");
-    let leaf = CertificateParams::new(vec!["localhost".to_owned()])
-        .expect("leaf params")
-        .signed_by(&leaf_key, &issuer)
-        .expect("leaf");
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_no_client_auth()
-        .with_single_cert(vec![leaf.der().clone(), ca.der().clone()], key)
-        .expect("server config");
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    (std::sync::Arc::new(config), ca.pem())
-}
-
-async fn raw_tls_burst(url: String, ca_pem: &str) {
-    use rustls::pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
-        roots.add(cert.expect("pem")).expect("root");
-    }
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(config)
-        .https_only()
-        .enable_http1()
-        .enable_http2()
-        .build();
-    let client = Client::builder(TokioExecutor::new()).build(https);
-    client_burst(client, url).await;
-}
-
 /// The cold burst over TLS + ALPN h2.
 pub fn run_tls() -> String {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -156,17 +108,16 @@ pub fn run_tls() -> String {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let (config, ca_pem) = tls_pair();
+        let (config, ca_pem) = server::tls_pair();
         let mut out = format!(
             "cold burst: {BURST} concurrent GETs over TLS (ALPN h2) to one host, connections opened\n"
         );
-        let srv = server::start_tls(config.clone());
-        let url = format!("https://localhost:{}/small", srv.addr.port());
-        raw_tls_burst(url, &ca_pem).await;
+        let srv = server::start_tls(None, config.clone());
+        client_burst(crate::clients::raw_tls_client(ca_pem), srv.url("/small")).await;
         out.push_str(&format!("  raw hyper-util + hyper-rustls: {}\n", srv.connections()));
 
-        let srv = server::start_tls(config);
-        let url = format!("https://localhost:{}/small", srv.addr.port());
+        let srv = server::start_tls(None, config.clone());
+        let url = srv.url("/small");
         let session = http_session::Session::builder()
             .trust_env(false)
             .add_root_certificate_pem(ca_pem.as_bytes())

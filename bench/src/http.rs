@@ -22,6 +22,8 @@ pub struct Scenario {
     pub concurrency: usize,
     /// Pin client and server to this CPU (both on the same one).
     pub pin: Option<usize>,
+    /// Serve over TLS (`https://localhost`, the CA of `server::tls_pair`).
+    pub tls: bool,
     /// The clients to compare; the first is the baseline of the ratios.
     pub clients: fn() -> Vec<Bench>,
 }
@@ -38,7 +40,7 @@ struct Totals {
 
 /// Runs the scenario on a fresh server, on a client thread of its own.
 pub fn run(s: &Scenario) -> Table {
-    let srv = server::start(s.pin);
+    let srv = serve(s.pin, s.tls);
     let url = srv.url(s.path);
     let (requests, rounds, concurrency, pin, make) =
         (s.requests, s.rounds, s.concurrency, s.pin, s.clients);
@@ -185,6 +187,15 @@ async fn concurrent(client: &Bench, url: &str, n: usize, tasks: usize) -> Totals
     }
 }
 
+/// A fresh server, over TLS or not, pinned to `cpu` if given.
+fn serve(cpu: Option<usize>, tls: bool) -> server::Server {
+    if tls {
+        server::start_tls(cpu, server::tls_pair().0.clone())
+    } else {
+        server::start(cpu)
+    }
+}
+
 /// What building a client costs: the mean of many builds after a first one.
 pub fn build_cost() -> String {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -213,10 +224,17 @@ pub fn build_cost() -> String {
 }
 
 /// Runs one client alone for `n` requests (for `perf record`), sequential
-/// or over `BENCH_TASKS` concurrent tasks.
+/// or over `BENCH_TASKS` concurrent tasks. `raw-cookies` and
+/// `session-cookies` GET `/cookies` (the cookie round trip), `raw-https` and
+/// `session-https` GET `/small` over TLS; the others GET `/small`.
 pub fn profile(name: &str, n: usize) {
-    let srv = server::start(None);
-    let url = srv.url("/small");
+    let (path, tls) = match name {
+        "raw-cookies" | "session-cookies" => ("/cookies", false),
+        "raw-https" | "session-https" => ("/small", true),
+        _ => ("/small", false),
+    };
+    let srv = serve(None, tls);
+    let url = srv.url(path);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -226,6 +244,9 @@ pub fn profile(name: &str, n: usize) {
             "raw" => Bench::raw(),
             "reqwest" => Bench::reqwest(),
             "session-retry" => Bench::retry_pair().pop().expect("two sessions"),
+            "raw-cookies" => Bench::raw_jar(),
+            "raw-https" => Bench::raw_tls(),
+            "session-https" => Bench::session_tls(),
             _ => Bench::session(),
         };
         let tasks: usize = std::env::var("BENCH_TASKS")

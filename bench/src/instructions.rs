@@ -10,8 +10,10 @@
 //! happens once (building the client, the first connection) drops out.
 //! Raw hyper-util and the session are also counted with 64 concurrent
 //! tasks on the client's one thread (`BENCH_TASKS=64`), the case whose
-//! throughput follows the client's instructions. Needs `valgrind` on the
-//! PATH.
+//! throughput follows the client's instructions. Then two pairs, raw
+//! baseline first: the cookie round trip (`/cookies` sets 3 cookies, each
+//! request sends them back; raw hyper-util with a minimal jar) and HTTPS
+//! (raw hyper-util + hyper-rustls). Needs `valgrind` on the PATH.
 
 use std::path::Path;
 use std::process::Command;
@@ -22,6 +24,25 @@ const CLIENTS: [(&str, &str); 4] = [
     ("session", "http-session"),
     ("session-retry", "session + retry"),
     ("reqwest", "reqwest"),
+];
+
+/// The pairs counted after the main table: a title, then the raw baseline
+/// and the session, with the names `--profile` knows them by.
+const PAIRS: [(&str, [(&str, &str); 2]); 2] = [
+    (
+        "cookie round trip (3 Set-Cookie in, 3 cookies sent back)",
+        [
+            ("raw-cookies", "hyper-util + jar"),
+            ("session-cookies", "http-session"),
+        ],
+    ),
+    (
+        "HTTPS (TLS, ALPN h2 or http/1.1)",
+        [
+            ("raw-https", "hyper-rustls (raw)"),
+            ("session-https", "http-session"),
+        ],
+    ),
 ];
 
 /// Client and server instructions: of one run, or per request.
@@ -45,15 +66,7 @@ pub fn run(requests: u64) -> String {
     let mut baseline = None;
     let mut session = None;
     for (profile, name) in CLIENTS {
-        let measured = count(&dir, profile, requests, 1).and_then(|small| {
-            let large = count(&dir, profile, 5 * requests, 1)?;
-            let per = |a: u64, b: u64| b.saturating_sub(a) / (4 * requests);
-            Ok(Count {
-                client: per(small.client, large.client),
-                server: per(small.server, large.server),
-            })
-        });
-        match measured {
+        match per_request(&dir, profile, requests, 1) {
             Ok(c) => {
                 let base = *baseline.get_or_insert(c.client);
                 out += &format!(
@@ -84,12 +97,8 @@ pub fn run(requests: u64) -> String {
     out += "  with 64 concurrent tasks:\n";
     let mut baseline = None;
     for (profile, name) in &CLIENTS[..2] {
-        let measured = count(&dir, profile, n, 64).and_then(|small| {
-            let large = count(&dir, profile, 5 * n, 64)?;
-            Ok(large.client.saturating_sub(small.client) / (4 * n))
-        });
-        match measured {
-            Ok(client) => {
+        match per_request(&dir, profile, n, 64) {
+            Ok(Count { client, .. }) => {
                 let base = *baseline.get_or_insert(client);
                 out += &format!(
                     "  {name:<18} {client:>14} {:>6.2}x\n",
@@ -99,8 +108,39 @@ pub fn run(requests: u64) -> String {
             Err(err) => out += &format!("  {name:<18} failed: {err}\n"),
         }
     }
+    for (title, pair) in PAIRS {
+        out += &format!("  {title}:\n");
+        let mut baseline = None;
+        for (profile, name) in pair {
+            match per_request(&dir, profile, requests, 1) {
+                Ok(c) => {
+                    let base = *baseline.get_or_insert(c.client);
+                    out += &format!(
+                        "  {name:<18} {:>14} {:>6.2}x {:>14}\n",
+                        c.client,
+                        c.client as f64 / base as f64,
+                        c.server
+                    );
+                }
+                Err(err) => out += &format!("  {name:<18} failed: {err}\n"),
+            }
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
     out
+}
+
+/// Instructions per request of `profile`: runs of `requests` and
+/// `5 * requests` GETs over `tasks` tasks, their difference over
+/// `4 * requests`, so what happens once drops out.
+fn per_request(dir: &Path, profile: &str, requests: u64, tasks: u64) -> Result<Count, String> {
+    let small = count(dir, profile, requests, tasks)?;
+    let large = count(dir, profile, 5 * requests, tasks)?;
+    let per = |a: u64, b: u64| b.saturating_sub(a) / (4 * requests);
+    Ok(Count {
+        client: per(small.client, large.client),
+        server: per(small.server, large.server),
+    })
 }
 
 /// One run of `profile` under callgrind: `requests` GETs over `tasks`

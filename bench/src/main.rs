@@ -2,8 +2,8 @@
 //! reqwest on one loopback server, reported as ratios to raw hyper-util.
 //!
 //! Options: `--quick` (fewer requests), `--only NAME` (`build`, `http`,
-//! `retry`, `overhead`, `jar`, `burst`, `instructions`), `--profile CLIENT`
-//! (one client alone, for perf).
+//! `retry`, `cookies`, `https`, `overhead`, `jar`, `burst`, `instructions`),
+//! `--profile CLIENT` (one client alone, for perf).
 
 mod burst;
 mod clients;
@@ -67,6 +67,7 @@ fn main() {
                 rounds,
                 concurrency: 1,
                 pin: None,
+                tls: false,
                 clients: clients::Bench::all,
             },
             http::Scenario {
@@ -76,6 +77,7 @@ fn main() {
                 rounds,
                 concurrency: 1,
                 pin: Some(0),
+                tls: false,
                 clients: clients::Bench::all,
             },
             http::Scenario {
@@ -85,6 +87,7 @@ fn main() {
                 rounds,
                 concurrency: 64,
                 pin: None,
+                tls: false,
                 clients: clients::Bench::all,
             },
             http::Scenario {
@@ -94,6 +97,7 @@ fn main() {
                 rounds,
                 concurrency: 1,
                 pin: None,
+                tls: false,
                 clients: clients::Bench::all,
             },
         ];
@@ -110,7 +114,36 @@ fn main() {
             rounds: 9,
             concurrency: 1,
             pin: Some(0),
+            tls: false,
             clients: clients::Bench::retry_pair,
+        };
+        println!("{}", http::run(&s));
+    }
+    if wants("cookies") {
+        let s = http::Scenario {
+            title: "cookie round trip: each response sets 3 cookies, each request sends them back, pinned to CPU 0, 9 rounds"
+                .into(),
+            path: "/cookies",
+            requests: 1500 * scale,
+            rounds: 9,
+            concurrency: 1,
+            pin: Some(0),
+            tls: false,
+            clients: clients::Bench::cookie_pair,
+        };
+        println!("{}", http::run(&s));
+    }
+    if wants("https") {
+        let s = http::Scenario {
+            title: "HTTPS: sequential keep-alive GET over TLS (ALPN h2 or http/1.1), 13 B body, client and server pinned to CPU 0, 9 rounds"
+                .into(),
+            path: "/small",
+            requests: 1500 * scale,
+            rounds: 9,
+            concurrency: 1,
+            pin: Some(0),
+            tls: true,
+            clients: clients::Bench::tls_all,
         };
         println!("{}", http::run(&s));
     }

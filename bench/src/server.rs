@@ -1,11 +1,12 @@
 //! The loopback server every client is measured against: hyper, HTTP/1.1
-//! keep-alive (and h2c), on its own thread with a current-thread runtime,
-//! optionally pinned to one CPU.
+//! keep-alive (and h2c), or TLS with ALPN, on its own thread with a
+//! current-thread runtime, optionally pinned to one CPU. Also the test PKI
+//! of the TLS runs ([`tls_pair`]).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::thread;
 
 use bytes::Bytes;
@@ -17,11 +18,18 @@ use hyper_util::server::conn::auto;
 pub struct Server {
     pub addr: SocketAddr,
     connections: Arc<AtomicUsize>,
+    tls: bool,
 }
 
 impl Server {
+    /// `http://127.0.0.1:PORT/path`, or over TLS `https://localhost:PORT/path`
+    /// (the name the certificate carries).
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+        if self.tls {
+            format!("https://localhost:{}{}", self.addr.port(), path)
+        } else {
+            format!("http://{}{}", self.addr, path)
+        }
     }
 
     pub fn connections(&self) -> usize {
@@ -29,14 +37,60 @@ impl Server {
     }
 }
 
-/// Serves `/small` (13 bytes) and `/large` (1 MiB), pinned to `cpu` if given.
+/// Serves `/small` (13 bytes), `/large` (1 MiB) and `/cookies` (the 13
+/// bytes with `Set-Cookie: a=1`, `b=2`, `c=3`, each `Path=/`), pinned to
+/// `cpu` if given.
 pub fn start(cpu: Option<usize>) -> Server {
     start_with(cpu, None)
 }
 
 /// The same over TLS (ALPN h2 and http/1.1) with `config`.
-pub fn start_tls(config: std::sync::Arc<rustls::ServerConfig>) -> Server {
-    start_with(None, Some(tokio_rustls::TlsAcceptor::from(config)))
+pub fn start_tls(cpu: Option<usize>, config: Arc<rustls::ServerConfig>) -> Server {
+    start_with(cpu, Some(tokio_rustls::TlsAcceptor::from(config)))
+}
+
+/// A CA and a `localhost` certificate it signed: the server's configuration
+/// (ALPN h2, http/1.1) and the CA in PEM for the clients. Made once per
+/// process, so servers and clients set up apart agree.
+pub(crate) fn tls_pair() -> &'static (Arc<rustls::ServerConfig>, String) {
+    static PAIR: OnceLock<(Arc<rustls::ServerConfig>, String)> = OnceLock::new();
+    PAIR.get_or_init(|| {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_key = KeyPair::generate().expect("ca key");
+        let ca = ca_params.self_signed(&ca_key).expect("ca");
+        let issuer = Issuer::new(ca_params, ca_key);
+        let leaf_key = KeyPair::generate().expect("leaf key");
+        let leaf = CertificateParams::new(vec!["localhost".to_owned()])
+            .expect("leaf params")
+            .signed_by(&leaf_key, &issuer)
+            .expect("leaf");
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_single_cert(vec![leaf.der().clone(), ca.der().clone()], key)
+            .expect("server config");
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        (Arc::new(config), ca.pem())
+    })
+}
+
+/// The answer to `path`: `large` for `/large`, else `small`, with three
+/// cookies set for `/cookies`.
+fn respond(path: &str, small: &Bytes, large: &Bytes) -> http::Response<Full<Bytes>> {
+    let body = if path == "/large" { large } else { small };
+    let mut res = http::Response::new(Full::new(body.clone()));
+    if path == "/cookies" {
+        for c in ["a=1; Path=/", "b=2; Path=/", "c=3; Path=/"] {
+            res.headers_mut()
+                .append(http::header::SET_COOKIE, http::HeaderValue::from_static(c));
+        }
+    }
+    res
 }
 
 fn start_with(cpu: Option<usize>, tls: Option<tokio_rustls::TlsAcceptor>) -> Server {
@@ -47,6 +101,7 @@ fn start_with(cpu: Option<usize>, tls: Option<tokio_rustls::TlsAcceptor>) -> Ser
     let counter = connections.clone();
     let small = Bytes::from_static(b"hello, world!");
     let large = Bytes::from(vec![b'x'; 1 << 20]);
+    let tls_on = tls.is_some();
     thread::Builder::new()
         .name("bench-server".into())
         .spawn(move || {
@@ -60,24 +115,31 @@ fn start_with(cpu: Option<usize>, tls: Option<tokio_rustls::TlsAcceptor>) -> Ser
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
                 loop {
-                    let Ok((stream, _)) = listener.accept().await else { continue };
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
                     let _ = stream.set_nodelay(true);
                     counter.fetch_add(1, Ordering::SeqCst);
                     let (small, large) = (small.clone(), large.clone());
                     let tls = tls.clone();
                     tokio::spawn(async move {
-                        let service = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                            let body = if req.uri().path() == "/large" { large.clone() } else { small.clone() };
-                            async move { Ok::<_, Infallible>(http::Response::new(Full::new(body))) }
-                        });
+                        let service = hyper::service::service_fn(
+                            move |req: http::Request<hyper::body::Incoming>| {
+                                let res = respond(req.uri().path(), &small, &large);
+                                async move { Ok::<_, Infallible>(res) }
+                            },
+                        );
                         let builder = auto::Builder::new(TokioExecutor::new());
                         match tls {
                             None => {
-                                let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                                let _ = builder
+                                    .serve_connection(TokioIo::new(stream), service)
+                                    .await;
                             }
                             Some(acceptor) => {
                                 if let Ok(tls) = acceptor.accept(stream).await {
-                                    let _ = builder.serve_connection(TokioIo::new(tls), service).await;
+                                    let _ =
+                                        builder.serve_connection(TokioIo::new(tls), service).await;
                                 }
                             }
                         }
@@ -86,5 +148,9 @@ fn start_with(cpu: Option<usize>, tls: Option<tokio_rustls::TlsAcceptor>) -> Ser
             });
         })
         .expect("server thread");
-    Server { addr, connections }
+    Server {
+        addr,
+        connections,
+        tls: tls_on,
+    }
 }

@@ -43,7 +43,7 @@ impl fmt::Debug for Target {
 
 impl Target {
     pub(crate) fn from_text(text: &str) -> std::result::Result<Target, url::ParseError> {
-        if !text.contains('#') {
+        if !text.as_bytes().contains(&b'#') {
             let written = http::Uri::from_maybe_shared(Bytes::copy_from_slice(text.as_bytes()));
             if let Ok(uri) = written {
                 if is_sent_as_written(&uri) {
@@ -118,46 +118,55 @@ fn is_sent_as_written(uri: &http::Uri) -> bool {
 /// of whose labels is an IDNA A-label (`xn--`, which it decodes); a port
 /// that is not the scheme's default, has no leading zero and fits 16 bits.
 fn authority_as_written(authority: &str, https: bool) -> bool {
-    let (host, port) = match authority.rfind([':', ']']) {
-        Some(i) if authority.as_bytes()[i] == b':' => (&authority[..i], Some(&authority[i + 1..])),
-        _ => (authority, None),
-    };
-    if let Some(port) = port {
-        let default = if https { 443 } else { 80 };
-        let fits = port.parse::<u16>().is_ok_and(|p| p != default);
-        if !fits || port.starts_with('0') {
-            return false;
+    let bytes = authority.as_bytes();
+    // The port follows the last `:` that comes after every `]`.
+    let colon = bytes
+        .iter()
+        .rposition(|&b| b == b':' || b == b']')
+        .filter(|&i| bytes[i] == b':');
+    let host = match colon {
+        None => bytes,
+        Some(i) => {
+            let port = &bytes[i + 1..];
+            let value = port.iter().try_fold(0u32, |n, &b| {
+                (b.is_ascii_digit() && n <= u32::from(u16::MAX))
+                    .then(|| n * 10 + u32::from(b - b'0'))
+            });
+            let default = if https { 443 } else { 80 };
+            let fits = value.is_some_and(|v| v <= u32::from(u16::MAX) && v != default);
+            if !fits || port.is_empty() || port[0] == b'0' {
+                return false;
+            }
+            &bytes[..i]
         }
+    };
+    if let Some(inner) = host.strip_prefix(b"[") {
+        return inner.strip_suffix(b"]").is_some_and(|inner| {
+            std::str::from_utf8(inner).is_ok_and(|inner| inner.parse::<Ipv6Addr>().is_ok())
+        });
     }
-    if let Some(inner) = host.strip_prefix('[') {
-        return inner
-            .strip_suffix(']')
-            .is_some_and(|inner| inner.parse::<Ipv6Addr>().is_ok());
-    }
-    let bytes = host.as_bytes();
     let mut label_start = 0;
     let mut last_label = None;
-    for (i, &b) in bytes.iter().enumerate() {
+    for (i, &b) in host.iter().enumerate() {
         if b == b'.' {
             if i > label_start {
                 last_label = Some(label_start);
             }
             label_start = i + 1;
-        } else if !(b.is_ascii_alphanumeric() || b == b'-') {
-            return false;
-        } else if i == label_start
-            && bytes[i..].len() >= 4
-            && bytes[i..i + 4].eq_ignore_ascii_case(b"xn--")
-        {
+            continue;
+        }
+        let a_label =
+            i == label_start && host.len() - i >= 4 && host[i..i + 4].eq_ignore_ascii_case(b"xn--");
+        if a_label || !(b.is_ascii_alphanumeric() || b == b'-') {
             return false;
         }
     }
-    if bytes.len() > label_start {
+    if host.len() > label_start {
         last_label = Some(label_start);
     }
-    match last_label.map(|start| bytes[start]) {
+    match last_label.map(|start| host[start]) {
         None => false,
-        Some(b) if b.is_ascii_digit() => is_dotted_decimal(bytes),
+        Some(b) if b.is_ascii_digit() => is_dotted_decimal(host),
         Some(_) => true,
     }
 }

@@ -19,7 +19,7 @@ pub(crate) type BoxFuture =
 pin_project! {
     /// The response of a request and of every redirect it led to.
     ///
-    /// The first hop is polled in place; only a redirect answer starts the
+    /// The first request is polled in place; only a redirect answer starts the
     /// boxed loop that follows the chain.
     pub struct ResponseFuture<S, P>
     where

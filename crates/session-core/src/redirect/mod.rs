@@ -170,7 +170,7 @@ impl RedirectOptions {
 
 /// What the redirect layer tells the per-hop layers about a hop, as a
 /// request extension on every hop after the first (a request without it is
-/// a first hop).
+/// a first request).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Hop {
     pub(crate) index: usize,

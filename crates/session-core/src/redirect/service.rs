@@ -104,7 +104,7 @@ where
     }
 
     fn call(&mut self, req: http::Request<Body>) -> Self::Future {
-        // The ready service serves the first hop; its clone the later ones.
+        // The ready service serves the first request; its clone the later ones.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
         self.start(inner, req)
@@ -114,7 +114,7 @@ where
 /// A session erases its stack once, at its top: this service (see
 /// [`BoxTransport::shared`](crate::transport::BoxTransport::shared)).
 /// Each request clones the inner service once, for the hops to come, and
-/// sends the first hop through it as soon as it is ready (at once, for a
+/// sends the first request through it as soon as it is ready (at once, for a
 /// session's own stack).
 impl<S, P> crate::transport::SharedTransport for FollowRedirect<S, P>
 where
@@ -162,7 +162,7 @@ where
                 Start::Request(req),
             )));
         }
-        // The common case: send the first hop now, and only build the
+        // The common case: send the first request now, and only build the
         // redirect machinery if the answer is a redirect.
         let saved = Replay::of(&req);
         let first = inner.call(req);
@@ -179,7 +179,7 @@ where
 }
 
 impl<S, P> FollowRedirect<S, P> {
-    /// Does `req` need work before its first hop (URL credentials to take
+    /// Does `req` need work before its first request (URL credentials to take
     /// out, a fragment to carry, the https-only check)? Otherwise the first
     /// hop is sent as it is and redirects are only looked at in its answer.
     #[inline]
@@ -206,7 +206,7 @@ where
     S: crate::transport::BodyService,
     P: Policy + Clone + Send + 'static,
 {
-    /// The first hop's answer: returned as it is unless it is a redirect,
+    /// The first request's answer: returned as it is unless it is a redirect,
     /// which starts the full loop.
     pub(crate) fn answered(
         self,
@@ -230,7 +230,7 @@ where
     }
 }
 
-/// How [`follow`] starts: with a request to send, or with the first hop
+/// How [`follow`] starts: with a request to send, or with the first request
 /// already answered.
 enum Start {
     Request(http::Request<Body>),
