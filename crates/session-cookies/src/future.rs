@@ -45,11 +45,7 @@ where
         let this = self.project();
         let res = ready!(this.inner.poll(cx))?;
         if let Some(uri) = this.uri.as_ref() {
-            if res.headers().contains_key(http::header::SET_COOKIE) {
-                if let Some(url) = crate::layer::parse_url(uri) {
-                    this.jar.store_from_headers(&url, res.headers());
-                }
-            }
+            this.jar.store_response_headers(uri, res.headers());
         }
         Poll::Ready(Ok(res))
     }

@@ -137,6 +137,42 @@ pub(crate) struct Origin<'a> {
 }
 
 impl<'a> Origin<'a> {
+    /// The origin of a request URI, as RFC 6265bis reads it: the host
+    /// canonicalized (lowercase; an IP address in its usual form) and the
+    /// path as sent. `None` for a URI without scheme or host, and for a host
+    /// only a URL parser can canonicalize (percent-encoded, or ending in a
+    /// number that is not a dotted-decimal IPv4 address): the caller then
+    /// goes through [`Origin::from_url`].
+    pub(crate) fn from_uri(uri: &'a http::Uri) -> Option<Self> {
+        let scheme = uri.scheme_str()?;
+        let written = uri.host()?;
+        let (host, is_ip, loopback) = if let Some(inner) = written.strip_prefix('[') {
+            let ip: std::net::Ipv6Addr = inner.strip_suffix(']')?.parse().ok()?;
+            (format!("[{ip}]"), true, ip.is_loopback())
+        } else if let Ok(ip) = written.parse::<Ipv4Addr>() {
+            // `std` reads only the dotted-decimal form, which is how an
+            // address is written back: the host as written.
+            (written.to_owned(), true, ip.is_loopback())
+        } else {
+            let last = written.trim_end_matches('.').rsplit('.').next()?;
+            let numeric = last.as_bytes().first().is_none_or(u8::is_ascii_digit);
+            if numeric || written.contains('%') {
+                return None;
+            }
+            let host = written.to_ascii_lowercase();
+            let loopback = is_loopback(&host);
+            (host, false, loopback)
+        };
+        let secure =
+            scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("wss") || loopback;
+        Some(Origin {
+            host,
+            is_ip,
+            secure,
+            path: uri.path(),
+        })
+    }
+
     pub(crate) fn from_url(url: &'a Url) -> Option<Self> {
         let (host, is_ip) = match url.host()? {
             url::Host::Domain(d) => (d.to_ascii_lowercase(), false),
@@ -201,9 +237,10 @@ fn path_match(request_path: &str, cookie_path: &str) -> bool {
         && (cookie_path.ends_with('/') || request_path.as_bytes()[cookie_path.len()] == b'/')
 }
 
-/// The bucket a cookie with this domain lives in.
-fn bucket_key(domain: &str) -> &str {
-    if is_ip_literal(domain) {
+/// The bucket a cookie with this domain lives in (`is_ip`: the domain is
+/// an IP address, its own bucket).
+fn bucket_key(domain: &str, is_ip: bool) -> &str {
+    if is_ip {
         return domain;
     }
     match psl::domain_str(domain) {
@@ -321,7 +358,15 @@ impl Jar {
     /// Like [`cookie_header`](Self::cookie_header), as a `String`, leaving
     /// out cookies for which `skip(name)` is true.
     pub(crate) fn header_string(&self, url: &Url, skip: impl Fn(&str) -> bool) -> Option<String> {
-        let origin = Origin::from_url(url)?;
+        self.header_string_for(&Origin::from_url(url)?, skip)
+    }
+
+    /// [`header_string`](Self::header_string) for an origin.
+    pub(crate) fn header_string_for(
+        &self,
+        origin: &Origin<'_>,
+        skip: impl Fn(&str) -> bool,
+    ) -> Option<String> {
         let (now_us, now_s) = self.now();
         let store = self.lock();
         let mut hits: Vec<&Entry> = Vec::new();
@@ -330,7 +375,7 @@ impl Jar {
                 hits.extend(
                     bucket
                         .iter()
-                        .filter(|e| matches(e, &origin, now_s) && !skip(&e.cookie.name)),
+                        .filter(|e| matches(e, origin, now_s) && !skip(&e.cookie.name)),
                 );
             }
         }
@@ -403,17 +448,33 @@ impl Jar {
     where
         I: IntoIterator<Item = &'a HeaderValue>,
     {
-        let Some(origin) = Origin::from_url(url) else {
-            return 0;
-        };
+        match Origin::from_url(url) {
+            Some(origin) => self.store_response_cookies_for(&origin, set_cookie),
+            None => 0,
+        }
+    }
+
+    /// [`store_response_cookies`](Self::store_response_cookies) for an
+    /// origin.
+    pub(crate) fn store_response_cookies_for<'a, I>(
+        &self,
+        origin: &Origin<'_>,
+        set_cookie: I,
+    ) -> usize
+    where
+        I: IntoIterator<Item = &'a HeaderValue>,
+    {
         let (now_us, now_s) = self.now();
         let mut store = self.lock();
         let mut stored = 0;
         for value in set_cookie {
-            let line = String::from_utf8_lossy(value.as_bytes());
+            let line = match std::str::from_utf8(value.as_bytes()) {
+                Ok(line) => std::borrow::Cow::Borrowed(line),
+                Err(_) => String::from_utf8_lossy(value.as_bytes()),
+            };
             if let Ok(parsed) = parse::parse_set_cookie(&line) {
                 if self
-                    .store_parsed(&mut store, &origin, parsed, now_us, now_s, Source::Received)
+                    .store_parsed(&mut store, origin, parsed, now_us, now_s, Source::Received)
                     .is_ok()
                 {
                     stored += 1;
@@ -613,7 +674,9 @@ impl Jar {
             ));
         }
 
-        let key = bucket_key(&domain);
+        // A domain other than the host is a parent domain of a name (an IP
+        // address domain-matches only itself).
+        let key = bucket_key(&domain, origin.is_ip && domain == origin.host);
         let (mut creation, mut last_access) = match source {
             Source::Received => (now_us, now_us),
             Source::Loaded {
@@ -621,34 +684,46 @@ impl Jar {
                 last_access,
             } => (creation, last_access),
         };
+        let expired = expires.is_some_and(|e| e <= now_s);
+        let Store {
+            buckets,
+            total,
+            next_seq,
+        } = &mut *store;
+        // One lookup: the bucket's key is made only for a new bucket.
+        let bucket = match buckets.get_mut(key) {
+            Some(bucket) => bucket,
+            None if expired => return Ok(()),
+            None => buckets.entry(Box::from(key)).or_default(),
+        };
+        let replaced = bucket.iter().position(|e| {
+            e.cookie.name == p.name
+                && e.cookie.domain == domain
+                && e.cookie.host_only == host_only
+                && e.cookie.path == path
+        });
         let mut seq = None;
-        if let Some(bucket) = store.buckets.get_mut(key) {
-            if let Some(i) = bucket.iter().position(|e| {
-                e.cookie.name == p.name
-                    && e.cookie.domain == domain
-                    && e.cookie.host_only == host_only
-                    && e.cookie.path == path
-            }) {
-                let old = bucket.swap_remove(i);
-                store.total -= 1;
-                creation = old.cookie.creation;
-                seq = Some(old.seq);
-                if matches!(source, Source::Loaded { .. }) {
-                    last_access = last_access.max(old.last_access.get());
-                }
+        if let Some(i) = replaced {
+            let old = bucket.swap_remove(i);
+            *total -= 1;
+            creation = old.cookie.creation;
+            seq = Some(old.seq);
+            if matches!(source, Source::Loaded { .. }) {
+                last_access = last_access.max(old.last_access.get());
             }
         }
-        if expires.is_some_and(|e| e <= now_s) {
+        if expired {
             // Deletion: the old cookie (if any) is gone, the new one expired.
-            store.drop_empty(key);
+            if bucket.is_empty() {
+                buckets.remove(key);
+            }
             return Ok(());
         }
         let seq = seq.unwrap_or_else(|| {
-            store.next_seq += 1;
-            store.next_seq
+            *next_seq += 1;
+            *next_seq
         });
-        let key: Box<str> = key.into();
-        let entry = Entry {
+        bucket.push(Entry {
             cookie: StoredCookie {
                 name: p.name,
                 value: p.value,
@@ -664,12 +739,10 @@ impl Jar {
             },
             seq,
             last_access: Cell::new(last_access),
-        };
-        let bucket = store.buckets.entry(key).or_default();
-        bucket.push(entry);
-        store.total += 1;
+        });
+        *total += 1;
         if bucket.len() > config.max_per_domain {
-            evict_bucket(bucket, config.max_per_domain, now_s, &mut store.total);
+            evict_bucket(bucket, config.max_per_domain, now_s, total);
         }
         if store.total > config.max_total {
             store.evict_total(config.max_total, now_s);
@@ -728,7 +801,7 @@ impl Jar {
     /// as `cookie`; returns whether one was there.
     pub fn remove(&self, cookie: &StoredCookie) -> bool {
         let mut store = self.lock();
-        let key = bucket_key(&cookie.domain);
+        let key = bucket_key(&cookie.domain, is_ip_literal(&cookie.domain));
         let Some(bucket) = store.buckets.get_mut(key) else {
             return false;
         };
@@ -1049,6 +1122,49 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_uri_gives_the_origin_its_url_gives() {
+        for text in [
+            "http://example.com/a/b",
+            "https://Example.COM:8443/x?y=1",
+            "http://127.0.0.1:8080/",
+            "http://[0:0::1]:3000/p",
+            "wss://a.test./",
+            "http://localhost/",
+            "http://sub.localhost:1/",
+        ] {
+            let uri: http::Uri = text.parse().unwrap();
+            let url = Url::parse(text).unwrap();
+            let from_uri = Origin::from_uri(&uri).expect(text);
+            let from_url = Origin::from_url(&url).unwrap();
+            assert_eq!(
+                (
+                    from_uri.host,
+                    from_uri.is_ip,
+                    from_uri.secure,
+                    from_uri.path
+                ),
+                (
+                    from_url.host,
+                    from_url.is_ip,
+                    from_url.secure,
+                    from_url.path
+                ),
+                "{text}"
+            );
+        }
+        // Left to a URL parser: a host only it canonicalizes.
+        for text in [
+            "http://127.1/",
+            "http://0x7f.0.0.1/",
+            "http://1.2.3.4.5/",
+            "/relative",
+        ] {
+            let uri: http::Uri = text.parse().unwrap();
+            assert!(Origin::from_uri(&uri).is_none(), "{text}");
+        }
+    }
+
+    #[test]
     fn helpers() {
         assert_eq!(default_path("/a/b/c"), "/a/b");
         assert_eq!(default_path("/a"), "/");
@@ -1059,9 +1175,9 @@ mod tests {
         assert!(domain_match("a.example.com", false, "example.com"));
         assert!(!domain_match("aexample.com", false, "example.com"));
         assert!(!domain_match("1.2.3.4", true, "2.3.4"));
-        assert_eq!(bucket_key("a.b.example.co.uk"), "example.co.uk");
-        assert_eq!(bucket_key("co.uk"), "co.uk");
-        assert_eq!(bucket_key("127.0.0.1"), "127.0.0.1");
+        assert_eq!(bucket_key("a.b.example.co.uk", false), "example.co.uk");
+        assert_eq!(bucket_key("co.uk", false), "co.uk");
+        assert_eq!(bucket_key("127.0.0.1", true), "127.0.0.1");
         assert!(is_public_suffix("co.uk"));
         assert!(!is_public_suffix("example.co.uk"));
         let p: Vec<_> = parents("a.b.c", false).collect();

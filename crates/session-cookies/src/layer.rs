@@ -6,7 +6,6 @@ use std::task::{Context, Poll};
 use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
-use url::Url;
 
 use crate::future::ResponseFuture;
 use crate::Jar;
@@ -92,11 +91,6 @@ impl<S> CookieService<S> {
     }
 }
 
-/// The URL of an absolute request URI.
-pub(crate) fn parse_url(uri: &http::Uri) -> Option<Url> {
-    Url::parse(&uri.to_string()).ok()
-}
-
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for CookieService<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
@@ -116,12 +110,9 @@ where
             return ResponseFuture::new(self.inner.call(req), self.jar.clone(), None);
         }
         let uri = uri.clone();
-        // An empty jar (checked without its lock) has nothing to send, so the
-        // URL is parsed only when there are cookies or a `Set-Cookie` comes back.
+        // An empty jar (checked without its lock) has nothing to send.
         if !self.jar.is_empty() {
-            if let Some(url) = parse_url(&uri) {
-                self.jar.add_cookie_header(&url, req.headers_mut());
-            }
+            self.jar.add_request_cookies(&uri, req.headers_mut());
         }
         ResponseFuture::new(self.inner.call(req), self.jar.clone(), Some(uri))
     }
