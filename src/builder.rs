@@ -256,7 +256,7 @@ impl SessionBuilder {
         S: session_core::transport::HttpService,
     {
         self.custom_transport = true;
-        self.core = self.core.transport(transport);
+        self.core = self.core.transport(BoxTransport::new(transport));
         self
     }
 
@@ -331,29 +331,72 @@ impl SessionBuilder {
     /// # Errors
     /// The first setter that failed.
     pub fn build(self) -> Result<Session> {
-        #[cfg_attr(not(feature = "hyper"), allow(unused_mut))]
-        let mut core = self.core;
-        #[cfg(feature = "hyper")]
-        let transport = if self.custom_transport {
-            None
-        } else {
-            let transport = self.hyper.build().map_err(Error::builder)?;
-            // Shared: called through `&self`, not cloned per request.
-            core = core.transport(BoxTransport::shared(transport.clone()));
-            Some(transport)
-        };
-        let _ = self.custom_transport;
-
         #[cfg(feature = "cookies")]
-        let (core, jar) = {
+        let (jar, cookie_file) = {
             let settings = self.cookies;
             let jar = settings.enabled.then(|| settings.jar.unwrap_or_default());
+            (jar, settings.file)
+        };
+        let stack = Stack {
+            #[cfg(feature = "cookies")]
+            jar: jar.clone(),
+            #[cfg(feature = "cookies")]
+            cookie_file,
+            #[cfg(feature = "retry")]
+            retry: self.retry,
+        };
+        #[cfg(feature = "hyper")]
+        if !self.custom_transport {
+            let transport = self.hyper.build().map_err(Error::builder)?;
+            // Kept as its own type in the router: no box per request.
+            let core = stack.finish(self.core.transport(transport.clone()))?;
+            return Ok(Session {
+                core,
+                transport: Some(transport),
+                #[cfg(feature = "cookies")]
+                jar,
+            });
+        }
+        let _ = self.custom_transport;
+        Ok(Session {
+            core: stack.finish(self.core)?,
+            #[cfg(feature = "hyper")]
+            transport: None,
+            #[cfg(feature = "cookies")]
+            jar,
+        })
+    }
+}
+
+/// What the facade puts around the router of any transport: the cookie jar
+/// and the retries.
+struct Stack {
+    #[cfg(feature = "cookies")]
+    jar: Option<session_cookies::Jar>,
+    #[cfg(feature = "cookies")]
+    cookie_file: Option<CookieFile>,
+    #[cfg(feature = "retry")]
+    retry: Option<session_retry::Retry>,
+}
+
+impl Stack {
+    /// Puts the jar (innermost) and the retries around the router, as
+    /// concrete layers, and builds the session.
+    fn finish<T>(
+        self,
+        core: session_core::SessionBuilder<tower_layer::Identity, T>,
+    ) -> Result<session_core::Session>
+    where
+        T: session_core::transport::HttpService,
+    {
+        #[cfg(feature = "cookies")]
+        let core = {
             let mut core = core;
-            if let (Some(jar), Some(file)) = (&jar, settings.file) {
+            if let (Some(jar), Some(file)) = (&self.jar, self.cookie_file) {
                 core = with_cookie_file(core, jar, file)?;
             }
-            let layer = jar.clone().map(session_cookies::CookieLayer::new);
-            (core.router_layer(tower::util::option_layer(layer)), jar)
+            let layer = self.jar.map(session_cookies::CookieLayer::new);
+            core.router_layer(tower::util::option_layer(layer))
         };
         #[cfg(feature = "retry")]
         let core = {
@@ -363,23 +406,17 @@ impl SessionBuilder {
             };
             core.router_layer(tower::util::option_layer(layer))
         };
-        Ok(Session {
-            core: core.build()?,
-            #[cfg(feature = "hyper")]
-            transport,
-            #[cfg(feature = "cookies")]
-            jar,
-        })
+        core.build()
     }
 }
 
 /// Loads the jar now, and saves it when the session closes.
 #[cfg(feature = "cookies")]
-fn with_cookie_file(
-    core: session_core::SessionBuilder,
+fn with_cookie_file<T>(
+    core: session_core::SessionBuilder<tower_layer::Identity, T>,
     jar: &session_cookies::Jar,
     file: CookieFile,
-) -> Result<session_core::SessionBuilder> {
+) -> Result<session_core::SessionBuilder<tower_layer::Identity, T>> {
     if file.path.exists() {
         jar.load(&file.path, file.format).map_err(Error::builder)?;
     }

@@ -46,15 +46,15 @@ type BoxLayer = Box<dyn FnOnce(BoxTransport) -> BoxTransport + Send>;
 /// builder's type, so the finished stack is made of concrete types and
 /// erased once.
 #[must_use]
-pub struct SessionBuilder<L = Identity> {
+pub struct SessionBuilder<L = Identity, T = BoxTransport> {
     config: Config,
     router_layer: L,
+    transport: Option<T>,
 }
 
 struct Config {
     error: Option<Error>,
     defaults: Defaults,
-    transport: Option<BoxTransport>,
     mounts: Vec<(String, BoxTransport)>,
     outer_layers: Vec<BoxLayer>,
     redirect: Option<BoxLayer>,
@@ -65,7 +65,7 @@ struct Config {
     close_hooks: Vec<crate::session::CloseHook>,
 }
 
-impl<L> fmt::Debug for SessionBuilder<L> {
+impl<L, T> fmt::Debug for SessionBuilder<L, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionBuilder")
             .field("defaults", &self.config.defaults)
@@ -91,7 +91,6 @@ impl SessionBuilder {
             config: Config {
                 error: None,
                 defaults: Defaults::default(),
-                transport: None,
                 mounts: Vec::new(),
                 outer_layers: Vec::new(),
                 redirect: None,
@@ -102,11 +101,12 @@ impl SessionBuilder {
                 close_hooks: Vec::new(),
             },
             router_layer: Identity::new(),
+            transport: None,
         }
     }
 }
 
-impl<L> SessionBuilder<L> {
+impl<L, T> SessionBuilder<L, T> {
     fn with(mut self, f: impl FnOnce(&mut Config) -> Result<()>) -> Self {
         if self.config.error.is_none() {
             if let Err(err) = f(&mut self.config) {
@@ -156,7 +156,7 @@ impl<L> SessionBuilder<L> {
     }
 
     /// Adds default query parameters (anything `serde_urlencoded` takes).
-    pub fn query<T: serde::Serialize + ?Sized>(self, query: &T) -> Self {
+    pub fn query<Q: serde::Serialize + ?Sized>(self, query: &Q) -> Self {
         self.with(|c| {
             let encoded = serde_urlencoded::to_string(query).map_err(Error::builder)?;
             c.defaults
@@ -301,15 +301,17 @@ impl<L> SessionBuilder<L> {
     }
 
     /// The transport for `http://` and `https://` URLs (what requests mounts
-    /// on those two prefixes).
-    pub fn transport<S>(self, transport: S) -> Self
+    /// on those two prefixes). It is kept as its own type in the stack (no
+    /// box per request); a later `mount` of either prefix replaces it there.
+    pub fn transport<S>(self, transport: S) -> SessionBuilder<L, S>
     where
-        S: crate::transport::HttpService,
+        S: HttpService,
     {
-        self.with(|c| {
-            c.transport = Some(transport::boxed(transport));
-            Ok(())
-        })
+        SessionBuilder {
+            config: self.config,
+            router_layer: self.router_layer,
+            transport: Some(transport),
+        }
     }
 
     /// Mounts a transport for URLs that start with `prefix`: compared without
@@ -380,10 +382,11 @@ impl<L> SessionBuilder<L> {
     /// # let _ = session;
     /// # Ok::<(), session_core::Error>(())
     /// ```
-    pub fn router_layer<M>(self, layer: M) -> SessionBuilder<Stack<L, M>> {
+    pub fn router_layer<M>(self, layer: M) -> SessionBuilder<Stack<L, M>, T> {
         SessionBuilder {
             config: self.config,
             router_layer: Stack::new(self.router_layer, layer),
+            transport: self.transport,
         }
     }
 
@@ -438,14 +441,14 @@ impl<L> SessionBuilder<L> {
     /// The first setter that failed, or no transport and no mount at all.
     pub fn build(self) -> Result<Session>
     where
-        L: Layer<Router>,
+        T: HttpService,
+        L: Layer<Router<T>>,
         L::Service: HttpService,
     {
         let Config {
             error,
             defaults,
-            transport,
-            mut mounts,
+            mounts,
             outer_layers,
             redirect,
             redirects,
@@ -457,16 +460,12 @@ impl<L> SessionBuilder<L> {
         if let Some(err) = error {
             return Err(err);
         }
-        if let Some(transport) = transport {
-            mounts.insert(0, ("https://".to_owned(), transport.clone()));
-            mounts.insert(0, ("http://".to_owned(), transport));
-        }
-        if mounts.is_empty() {
+        if self.transport.is_none() && mounts.is_empty() {
             return Err(Error::builder(
                 "a session needs a transport: call `transport` or `mount`",
             ));
         }
-        let attempts = self.router_layer.layer(Router::new(mounts));
+        let attempts = self.router_layer.layer(Router::new(self.transport, mounts));
         let hops = if hop_layers.is_empty() {
             Hops::Stack(attempts)
         } else {

@@ -89,7 +89,7 @@ pub use body::Body;
 pub use builder::{SessionBuilder, DEFAULT_MAX_BODY_SIZE};
 pub use defaults::{Defaults, DEFAULT_USER_AGENT};
 pub use error::{BoxError, Error, Result};
-pub use mount::Router;
+pub use mount::{Router, RouterFuture};
 pub use pending::Pending;
 pub use request::{IntoUrl, InvalidUrl, RequestBuilder, ZeroTimeout};
 pub use response::{FinalUrl, History, HistoryEntry, Response};

@@ -2,34 +2,52 @@
 //! to the transport mounted for its URL.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use pin_project_lite::pin_project;
+
 use crate::body::Body;
 use crate::error::{BoxError, Error, NoTransport};
-use crate::transport::{BoxFuture, BoxTransport};
+use crate::transport::{BoxFuture, BoxTransport, HttpService};
 
 /// Transports by URL prefix: case-insensitive, longest prefix wins, equal
 /// lengths in insertion order (requests' `Session.mount`). A request whose
 /// URL matches no mount fails with a builder error.
 ///
+/// The session's transport (`SessionBuilder::transport`, mounted on
+/// `http://` and `https://`) is kept as its own type `T` and called without
+/// a box; the other mounts are erased. The router is ready when that
+/// transport is.
+///
 /// It is the innermost service of every session's stack, and the service a
 /// [`SessionBuilder::router_layer`](crate::SessionBuilder::router_layer)
-/// wraps. Cloning it is a reference-count increment; it is always ready.
+/// wraps. Cloning it clones the transport and a reference count.
 #[derive(Clone)]
-pub struct Router {
+pub struct Router<T = BoxTransport> {
     routes: Arc<Routes>,
+    transport: Option<T>,
+}
+
+/// Where a mount sends.
+enum Mounted {
+    /// The session's transport.
+    Transport,
+    /// Another transport, erased.
+    Erased(BoxTransport),
 }
 
 struct Routes {
-    mounts: Box<[(Prefix, BoxTransport)]>,
+    mounts: Box<[(Prefix, Mounted)]>,
     /// When every prefix is a bare scheme, the mount an `http` and an
     /// `https` URI go to (in [`STANDARD`]'s order), found once (see
     /// [`Router::route`]).
     by_scheme: Option<[Option<usize>; 2]>,
 }
 
-impl fmt::Debug for Router {
+impl<T> fmt::Debug for Router<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Router")
             .field("mounts", &self.routes.mounts.len())
@@ -79,23 +97,31 @@ impl Prefix {
     }
 }
 
-impl Router {
-    /// `mounts` in insertion order; a later mount of the same prefix replaces
-    /// the earlier one.
-    pub(crate) fn new(mounts: Vec<(String, BoxTransport)>) -> Self {
-        let mut unique: Vec<(String, BoxTransport)> = Vec::with_capacity(mounts.len());
-        for (prefix, transport) in mounts {
+impl<T> Router<T> {
+    /// `mounts` in insertion order, after `transport`'s own `http://` and
+    /// `https://`; a later mount of the same prefix replaces the earlier
+    /// one.
+    pub(crate) fn new(transport: Option<T>, mounts: Vec<(String, BoxTransport)>) -> Self {
+        let own = transport
+            .is_some()
+            .then(|| ["http://", "https://"].map(|p| (p.to_owned(), Mounted::Transport)));
+        let mut unique: Vec<(String, Mounted)> = Vec::with_capacity(mounts.len() + 2);
+        let all = own
+            .into_iter()
+            .flatten()
+            .chain(mounts.into_iter().map(|(p, t)| (p, Mounted::Erased(t))));
+        for (prefix, mounted) in all {
             let prefix = prefix.to_ascii_lowercase();
             match unique.iter_mut().find(|(p, _)| *p == prefix) {
-                Some(slot) => slot.1 = transport,
-                None => unique.push((prefix, transport)),
+                Some(slot) => slot.1 = mounted,
+                None => unique.push((prefix, mounted)),
             }
         }
         // A stable sort keeps insertion order among equal lengths.
         unique.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
-        let mounts: Box<[(Prefix, BoxTransport)]> = unique
+        let mounts: Box<[(Prefix, Mounted)]> = unique
             .into_iter()
-            .map(|(prefix, transport)| (Prefix::new(prefix), transport))
+            .map(|(prefix, mounted)| (Prefix::new(prefix), mounted))
             .collect();
         let by_scheme = mounts
             .iter()
@@ -108,58 +134,126 @@ impl Router {
             });
         Router {
             routes: Arc::new(Routes { mounts, by_scheme }),
+            transport,
         }
     }
 
+    #[cfg(test)]
+    fn route(&self, uri: &http::Uri) -> Option<&Mounted> {
+        self.routes.route(uri)
+    }
+
+    #[cfg(test)]
+    fn route_by_prefix(&self, uri: &http::Uri) -> Option<&Mounted> {
+        self.routes.route_by_prefix(uri)
+    }
+}
+
+impl Routes {
     /// The first mount, longest first, whose prefix the URI starts with.
     /// Bare scheme prefixes (a session's usual `http://` and `https://`)
     /// make that a function of the scheme, so a URI whose scheme was parsed
     /// as `http` or `https` takes the mount found for it in `new`.
     #[inline]
-    fn route(&self, uri: &http::Uri) -> Option<&BoxTransport> {
-        let routes = &*self.routes;
-        if let (Some(by_scheme), Some(scheme)) = (&routes.by_scheme, uri.scheme()) {
+    fn route(&self, uri: &http::Uri) -> Option<&Mounted> {
+        if let (Some(by_scheme), Some(scheme)) = (&self.by_scheme, uri.scheme()) {
             if let Some(slot) = STANDARD.iter().position(|(s, _)| s == scheme) {
-                return by_scheme[slot].map(|i| &routes.mounts[i].1);
+                return by_scheme[slot].map(|i| &self.mounts[i].1);
             }
         }
         self.route_by_prefix(uri)
     }
 
-    fn route_by_prefix(&self, uri: &http::Uri) -> Option<&BoxTransport> {
-        self.routes
-            .mounts
+    fn route_by_prefix(&self, uri: &http::Uri) -> Option<&Mounted> {
+        self.mounts
             .iter()
             .find(|(prefix, _)| prefix.matches(uri))
-            .map(|(_, transport)| transport)
+            .map(|(_, mounted)| mounted)
+    }
+}
+
+pin_project! {
+    /// The future of [`Router`]: the session's transport's own future, or
+    /// an erased mount's.
+    pub struct RouterFuture<F> {
+        #[pin]
+        kind: Kind<F>,
+    }
+}
+
+pin_project! {
+    #[project = KindProj]
+    enum Kind<F> {
+        Transport { #[pin] future: F },
+        // Another mount, or no mount at all (an error, ready at once).
+        Erased { future: BoxFuture },
+    }
+}
+
+impl<F> RouterFuture<F> {
+    fn transport(future: F) -> Self {
+        RouterFuture {
+            kind: Kind::Transport { future },
+        }
     }
 
-    /// Sends `req` to the transport mounted for its URL.
-    #[inline]
-    pub fn send(&self, req: http::Request<Body>) -> BoxFuture {
-        match self.route(req.uri()) {
-            Some(transport) => transport.send(req),
-            None => {
-                let err = no_transport(req.uri());
-                Box::pin(std::future::ready(Err(err)))
-            }
+    fn erased(future: BoxFuture) -> Self {
+        RouterFuture {
+            kind: Kind::Erased { future },
         }
     }
 }
 
-impl tower_service::Service<http::Request<Body>> for Router {
+impl<F> fmt::Debug for RouterFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RouterFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F, E> Future for RouterFuture<F>
+where
+    F: Future<Output = Result<http::Response<Body>, E>>,
+    E: Into<BoxError>,
+{
+    type Output = Result<http::Response<Body>, BoxError>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().kind.project() {
+            KindProj::Transport { future } => future.poll(cx).map_err(Into::into),
+            KindProj::Erased { future } => future.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<T: HttpService> tower_service::Service<http::Request<Body>> for Router<T> {
     type Response = http::Response<Body>;
     type Error = BoxError;
-    type Future = BoxFuture;
+    type Future = RouterFuture<T::Future>;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        // Each mounted transport is driven to readiness inside its call.
-        Poll::Ready(Ok(()))
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        // Erased mounts are driven to readiness inside their calls.
+        match &mut self.transport {
+            Some(transport) => transport.poll_ready(cx).map_err(Into::into),
+            None => Poll::Ready(Ok(())),
+        }
     }
 
     #[inline]
-    fn call(&mut self, req: http::Request<Body>) -> BoxFuture {
-        self.send(req)
+    fn call(&mut self, req: http::Request<Body>) -> Self::Future {
+        // The routes and the transport are borrowed apart.
+        let Router { routes, transport } = self;
+        match routes.route(req.uri()) {
+            Some(Mounted::Transport) => match transport {
+                Some(transport) => RouterFuture::transport(transport.call(req)),
+                None => unreachable!("only a router with a transport mounts it"),
+            },
+            Some(Mounted::Erased(erased)) => RouterFuture::erased(erased.send(req)),
+            None => {
+                let err = no_transport(req.uri());
+                RouterFuture::erased(Box::pin(std::future::ready(Err(err))))
+            }
+        }
     }
 }
 
@@ -232,20 +326,27 @@ mod tests {
     #[test]
     fn routing_by_scheme_agrees_with_the_prefixes() {
         let mock = || BoxTransport::new(crate::mock::MockTransport::new());
+        type Plain = Router<BoxTransport>;
         let routers = [
-            Router::new(vec![
-                ("https://".into(), mock()),
-                ("http://".into(), mock()),
-            ]),
-            Router::new(vec![("HTTP://".into(), mock()), ("unix://".into(), mock())]),
-            Router::new(vec![("https://".into(), mock())]),
-            Router::new(vec![
-                ("http://".into(), mock()),
-                ("http://a.test".into(), mock()),
-            ]),
+            Plain::new(
+                None,
+                vec![("https://".into(), mock()), ("http://".into(), mock())],
+            ),
+            Plain::new(
+                None,
+                vec![("HTTP://".into(), mock()), ("unix://".into(), mock())],
+            ),
+            Plain::new(None, vec![("https://".into(), mock())]),
+            Plain::new(
+                None,
+                vec![("http://".into(), mock()), ("http://a.test".into(), mock())],
+            ),
+            // The session's own transport, with a longer mount over it.
+            Plain::new(Some(mock()), vec![("http://a.test".into(), mock())]),
         ];
         assert!(routers[..3].iter().all(|r| r.routes.by_scheme.is_some()));
         assert!(routers[3].routes.by_scheme.is_none());
+        assert!(routers[4].routes.by_scheme.is_none());
         let upper = upper_case_http();
         let uris = [
             "http://a.test/x".parse().unwrap(),
