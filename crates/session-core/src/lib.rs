@@ -89,13 +89,13 @@ pub use body::Body;
 pub use builder::{SessionBuilder, DEFAULT_MAX_BODY_SIZE};
 pub use defaults::{Defaults, DEFAULT_USER_AGENT};
 pub use error::{BoxError, Error, Result};
-pub use mount::{Router, RouterFuture};
+pub use mount::Router;
 pub use pending::Pending;
 pub use request::{IntoUrl, InvalidUrl, RequestBuilder, ZeroTimeout};
 pub use response::{FinalUrl, History, HistoryEntry, Response};
 pub use session::{CloseFuture, CloseHook, Session};
 pub use transport::{
-    BodyService, BoxTransport, ConnectionInfo, ConnectionTag, HttpService, SharedTransport,
+    BodyService, BoxTransport, ConnectionInfo, ConnectionTag, HttpService, OrBoxed, SharedTransport,
 };
 
 pub use http;

@@ -2,16 +2,12 @@
 //! to the transport mounted for its URL.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use pin_project_lite::pin_project;
-
 use crate::body::Body;
 use crate::error::{BoxError, Error, NoTransport};
-use crate::transport::{BoxFuture, BoxTransport, HttpService};
+use crate::transport::{BoxTransport, HttpService, OrBoxed};
 
 /// Transports by URL prefix: case-insensitive, longest prefix wins, equal
 /// lengths in insertion order (requests' `Session.mount`). A request whose
@@ -172,64 +168,10 @@ impl Routes {
     }
 }
 
-pin_project! {
-    /// The future of [`Router`]: the session's transport's own future, or
-    /// an erased mount's.
-    pub struct RouterFuture<F> {
-        #[pin]
-        kind: Kind<F>,
-    }
-}
-
-pin_project! {
-    #[project = KindProj]
-    enum Kind<F> {
-        Transport { #[pin] future: F },
-        // Another mount, or no mount at all (an error, ready at once).
-        Erased { future: BoxFuture },
-    }
-}
-
-impl<F> RouterFuture<F> {
-    fn transport(future: F) -> Self {
-        RouterFuture {
-            kind: Kind::Transport { future },
-        }
-    }
-
-    fn erased(future: BoxFuture) -> Self {
-        RouterFuture {
-            kind: Kind::Erased { future },
-        }
-    }
-}
-
-impl<F> fmt::Debug for RouterFuture<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RouterFuture").finish_non_exhaustive()
-    }
-}
-
-impl<F, E> Future for RouterFuture<F>
-where
-    F: Future<Output = Result<http::Response<Body>, E>>,
-    E: Into<BoxError>,
-{
-    type Output = Result<http::Response<Body>, BoxError>;
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().kind.project() {
-            KindProj::Transport { future } => future.poll(cx).map_err(Into::into),
-            KindProj::Erased { future } => future.as_mut().poll(cx),
-        }
-    }
-}
-
 impl<T: HttpService> tower_service::Service<http::Request<Body>> for Router<T> {
     type Response = http::Response<Body>;
     type Error = BoxError;
-    type Future = RouterFuture<T::Future>;
+    type Future = OrBoxed<T::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         // Erased mounts are driven to readiness inside their calls.
@@ -245,13 +187,13 @@ impl<T: HttpService> tower_service::Service<http::Request<Body>> for Router<T> {
         let Router { routes, transport } = self;
         match routes.route(req.uri()) {
             Some(Mounted::Transport) => match transport {
-                Some(transport) => RouterFuture::transport(transport.call(req)),
+                Some(transport) => OrBoxed::inline(transport.call(req)),
                 None => unreachable!("only a router with a transport mounts it"),
             },
-            Some(Mounted::Erased(erased)) => RouterFuture::erased(erased.send(req)),
+            Some(Mounted::Erased(erased)) => OrBoxed::boxed(erased.send(req)),
             None => {
                 let err = no_transport(req.uri());
-                RouterFuture::erased(Box::pin(std::future::ready(Err(err))))
+                OrBoxed::boxed(Box::pin(std::future::ready(Err(err))))
             }
         }
     }

@@ -21,6 +21,66 @@ use crate::error::BoxError;
 /// The future of a [`BoxTransport`].
 pub type BoxFuture = Pin<Box<dyn Future<Output = Result<http::Response<Body>, BoxError>> + Send>>;
 
+pin_project_lite::pin_project! {
+    /// A service's future that is either an inner service's own future,
+    /// polled in place, or a boxed one: what the session's services return
+    /// when one branch calls a concrete service and another an erased one
+    /// (the router, the auth service, the hop layers). Errors become a
+    /// [`BoxError`].
+    pub struct OrBoxed<F> {
+        #[pin]
+        kind: OrBoxedKind<F>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = OrBoxedProj]
+    enum OrBoxedKind<F> {
+        Inline { #[pin] future: F },
+        Boxed { future: BoxFuture },
+    }
+}
+
+impl<F> OrBoxed<F> {
+    /// The inner service's own future.
+    #[inline]
+    pub fn inline(future: F) -> Self {
+        OrBoxed {
+            kind: OrBoxedKind::Inline { future },
+        }
+    }
+
+    /// A boxed future.
+    #[inline]
+    pub fn boxed(future: BoxFuture) -> Self {
+        OrBoxed {
+            kind: OrBoxedKind::Boxed { future },
+        }
+    }
+}
+
+impl<F> fmt::Debug for OrBoxed<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OrBoxed").finish_non_exhaustive()
+    }
+}
+
+impl<F, E> Future for OrBoxed<F>
+where
+    F: Future<Output = Result<http::Response<Body>, E>>,
+    E: Into<BoxError>,
+{
+    type Output = Result<http::Response<Body>, BoxError>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().kind.project() {
+            OrBoxedProj::Inline { future } => future.poll(cx).map_err(Into::into),
+            OrBoxedProj::Boxed { future } => future.as_mut().poll(cx),
+        }
+    }
+}
+
 /// A tower service over `http::Request<Body>` answering `http::Response<Body>`,
 /// that a layer can clone and send to another thread, and whose error turns
 /// into a [`BoxError`]: what the redirect and auth services wrap. Every such

@@ -2,8 +2,6 @@
 //! URL userinfo.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -16,8 +14,6 @@ use crate::body::{Body, DRAIN_LIMIT};
 use crate::error::{BoxError, Error};
 use crate::redirect::Hop;
 use crate::replay::Replay;
-
-type BoxFuture = Pin<Box<dyn Future<Output = Result<http::Response<Body>, BoxError>> + Send>>;
 
 /// Applies auth to every hop, with the precedence of the
 /// [module docs](super): a scheme (the request's, else the layer's), then
@@ -123,37 +119,10 @@ impl<S> AuthService<S> {
     }
 }
 
-pin_project_lite::pin_project! {
-    /// The future of [`AuthService`].
-    #[project = ResponseFutureProj]
-    pub enum ResponseFuture<F> {
-        /// Nothing to do: the inner future as it is.
-        Passed { #[pin] inner: F },
-        /// Auth applied, maybe with a retry.
-        Authorized { inner: BoxFuture },
-    }
-}
-
-impl<F> fmt::Debug for ResponseFuture<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseFuture").finish_non_exhaustive()
-    }
-}
-
-impl<F, E> Future for ResponseFuture<F>
-where
-    F: Future<Output = Result<http::Response<Body>, E>>,
-    E: Into<BoxError>,
-{
-    type Output = Result<http::Response<Body>, BoxError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project() {
-            ResponseFutureProj::Passed { inner } => inner.poll(cx).map_err(Into::into),
-            ResponseFutureProj::Authorized { inner } => inner.as_mut().poll(cx),
-        }
-    }
-}
+/// The future of [`AuthService`]: the inner service's own future when the
+/// request needs no auth step, else the boxed signing (and 401 answering)
+/// of the request.
+type ResponseFuture<F> = crate::transport::OrBoxed<F>;
 
 impl<S> tower_service::Service<http::Request<Body>> for AuthService<S>
 where
@@ -169,15 +138,11 @@ where
 
     fn call(&mut self, req: http::Request<Body>) -> Self::Future {
         let Some(scheme) = self.auth_step(&req) else {
-            return ResponseFuture::Passed {
-                inner: self.inner.call(req),
-            };
+            return ResponseFuture::inline(self.inner.call(req));
         };
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        ResponseFuture::Authorized {
-            inner: Box::pin(authorize(inner, scheme, self.netrc.clone(), req)),
-        }
+        ResponseFuture::boxed(Box::pin(authorize(inner, scheme, self.netrc.clone(), req)))
     }
 }
 
