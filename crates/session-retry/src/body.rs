@@ -12,13 +12,22 @@ use http_body_util::{Empty, Full};
 
 /// A request body that may be copied for another attempt.
 ///
+/// Implemented for `Full<Bytes>`, `Empty<Bytes>`, `String`, `Bytes`,
+/// `Vec<u8>` and `()`, and, with the `session-core` feature (on by default),
+/// for `session_core::Body`:
+///
 /// ```
+/// # #[cfg(feature = "session-core")]
+/// # fn main() {
 /// use session_retry::ReplayBody;
 ///
 /// let body = session_core::Body::from("hello");
 /// assert!(body.try_clone_body().is_some());
 /// let stream = session_core::Body::from_stream(futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>());
 /// assert!(stream.try_clone_body().is_none());
+/// # }
+/// # #[cfg(not(feature = "session-core"))]
+/// # fn main() {}
 /// ```
 pub trait ReplayBody: Sized {
     /// A copy of the body to send again, or `None` when it can be sent only
@@ -26,6 +35,8 @@ pub trait ReplayBody: Sized {
     fn try_clone_body(&self) -> Option<Self>;
 }
 
+#[cfg(feature = "session-core")]
+#[cfg_attr(docsrs, doc(cfg(feature = "session-core")))]
 impl ReplayBody for session_core::Body {
     fn try_clone_body(&self) -> Option<Self> {
         self.try_clone()
@@ -101,6 +112,7 @@ mod tests {
         assert_eq!(copy.extensions().get::<Marker>(), Some(&Marker(7)));
     }
 
+    #[cfg(feature = "session-core")]
     #[test]
     fn streams_are_not_cloned() {
         let chunks = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from("a"))]);

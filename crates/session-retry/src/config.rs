@@ -34,7 +34,20 @@ pub const RETRY_AFTER_STATUS_CODES: [StatusCode; 3] = [
 
 /// The most bytes of a retried response's body read (and thrown away) so its
 /// connection can go back to the pool: 64 KiB. A longer body is dropped.
+///
+/// The same as session-core's `body::DRAIN_LIMIT`.
+#[cfg(feature = "session-core")]
 pub const DEFAULT_DRAIN_LIMIT: usize = session_core::body::DRAIN_LIMIT;
+
+/// The most bytes of a retried response's body read (and thrown away) so its
+/// connection can go back to the pool: 64 KiB. A longer body is dropped.
+///
+/// The same as session-core's `body::DRAIN_LIMIT`.
+// Without the `session-core` feature: this value must agree with
+// `session_core::body::DRAIN_LIMIT` (the test
+// `drain_limit_agrees_with_session_core` checks it).
+#[cfg(not(feature = "session-core"))]
+pub const DEFAULT_DRAIN_LIMIT: usize = 64 * 1024;
 
 /// The header that makes a request retryable whatever its method.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -452,6 +465,15 @@ mod tests {
         let any = Retry::new().any_method().into_config().unwrap();
         assert!(idempotent(&any, Method::POST, &HeaderMap::new()));
         assert!(!Retry::never().into_config().unwrap().may_retry());
+    }
+
+    /// Not gated on the `session-core` feature: session-core is a
+    /// dev-dependency, so without the feature this checks the 64 KiB written
+    /// out above.
+    #[test]
+    fn drain_limit_agrees_with_session_core() {
+        assert_eq!(DEFAULT_DRAIN_LIMIT, session_core::body::DRAIN_LIMIT);
+        assert_eq!(DEFAULT_DRAIN_LIMIT, 64 * 1024);
     }
 
     #[test]

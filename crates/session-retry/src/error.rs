@@ -5,6 +5,10 @@
 //! [`RetryHistory`] of every attempt. The cause (the transport's last error)
 //! is in [`std::error::Error::source`], so `session_core::Error::is_connect`
 //! and `is_timeout` still find it.
+//!
+//! [`Error::is_connect`] and [`Error::is_timeout`] recognise session-core's
+//! errors with the `session-core` feature (on by default), and io errors and
+//! tokio's `Elapsed` with or without it.
 
 use std::fmt;
 
@@ -13,8 +17,8 @@ use http::StatusCode;
 use crate::history::RetryHistory;
 
 /// A type-erased error, as used by tower services (the same type as
-/// `session_core::BoxError`).
-pub use session_core::BoxError;
+/// `session_core::BoxError` and tower's `BoxError`).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The `Result` of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -108,27 +112,38 @@ impl Error {
     }
 
     /// Did the last attempt fail before reaching the server? Walks the chain
-    /// of causes for `session_core::error::Connect` and refused connections.
+    /// of causes for refused connections (io errors of kind
+    /// `ConnectionRefused`) and, with the `session-core` feature,
+    /// `session_core::error::Connect`.
     pub fn is_connect(&self) -> bool {
         self.causes().any(|err| {
-            err.is::<session_core::error::Connect>()
+            #[cfg(feature = "session-core")]
+            if err.is::<session_core::error::Connect>()
                 || err
                     .downcast_ref::<session_core::Error>()
                     .is_some_and(session_core::Error::is_connect)
-                || err
-                    .downcast_ref::<std::io::Error>()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+            {
+                return true;
+            }
+            err.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
         })
     }
 
-    /// Did a timer fire in the last attempt? Walks the chain of causes.
+    /// Did a timer fire in the last attempt? Walks the chain of causes for
+    /// tokio's `Elapsed`, io errors of kind `TimedOut` and, with the
+    /// `session-core` feature, `session_core::error::TimedOut`.
     pub fn is_timeout(&self) -> bool {
         self.causes().any(|err| {
-            err.is::<session_core::error::TimedOut>()
-                || err.is::<tokio::time::error::Elapsed>()
+            #[cfg(feature = "session-core")]
+            if err.is::<session_core::error::TimedOut>()
                 || err
                     .downcast_ref::<session_core::Error>()
                     .is_some_and(session_core::Error::is_timeout)
+            {
+                return true;
+            }
+            err.is::<tokio::time::error::Elapsed>()
                 || err
                     .downcast_ref::<std::io::Error>()
                     .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
@@ -281,6 +296,7 @@ mod tests {
         assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
     }
 
+    #[cfg(feature = "session-core")]
     #[test]
     fn connect_and_timeout_walk_the_chain() {
         let connect = session_core::error::Connect::new(session_core::error::TimedOut("connect"));

@@ -32,7 +32,7 @@
 //!
 //! | what happened | counted as | retried for |
 //! |---|---|---|
-//! | an error before the request reached the server ([`ErrorKind::Connect`]: `session_core::error::Connect` or a refused connection in the error's chain) | `connect` | every method |
+//! | an error before the request reached the server ([`ErrorKind::Connect`]: a refused connection or, with the `session-core` feature, `session_core::error::Connect` in the error's chain) | `connect` | every method |
 //! | an error after it may have reached the server ([`ErrorKind::Read`]: reset, closed, timed out) | `read` | allowed methods |
 //! | another error ([`ErrorKind::Other`]) | `other` | allowed methods |
 //! | a status in `status_forcelist`, or 413/429/503 with `Retry-After` | `status` | allowed methods |
@@ -78,7 +78,8 @@
 //! ```
 //!
 //! Customised as in the requests guide, over a flaky transport that answers
-//! 503 twice:
+//! 503 twice (with session-core's `Body`, which needs the `session-core`
+//! feature):
 //!
 //! ```
 //! use std::sync::atomic::{AtomicUsize, Ordering};
@@ -88,6 +89,7 @@
 //! use session_retry::{Retry, RetryHistory, RetryLayer};
 //! use tower::{service_fn, Layer, ServiceExt};
 //!
+//! # #[cfg(feature = "session-core")]
 //! # #[tokio::main(flavor = "current_thread", start_paused = true)]
 //! # async fn main() -> Result<(), session_retry::BoxError> {
 //! # let hits = Arc::new(AtomicUsize::new(0));
@@ -111,6 +113,8 @@
 //! assert_eq!(history.len(), 3);
 //! assert_eq!(history.sleeps(), [Duration::ZERO, Duration::from_millis(200)]);
 //! # Ok(()) }
+//! # #[cfg(not(feature = "session-core"))]
+//! # fn main() {}
 //! ```
 //!
 //! In a session-core `Session`, the layer goes around the mount router
@@ -129,8 +133,22 @@
 //!
 //! # Features
 //!
-//! None: the crate always depends on session-core (for its `Body` and
-//! `error::Connect`), tower's `retry` budget, tokio's timer and `httpdate`.
+//! - `session-core` (on by default): depends on session-core, for
+//!   [`ReplayBody`] on `session_core::Body` and for the classification of
+//!   its errors (`session_core::error::Connect` and `error::TimedOut`, and
+//!   `session_core::Error`'s connect, timeout, builder, redirect and decode
+//!   errors) by [`policy::Standard`], [`Error::is_connect`] and
+//!   [`Error::is_timeout`].
+//!
+//! Without it (`default-features = false`), the layer serves any
+//! `http::Request<B>` whose body is [`ReplayBody`] (`Full<Bytes>`,
+//! `Empty<Bytes>`, `String`, `Bytes`, `Vec<u8>`, `()` or your own), as for a
+//! bare hyper-util client, and errors are classified by their io error kinds
+//! and tokio's `Elapsed` (plus your [`Policy`]). [`BoxError`] and
+//! [`DEFAULT_DRAIN_LIMIT`] are the same with or without the feature.
+//!
+//! The crate always depends on tower's `retry` budget, tokio's timer and
+//! `httpdate`.
 //!
 //! # MSRV
 //!

@@ -6,10 +6,10 @@
 //! the allowed (idempotent) methods. A transport tells which it was in its
 //! own way, so the classification is a hook.
 //!
-//! [`Standard`] knows session-core's transports (which wrap every "never
-//! reached the server" failure in `session_core::error::Connect`) and io
-//! errors. A plain hyper-util client plugs its own test with
-//! [`classify_fn`]:
+//! [`Standard`] knows io errors and, with the `session-core` feature (on by
+//! default), session-core's transports (which wrap every "never reached the
+//! server" failure in `session_core::error::Connect`). A plain hyper-util
+//! client plugs its own test with [`classify_fn`]:
 //!
 //! ```
 //! use session_retry::{policy::{classify_fn, find_source}, ErrorKind, Retry};
@@ -92,10 +92,11 @@ impl<P: Policy + ?Sized> Policy for Arc<P> {
 
 /// The default classification. Walking the chain of causes:
 ///
-/// - `session_core::error::Connect`, or an io error of kind
-///   `ConnectionRefused`, `AddrNotAvailable` or `NotConnected`: [`ErrorKind::Connect`];
-/// - a `session_core::Error` that is a builder, redirect or decode error:
-///   [`ErrorKind::Fatal`];
+/// - an io error of kind `ConnectionRefused`, `AddrNotAvailable` or
+///   `NotConnected`, or (with the `session-core` feature)
+///   `session_core::error::Connect`: [`ErrorKind::Connect`];
+/// - with the `session-core` feature, a `session_core::Error` that is a
+///   builder, redirect or decode error: [`ErrorKind::Fatal`];
 /// - anything else: [`ErrorKind::Read`] (it may have reached the server).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Standard;
@@ -105,6 +106,7 @@ impl Policy for Standard {}
 fn standard_classification(error: &(dyn StdError + 'static)) -> ErrorKind {
     let mut next = Some(error);
     while let Some(err) = next {
+        #[cfg(feature = "session-core")]
         if err.is::<session_core::error::Connect>() {
             return ErrorKind::Connect;
         }
@@ -118,6 +120,7 @@ fn standard_classification(error: &(dyn StdError + 'static)) -> ErrorKind {
                 return ErrorKind::Connect;
             }
         }
+        #[cfg(feature = "session-core")]
         if let Some(session) = err.downcast_ref::<session_core::Error>() {
             if session.is_connect() {
                 return ErrorKind::Connect;
@@ -191,14 +194,17 @@ pub fn find_source<'a, E: StdError + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use session_core::error::Connect;
 
+    #[cfg(feature = "session-core")]
     fn classify(err: &(dyn StdError + 'static)) -> ErrorKind {
         Standard.classify_error(err)
     }
 
+    #[cfg(feature = "session-core")]
     #[test]
     fn standard_classification_walks_the_chain() {
+        use session_core::error::Connect;
+
         let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
         assert_eq!(classify(&refused), ErrorKind::Connect);
         let wrapped = session_core::Error::request(Connect::new("dns failed"));

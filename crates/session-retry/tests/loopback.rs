@@ -4,7 +4,9 @@
 mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+#[cfg(feature = "session-core")]
+use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -198,6 +200,8 @@ async fn refused_port_is_retried_as_connect_error_for_any_method() {
     assert!(err.is_connect());
 }
 
+// `ReplayBody` for `session_core::Body` needs the `session-core` feature.
+#[cfg(feature = "session-core")]
 #[tokio::test]
 async fn put_of_one_mib_arrives_identical_on_every_attempt() {
     let payload: Bytes = (0..1024 * 1024)
@@ -239,6 +243,8 @@ async fn put_of_one_mib_arrives_identical_on_every_attempt() {
     }
 }
 
+// `ReplayBody` for `session_core::Body` needs the `session-core` feature.
+#[cfg(feature = "session-core")]
 #[tokio::test]
 async fn streaming_body_is_not_replayed() {
     let hits = Arc::new(AtomicUsize::new(0));

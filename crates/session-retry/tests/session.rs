@@ -2,6 +2,9 @@
 //! with `RetryLayer` as a hop layer, and per mount around a transport; and
 //! retried response bodies are drained before the next attempt.
 
+// `RetryLayer` over `session_core::Body` needs the `session-core` feature.
+#![cfg(feature = "session-core")]
+
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
