@@ -398,14 +398,13 @@ impl Stack {
             let layer = self.jar.map(session_cookies::CookieLayer::new);
             core.router_layer(tower::util::option_layer(layer))
         };
+        // Retries are a layer of the stack only when asked for: the stack is
+        // built with what the session was configured with.
         #[cfg(feature = "retry")]
-        let core = {
-            let layer = match self.retry {
-                Some(retry) => Some(session_retry::RetryLayer::new(retry).map_err(Error::builder)?),
-                None => None,
-            };
-            core.router_layer(tower::util::option_layer(layer))
-        };
+        if let Some(retry) = self.retry {
+            let layer = session_retry::RetryLayer::new(retry).map_err(Error::builder)?;
+            return core.router_layer(layer).build();
+        }
         core.build()
     }
 }

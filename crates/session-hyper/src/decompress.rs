@@ -1,16 +1,23 @@
-//! Response decompression through tower-http's decoders (gzip, deflate, br,
-//! zstd), up to [`MAX_CODINGS`] stacked codings, with a limit on the
-//! decompressed size. Decoding is lazy: a body nobody reads (a redirect, a
-//! retried response) is never decompressed.
+//! Response decompression with async-compression's decoders (gzip,
+//! deflate, br, zstd), up to [`MAX_CODINGS`] stacked codings, with a limit
+//! on the decompressed size. Decoding is lazy: a body nobody reads (a
+//! redirect, a retried response) is never decompressed.
 
-use futures_util::FutureExt;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use async_compression::tokio::bufread::{BrotliDecoder, GzipDecoder, ZlibDecoder, ZstdDecoder};
+use bytes::{Bytes, BytesMut};
+use futures_util::Stream;
 use http::header::{HeaderMap, HeaderValue, CONTENT_ENCODING, CONTENT_LENGTH};
-use tower::ServiceExt;
-use tower_http::decompression::Decompression;
+use http_body::{Body as HttpBody, Frame};
+use tokio::io::{AsyncBufRead, AsyncRead};
+use tokio_util::io::{poll_read_buf, StreamReader};
 
 use session_core::{Body, BoxError};
 
-use crate::timeout::{LimitExceeded, Limited};
+use crate::timeout::{limited, LimitExceeded};
 
 /// The most content codings a response may stack (`gzip, br, ...`).
 pub const MAX_CODINGS: usize = 5;
@@ -18,12 +25,25 @@ pub const MAX_CODINGS: usize = 5;
 /// What `Accept-Encoding` says by default.
 pub(crate) const ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("gzip, deflate, br, zstd");
 
-fn known(coding: &str) -> Option<&'static str> {
+/// How many decoded bytes one frame carries at most.
+const CHUNK: usize = 8 * 1024;
+
+/// A content coding this module decodes.
+#[derive(Clone, Copy, Debug)]
+enum Coding {
+    Gzip,
+    /// HTTP's `deflate` is the zlib format (RFC 9110, 8.4.1.2).
+    Deflate,
+    Br,
+    Zstd,
+}
+
+fn known(coding: &str) -> Option<Coding> {
     Some(match coding {
-        "gzip" | "x-gzip" => "gzip",
-        "deflate" => "deflate",
-        "br" => "br",
-        "zstd" => "zstd",
+        "gzip" | "x-gzip" => Coding::Gzip,
+        "deflate" => Coding::Deflate,
+        "br" => Coding::Br,
+        "zstd" => Coding::Zstd,
         _ => return None,
     })
 }
@@ -35,7 +55,7 @@ fn known(coding: &str) -> Option<&'static str> {
 /// # Errors
 /// [`LimitExceeded`] for more than [`MAX_CODINGS`] codings.
 pub(crate) fn decode(headers: &mut HeaderMap, body: Body, limit: u64) -> Result<Body, BoxError> {
-    let mut codings: Vec<&'static str> = Vec::new();
+    let mut codings: Vec<Coding> = Vec::new();
     for value in headers.get_all(CONTENT_ENCODING) {
         let Ok(value) = value.to_str() else {
             return Ok(body);
@@ -62,35 +82,274 @@ pub(crate) fn decode(headers: &mut HeaderMap, body: Body, limit: u64) -> Result<
     }
     let mut body = body;
     for coding in codings.iter().rev() {
-        body = decode_one(coding, body)?;
+        body = decode_one(*coding, body);
     }
     headers.remove(CONTENT_ENCODING);
     headers.remove(CONTENT_LENGTH);
-    Ok(Body::wrap(Limited::new(body, limit, "decompressed body")))
+    Ok(limited(body, limit, "decompressed body"))
 }
 
-/// Runs one coding through tower-http's `Decompression` (its decoder
-/// bodies are only reachable through the service).
-fn decode_one(coding: &'static str, body: Body) -> Result<Body, BoxError> {
-    let mut res = http::Response::new(body);
-    res.headers_mut()
-        .insert(CONTENT_ENCODING, HeaderValue::from_static(coding));
-    let mut slot = Some(res);
-    let inner = tower::service_fn(move |_: http::Request<()>| {
-        let res = slot.take().ok_or("decoder already used");
-        async move { res }
+/// The reader under every decoder: the coded body's bytes.
+type Input = StreamReader<Coded, Bytes>;
+
+/// `body` decoded by one coding.
+fn decode_one(coding: Coding, body: Body) -> Body {
+    let input = StreamReader::new(Coded {
+        body,
+        trailers: None,
+        read_some: false,
     });
-    let decoded = Decompression::new(inner)
-        .oneshot(http::Request::new(()))
-        .now_or_never()
-        .ok_or("decoder did not answer at once")??;
-    Ok(Body::wrap(decoded.into_body()))
+    let decoder: Box<dyn Decoder> = match coding {
+        Coding::Gzip => {
+            // A gzip file may hold several members, one after the other
+            // (RFC 1952, 2.2): all of them are the body.
+            let mut gzip = GzipDecoder::new(input);
+            gzip.multiple_members(true);
+            Box::new(gzip)
+        }
+        Coding::Deflate => Box::new(ZlibDecoder::new(input)),
+        Coding::Br => Box::new(BrotliDecoder::new(input)),
+        Coding::Zstd => {
+            // So may a zstd stream hold several frames (RFC 8878, 3.1).
+            let mut zstd = ZstdDecoder::new(input);
+            zstd.multiple_members(true);
+            Box::new(zstd)
+        }
+    };
+    Body::wrap(Decoded {
+        decoder,
+        buf: BytesMut::new(),
+        done: false,
+    })
+}
+
+/// An async-compression decoder over [`Input`], whatever its coding.
+trait Decoder: AsyncRead + Send + Unpin {
+    /// The reader it decodes from.
+    fn input(&mut self) -> &mut Input;
+}
+
+macro_rules! decoder {
+    ($($ty:ident),*) => {$(
+        impl Decoder for $ty<Input> {
+            fn input(&mut self) -> &mut Input {
+                self.get_mut()
+            }
+        }
+    )*};
+}
+decoder!(GzipDecoder, ZlibDecoder, BrotliDecoder, ZstdDecoder);
+
+/// The data of a coded body, as a stream of chunks for [`StreamReader`]
+/// (decoders read `io::Result`s). Its trailers are kept for after the
+/// decoded data; its own error travels through the decoder as a
+/// [`BodyError`] and comes out as it went in.
+struct Coded {
+    body: Body,
+    trailers: Option<HeaderMap>,
+    /// Whether any coded byte came: an empty body decodes to an empty one.
+    read_some: bool,
+}
+
+impl Stream for Coded {
+    type Item = io::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            let frame = match ready!(Pin::new(&mut self.body).poll_frame(cx)) {
+                None => return Poll::Ready(None),
+                Some(Err(err)) => return Poll::Ready(Some(Err(io::Error::other(BodyError(err))))),
+                Some(Ok(frame)) => frame,
+            };
+            match frame.into_data() {
+                Ok(data) => {
+                    self.read_some |= !data.is_empty();
+                    return Poll::Ready(Some(Ok(data)));
+                }
+                Err(frame) => self.trailers = frame.into_trailers().ok(),
+            }
+        }
+    }
+}
+
+/// A body's own error inside the `io::Error` a decoder passes on.
+#[derive(Debug)]
+struct BodyError(BoxError);
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for BodyError {}
+
+/// Is this the body's own error?
+fn from_body(err: &io::Error) -> bool {
+    err.get_ref().is_some_and(|e| e.is::<BodyError>())
+}
+
+/// The error a decoder returned: the body's own (a read timeout stays a
+/// `TimedOut`, an over-limit body a `LimitExceeded`), or the decoder's.
+fn from_io(err: io::Error) -> BoxError {
+    if !from_body(&err) {
+        return err.into();
+    }
+    match err.into_inner().map(|e| e.downcast::<BodyError>()) {
+        Some(Ok(body)) => body.0,
+        Some(Err(other)) => other,
+        None => "decoder failed".into(), // not reached: checked above
+    }
+}
+
+/// A decoded body. Written here rather than taken from tokio-util's
+/// `ReaderStream`, which drops the reader at its end: after the coded
+/// stream ends, the rest of the body must be empty (anything else is an
+/// error, not something to ignore) and its trailers follow the data.
+struct Decoded {
+    decoder: Box<dyn Decoder>,
+    buf: BytesMut,
+    /// The decoder has said the coded stream has ended.
+    done: bool,
+}
+
+impl HttpBody for Decoded {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        if !this.done {
+            if this.buf.capacity() == 0 {
+                this.buf.reserve(CHUNK);
+            }
+            match ready!(poll_read_buf(
+                Pin::new(&mut *this.decoder),
+                cx,
+                &mut this.buf
+            )) {
+                Ok(0) => this.done = true,
+                Ok(_) => return Poll::Ready(Some(Ok(Frame::data(this.buf.split().freeze())))),
+                // An empty body with a `Content-Encoding` decodes to an
+                // empty body: the decoder's complaint about it is dropped.
+                Err(err) if !from_body(&err) && !this.decoder.input().get_ref().read_some => {
+                    this.done = true;
+                }
+                Err(err) => return Poll::Ready(Some(Err(from_io(err)))),
+            }
+        }
+        let input = this.decoder.input();
+        match ready!(Pin::new(&mut *input).poll_fill_buf(cx)) {
+            Ok([]) => Poll::Ready(
+                input
+                    .get_mut()
+                    .trailers
+                    .take()
+                    .map(|t| Ok(Frame::trailers(t))),
+            ),
+            Ok(_) => Poll::Ready(Some(Err(
+                "bytes after the end of the compressed body".into()
+            ))),
+            Err(err) => Poll::Ready(Some(Err(from_io(err)))),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http_body_util::BodyExt;
+    use http_body_util::{BodyExt, Full, StreamBody};
+    use std::io::Write;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    /// `frames` as a body encoded with `coding`, through [`decode`].
+    fn decoded(coding: &'static str, frames: Vec<Frame<Bytes>>) -> Result<Body, BoxError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static(coding));
+        let frames = futures_util::stream::iter(frames.into_iter().map(Ok::<_, BoxError>));
+        decode(&mut headers, Body::wrap(StreamBody::new(frames)), 1 << 20)
+    }
+
+    fn chunked(data: &[u8], size: usize) -> Vec<Frame<Bytes>> {
+        data.chunks(size)
+            .map(|c| Frame::data(Bytes::copy_from_slice(c)))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn two_gzip_members_decode_fully() {
+        let mut data = gzip(b"hello, ");
+        data.extend(gzip(b"world"));
+        // In one frame, and in frames of 3 bytes (a member ends inside a
+        // frame, the next one starts in a later frame).
+        for size in [data.len(), 3] {
+            let body = decoded("gzip", chunked(&data, size)).unwrap();
+            assert_eq!(body.collect().await.unwrap().to_bytes(), "hello, world");
+        }
+    }
+
+    #[tokio::test]
+    async fn two_zstd_frames_decode_fully() {
+        use tokio::io::AsyncReadExt;
+        let mut data = Vec::new();
+        for part in [&b"hello, "[..], b"world"] {
+            let mut enc = async_compression::tokio::bufread::ZstdEncoder::new(part);
+            enc.read_to_end(&mut data).await.unwrap();
+        }
+        let body = decoded("zstd", chunked(&data, 5)).unwrap();
+        assert_eq!(body.collect().await.unwrap().to_bytes(), "hello, world");
+    }
+
+    #[tokio::test]
+    async fn the_bodys_own_error_comes_out_unchanged() {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        let wire = limited(
+            Full::new(Bytes::from(gzip(&[b'x'; 100]))),
+            5,
+            "response body",
+        );
+        let err = decode(&mut headers, wire, 1 << 20)
+            .unwrap()
+            .collect()
+            .await
+            .unwrap_err();
+        let limit = err.downcast_ref::<LimitExceeded>().expect("the wire limit");
+        assert_eq!(limit.what(), "response body");
+    }
+
+    #[tokio::test]
+    async fn empty_bodies_trailers_and_trailing_bytes() {
+        let body = decoded("gzip", vec![]).unwrap();
+        assert!(body.collect().await.unwrap().to_bytes().is_empty());
+
+        let mut trailers = HeaderMap::new();
+        trailers.insert("x-sum", HeaderValue::from_static("1"));
+        let mut frames = chunked(&gzip(b"data"), 4);
+        frames.push(Frame::trailers(trailers.clone()));
+        let collected = decoded("gzip", frames).unwrap().collect().await.unwrap();
+        assert_eq!(collected.trailers(), Some(&trailers));
+        assert_eq!(collected.to_bytes(), "data");
+
+        let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(b"data").unwrap();
+        let mut data = enc.finish().unwrap();
+        data.extend_from_slice(b"junk");
+        let err = decoded("deflate", chunked(&data, 100))
+            .unwrap()
+            .collect()
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("after the end"), "{err}");
+    }
 
     #[tokio::test]
     async fn unknown_and_absent_codings_pass_through() {

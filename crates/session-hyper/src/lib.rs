@@ -119,7 +119,7 @@ use connect::{Connector, ConnectorParts, Counters};
 use dns::Resolver;
 use pool::Gates;
 use proxy::{ProxyKind, ProxyRules};
-use timeout::{Limited, ReadTimeout};
+use timeout::{limited, ReadTimeout};
 use tls::TlsSettings;
 
 pub use decompress::MAX_CODINGS;
@@ -510,12 +510,10 @@ fn finish(
     }
     let mut body = match (sleep, limits.read_timeout, limits.max_body) {
         (Some(sleep), Some(t), None) => Body::wrap(ReadTimeout::new(incoming, sleep, t)),
-        (Some(sleep), Some(t), Some(max)) => Body::wrap(Limited::new(
-            ReadTimeout::new(incoming, sleep, t),
-            max,
-            "response body",
-        )),
-        (_, _, Some(max)) => Body::wrap(Limited::new(incoming, max, "response body")),
+        (Some(sleep), Some(t), Some(max)) => {
+            limited(ReadTimeout::new(incoming, sleep, t), max, "response body")
+        }
+        (_, _, Some(max)) => limited(incoming, max, "response body"),
         _ => Body::wrap(incoming),
     };
     // Most responses are not encoded: one header lookup says so.

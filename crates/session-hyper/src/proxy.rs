@@ -12,6 +12,10 @@
 //! | 3 | the environment | only with [`trust_env(true)`](crate::HyperTransportBuilder::trust_env) (the default): `http_proxy`, `https_proxy`, `all_proxy`, lowercase first, then uppercase; hosts in `no_proxy`/`NO_PROXY` or the builder's `no_proxy` go direct |
 //! | 4 | none | direct connection |
 //!
+//! `no_proxy` lists (the builder's and the environment's) are matched by
+//! hyper-util's [`Matcher`] with curl's rules; which proxy a URL gets is
+//! this table's.
+//!
 //! requests lets the environment beat the session's own `proxies`; we don't:
 //! what the program says beats what the environment says.
 //!
@@ -39,6 +43,7 @@ use std::net::IpAddr;
 
 use base64::Engine as _;
 use http::{HeaderValue, Uri};
+use hyper_util::client::proxy::matcher::Matcher;
 
 use session_core::BoxError;
 
@@ -219,126 +224,136 @@ impl RequestProxy {
     }
 }
 
-/// One `no_proxy` entry.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum NoProxyEntry {
-    /// `*`: every host.
-    All,
-    /// A domain and its subdomains (`example.com`, `.example.com`).
-    Domain(String),
-    /// One IP address.
-    Ip(IpAddr),
-    /// An address range, `10.0.0.0/8`.
-    Net(IpAddr, u8),
-}
+/// The proxy a [`NoProxy`] list's matcher answers with; never connected to.
+const PLACEHOLDER: &str = "http://no-proxy.invalid";
 
-/// A `no_proxy` list: hosts that are reached directly.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub(crate) struct NoProxy(Vec<NoProxyEntry>);
+/// A `no_proxy` list: hosts that are reached directly. hyper-util's
+/// [`Matcher`] does the matching, with curl's rules (a domain and its
+/// subdomains, case-insensitively; an address; a range; `*`).
+///
+/// hyper-util keeps its no-proxy list type private: the only question a
+/// `Matcher` answers is [`intercept`](Matcher::intercept). So this list's
+/// matcher is built with a [`PLACEHOLDER`] proxy, and "not intercepted"
+/// means "listed".
+#[derive(Debug, Default)]
+pub(crate) struct NoProxy {
+    /// The entries as [`normalize`] wrote them, for `Matcher::builder().no()`.
+    list: String,
+    /// `None` while the list is empty.
+    matcher: Option<Matcher>,
+}
 
 impl NoProxy {
     /// Parses a comma-separated list (`localhost, .internal.test,
     /// 10.0.0.0/8, ::1, *`). A `:port` suffix is ignored, as curl does.
-    pub(crate) fn parse(list: &str) -> Result<NoProxy, InvalidProxy> {
-        let mut entries = Vec::new();
-        for raw in list.split(',') {
-            let entry = raw.trim();
-            if entry.is_empty() {
-                continue;
-            }
-            let bad = |why| InvalidProxy {
-                url: entry.to_owned(),
-                why,
-            };
-            if entry == "*" {
-                entries.push(NoProxyEntry::All);
-                continue;
-            }
-            if let Some((net, bits)) = entry.split_once('/') {
-                let ip: IpAddr = net
-                    .trim_matches(|c| c == '[' || c == ']')
-                    .parse()
-                    .map_err(|_| bad("not an address range"))?;
-                let bits: u8 = bits.parse().map_err(|_| bad("not an address range"))?;
-                let max = if ip.is_ipv4() { 32 } else { 128 };
-                if bits > max {
-                    return Err(bad("prefix length too long"));
-                }
-                entries.push(NoProxyEntry::Net(ip, bits));
-                continue;
-            }
-            let unbracketed = entry.trim_start_matches('[');
-            if let Some(end) = unbracketed.find(']') {
-                let ip = unbracketed[..end]
-                    .parse()
-                    .map_err(|_| bad("not an IPv6 address"))?;
-                entries.push(NoProxyEntry::Ip(ip));
-                continue;
-            }
-            if let Ok(ip) = entry.parse::<IpAddr>() {
-                entries.push(NoProxyEntry::Ip(ip));
-                continue;
-            }
-            let host = match entry.rsplit_once(':') {
-                Some((host, port)) if port.parse::<u16>().is_ok() => host,
-                Some(_) => return Err(bad("not a host name")),
-                None => entry,
-            };
-            if let Ok(ip) = host.parse::<IpAddr>() {
-                entries.push(NoProxyEntry::Ip(ip));
-                continue;
-            }
-            let domain = host.trim_start_matches("*.").trim_start_matches('.');
-            let valid = !domain.is_empty()
-                && domain
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
-            if !valid {
-                return Err(bad("not a host name"));
-            }
-            entries.push(NoProxyEntry::Domain(domain.to_ascii_lowercase()));
-        }
-        Ok(NoProxy(entries))
+    #[cfg(test)]
+    fn parse(list: &str) -> Result<NoProxy, InvalidProxy> {
+        let mut no_proxy = NoProxy::default();
+        no_proxy.extend(list)?;
+        Ok(no_proxy)
     }
 
-    pub(crate) fn extend(&mut self, other: NoProxy) {
-        self.0.extend(other.0);
+    /// Adds the entries of another comma-separated list.
+    pub(crate) fn extend(&mut self, list: &str) -> Result<(), InvalidProxy> {
+        let more = normalize(list)?;
+        if more.is_empty() {
+            return Ok(());
+        }
+        if !self.list.is_empty() {
+            self.list.push(',');
+        }
+        self.list.push_str(&more);
+        self.matcher = Some(Matcher::builder().all(PLACEHOLDER).no(&self.list).build());
+        Ok(())
+    }
+
+    /// Does the list name the host of `uri`?
+    pub(crate) fn bypasses(&self, uri: &Uri) -> bool {
+        self.matcher
+            .as_ref()
+            .is_some_and(|m| m.intercept(uri).is_none())
     }
 
     /// Is `host` (as in a URI: IPv6 in brackets) on the list?
-    pub(crate) fn matches(&self, host: &str) -> bool {
-        if self.0.is_empty() {
-            return false;
-        }
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let ip: Option<IpAddr> = host.parse().ok();
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.0.iter().any(|entry| match entry {
-            NoProxyEntry::All => true,
-            NoProxyEntry::Ip(want) => ip == Some(*want),
-            NoProxyEntry::Net(net, bits) => ip.is_some_and(|ip| in_net(ip, *net, *bits)),
-            NoProxyEntry::Domain(domain) => {
-                host == *domain
-                    || (host.len() > domain.len()
-                        && host.ends_with(domain.as_str())
-                        && host.as_bytes()[host.len() - domain.len() - 1] == b'.')
-            }
-        })
+    #[cfg(test)]
+    fn matches(&self, host: &str) -> bool {
+        self.bypasses(&format!("http://{host}/").parse().expect("a host"))
     }
 }
 
-fn in_net(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
-    match (ip, net) {
-        (IpAddr::V4(a), IpAddr::V4(b)) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);
-            u32::from(a) & mask == u32::from(b) & mask
+/// Checks a `no_proxy` list and writes it as [`Matcher`]'s `no` takes it.
+///
+/// Kept by hand, for what the matcher lacks: it takes any text without a
+/// word (so a typo would quietly send through the proxy a host meant to go
+/// direct; we refuse the list instead), and it has no rule for an entry's
+/// `:port` suffix (ignored, as curl does), an IPv6 address in brackets, a
+/// `*.` prefix, `*` for hosts that are addresses, or a host's trailing dot.
+/// Each of those is rewritten into an entry it does match.
+fn normalize(list: &str) -> Result<String, InvalidProxy> {
+    let mut entries: Vec<String> = Vec::new();
+    for raw in list.split(',') {
+        let entry = raw.trim();
+        if entry.is_empty() {
+            continue;
         }
-        (IpAddr::V6(a), IpAddr::V6(b)) => {
-            let mask = u128::MAX.checked_shl(128 - u32::from(bits)).unwrap_or(0);
-            u128::from(a) & mask == u128::from(b) & mask
+        let bad = |why| InvalidProxy {
+            url: entry.to_owned(),
+            why,
+        };
+        if entry == "*" {
+            // The matcher's `*` covers names only.
+            entries.extend(["*", "0.0.0.0/0", "::/0"].map(str::to_owned));
+            continue;
         }
-        _ => false,
+        if let Some((net, bits)) = entry.split_once('/') {
+            let ip: IpAddr = net
+                .trim_matches(|c| c == '[' || c == ']')
+                .parse()
+                .map_err(|_| bad("not an address range"))?;
+            let bits: u8 = bits.parse().map_err(|_| bad("not an address range"))?;
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            if bits > max {
+                return Err(bad("prefix length too long"));
+            }
+            entries.push(format!("{ip}/{bits}"));
+            continue;
+        }
+        let unbracketed = entry.trim_start_matches('[');
+        if let Some(end) = unbracketed.find(']') {
+            let ip: IpAddr = unbracketed[..end]
+                .parse()
+                .map_err(|_| bad("not an IPv6 address"))?;
+            entries.push(ip.to_string());
+            continue;
+        }
+        if let Ok(ip) = entry.parse::<IpAddr>() {
+            entries.push(ip.to_string());
+            continue;
+        }
+        let host = match entry.rsplit_once(':') {
+            Some((host, port)) if port.parse::<u16>().is_ok() => host,
+            Some(_) => return Err(bad("not a host name")),
+            None => entry,
+        };
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            entries.push(ip.to_string());
+            continue;
+        }
+        let domain = host
+            .trim_start_matches("*.")
+            .trim_start_matches('.')
+            .trim_end_matches('.');
+        let valid = !domain.is_empty()
+            && domain
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+        if !valid {
+            return Err(bad("not a host name"));
+        }
+        // `example.com.` is `example.com`: the matcher compares the text.
+        entries.push(format!("{domain},{domain}."));
     }
+    Ok(entries.join(","))
 }
 
 /// One `proxy(key, url)` rule.
@@ -356,15 +371,44 @@ impl Rule {
     fn rank(&self) -> u8 {
         u8::from(self.scheme.is_some()) * 2 + u8::from(self.host.is_some())
     }
+
+    fn applies(&self, scheme: &str, host: &str) -> bool {
+        self.scheme.as_deref().is_none_or(|s| s == scheme)
+            && self
+                .host
+                .as_deref()
+                .is_none_or(|h| host.eq_ignore_ascii_case(h))
+    }
+}
+
+/// The environment's proxies, chosen by hyper-util's [`Matcher`].
+///
+/// The variables are read here, not by `Matcher::from_env`, which differs
+/// from what this crate documents and tests: it reads `HTTP_PROXY` before
+/// `http_proxy` (we read lowercase first), in a CGI script it drops every
+/// proxy (we drop only `HTTP_PROXY`, the one a request header can set:
+/// httpoxy), and it reads only the process's environment. Each proxy URL
+/// is parsed by [`Proxy::new`] too: the matcher skips a URL it cannot parse
+/// without a word (we report it), takes `socks4` (we cannot speak it), and
+/// leaves out default ports.
+#[derive(Debug)]
+struct EnvProxies {
+    /// Built from the variables: says whether a URL goes through a proxy
+    /// (`no_proxy`, and a proxy for its scheme).
+    matcher: Matcher,
+    /// The proxy of `http://` URLs: `http_proxy`, else `all_proxy`, as the
+    /// matcher picks.
+    http: Option<Proxy>,
+    /// The proxy of `https://` URLs: `https_proxy`, else `all_proxy`.
+    https: Option<Proxy>,
 }
 
 /// Every proxy rule of a transport: its own, then the environment's.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Default)]
 pub(crate) struct ProxyRules {
     rules: Vec<Rule>,
     no_proxy: NoProxy,
-    env_rules: Vec<Rule>,
-    env_no_proxy: NoProxy,
+    env: Option<EnvProxies>,
 }
 
 impl ProxyRules {
@@ -396,8 +440,7 @@ impl ProxyRules {
     }
 
     pub(crate) fn add_no_proxy(&mut self, list: &str) -> Result<(), InvalidProxy> {
-        self.no_proxy.extend(NoProxy::parse(list)?);
-        Ok(())
+        self.no_proxy.extend(list)
     }
 
     /// Reads `http_proxy`, `https_proxy`, `all_proxy` and `no_proxy`
@@ -416,37 +459,36 @@ impl ProxyRules {
                 .or_else(|| var(upper))
                 .filter(|v| !v.trim().is_empty())
         };
-        let cgi = var("REQUEST_METHOD").is_some();
-        let http = if cgi {
+        let http = if var("REQUEST_METHOD").is_some() {
             var("http_proxy").filter(|v| !v.trim().is_empty())
         } else {
             get("http_proxy", "HTTP_PROXY")
         };
-        let mut rules = Vec::new();
-        for (scheme, value) in [
-            (Some("http"), http),
-            (Some("https"), get("https_proxy", "HTTPS_PROXY")),
-            (None, get("all_proxy", "ALL_PROXY")),
-        ] {
-            if let Some(url) = value {
-                rules.push(Rule {
-                    scheme: scheme.map(str::to_owned),
-                    host: None,
-                    proxy: Proxy::new(&url)?,
-                });
-            }
-        }
-        rules.sort_by_key(|r| std::cmp::Reverse(r.rank()));
-        self.env_rules = rules;
-        self.env_no_proxy = match get("no_proxy", "NO_PROXY") {
-            Some(list) => NoProxy::parse(&list)?,
-            None => NoProxy::default(),
+        let parse = |value: Option<String>| value.map(|url| Proxy::new(&url)).transpose();
+        let http = parse(http)?;
+        let https = parse(get("https_proxy", "HTTPS_PROXY"))?;
+        let all = parse(get("all_proxy", "ALL_PROXY"))?;
+        let no = normalize(&get("no_proxy", "NO_PROXY").unwrap_or_default())?;
+        // The matcher gets the URLs as `Proxy` wrote them (credentials
+        // stay with our `Proxy`): one it always parses.
+        let url = |proxy: &Option<Proxy>| proxy.as_ref().map(Proxy::to_string).unwrap_or_default();
+        let matcher = Matcher::builder()
+            .http(url(&http))
+            .https(url(&https))
+            .all(url(&all))
+            .no(no)
+            .build();
+        let env = EnvProxies {
+            matcher,
+            http: http.or_else(|| all.clone()),
+            https: https.or(all),
         };
+        self.env = (env.http.is_some() || env.https.is_some()).then_some(env);
         Ok(())
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.rules.is_empty() && self.env_rules.is_empty()
+        self.rules.is_empty() && self.env.is_none()
     }
 
     /// The proxy for `uri`, or `None` to connect directly.
@@ -456,20 +498,18 @@ impl ProxyRules {
         }
         let scheme = uri.scheme_str().unwrap_or("http");
         let host = uri.host().unwrap_or("");
-        let find = |rules: &'_ [Rule]| -> Option<usize> {
-            rules.iter().position(|r| {
-                r.scheme.as_deref().is_none_or(|s| s == scheme)
-                    && r.host
-                        .as_deref()
-                        .is_none_or(|h| host.eq_ignore_ascii_case(h))
-            })
+        let proxy = match self.rules.iter().find(|r| r.applies(scheme, host)) {
+            Some(rule) => &rule.proxy,
+            None => {
+                let env = self.env.as_ref()?;
+                env.matcher.intercept(uri)?;
+                match scheme {
+                    "https" => env.https.as_ref()?,
+                    _ => env.http.as_ref()?,
+                }
+            }
         };
-        if let Some(i) = find(&self.rules) {
-            return (!self.no_proxy.matches(host)).then_some(&self.rules[i].proxy);
-        }
-        let i = find(&self.env_rules)?;
-        (!self.no_proxy.matches(host) && !self.env_no_proxy.matches(host))
-            .then_some(&self.env_rules[i].proxy)
+        (!self.no_proxy.bypasses(uri)).then_some(proxy)
     }
 }
 
@@ -639,6 +679,19 @@ mod tests {
         for bad in ["a b", "10.0.0.0/99", "x/8", "http://x", "h:port", "[zz]"] {
             assert!(NoProxy::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn no_proxy_fills_the_matchers_gaps() {
+        // hyper-util's `*` covers names only; a `*.` prefix and a trailing
+        // dot are rewritten for it.
+        let star = NoProxy::parse("*").unwrap();
+        assert!(star.matches("127.0.0.1") && star.matches("[::1]"));
+        let np = NoProxy::parse("*.corp.test, dot.test.").unwrap();
+        assert!(np.matches("a.corp.test") && np.matches("corp.test"));
+        assert!(np.matches("dot.test") && np.matches("www.dot.test."));
+        assert!(!np.matches("other.test") && !np.matches("127.0.0.1"));
+        assert!(!NoProxy::default().bypasses(&uri("http://a.test/")));
     }
 
     #[test]

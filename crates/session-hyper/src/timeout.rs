@@ -2,7 +2,7 @@
 //!
 //! [`ReadTimeout`] fails a body when no frame arrives within the read
 //! timeout of the previous one (the wait for the head counts too: the same
-//! timer is handed from the response future to the body). [`Limited`] fails
+//! timer is handed from the response future to the body). [`limited`] fails
 //! a body once it has yielded more bytes than a limit. Both drop the
 //! connection when they fail: hyper never returns a connection whose body
 //! was not read to the end to the pool.
@@ -15,10 +15,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tokio::time::{Instant, Sleep};
 
 use session_core::error::TimedOut;
-use session_core::BoxError;
+use session_core::{Body, BoxError};
 
 pin_project_lite::pin_project! {
     /// A body that fails with `TimedOut("read")` when a frame takes longer
@@ -117,67 +118,29 @@ impl fmt::Display for LimitExceeded {
 
 impl std::error::Error for LimitExceeded {}
 
-pin_project_lite::pin_project! {
-    /// A body that fails once it has yielded more than `limit` bytes.
-    pub(crate) struct Limited<B> {
-        #[pin]
-        inner: B,
-        seen: u64,
-        limit: u64,
-        what: &'static str,
-    }
-}
-
-impl<B> Limited<B> {
-    pub(crate) fn new(inner: B, limit: u64, what: &'static str) -> Self {
-        Limited {
-            inner,
-            seen: 0,
-            limit,
-            what,
-        }
-    }
-}
-
-impl<B> HttpBody for Limited<B>
+/// `body`, failing with [`LimitExceeded`] once it has yielded more than
+/// `limit` bytes. http-body-util's [`Limited`] counts; its
+/// [`LengthLimitError`] does not say which limit was hit, so it is replaced
+/// by ours, which does (`what`: the wire's bytes or the decoded ones,
+/// depending on where the caller puts the limit) and gives its value. The
+/// body's own errors pass through unchanged.
+///
+/// `Limited` announces at most the bytes left under the limit as its size
+/// hint: a body whose `Content-Length` is over the limit (and so fails when
+/// read) announces the limit instead.
+pub(crate) fn limited<B>(body: B, limit: u64, what: &'static str) -> Body
 where
-    B: HttpBody<Data = Bytes>,
+    B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let this = self.project();
-        match this.inner.poll_frame(cx) {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
-                    *this.seen = this.seen.saturating_add(data.len() as u64);
-                    if *this.seen > *this.limit {
-                        return Poll::Ready(Some(Err(Box::new(LimitExceeded::new(
-                            this.what,
-                            *this.limit,
-                        )))));
-                    }
-                }
-                Poll::Ready(Some(Ok(frame)))
-            }
-            Poll::Ready(Some(Err(err))) => Poll::Ready(Some(Err(err.into()))),
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
+    let max = usize::try_from(limit).unwrap_or(usize::MAX);
+    Body::wrap(Limited::new(body, max).map_err(move |err| {
+        if err.is::<LengthLimitError>() {
+            Box::new(LimitExceeded::new(what, limit))
+        } else {
+            err
         }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
+    }))
 }
 
 #[cfg(test)]
@@ -187,7 +150,7 @@ mod tests {
 
     #[tokio::test]
     async fn limited_fails_past_the_limit() {
-        let body = Limited::new(Full::new(Bytes::from("abcdef")), 5, "response body");
+        let body = limited(Full::new(Bytes::from("abcdef")), 5, "response body");
         let err = body.collect().await.unwrap_err();
         let limit = err.downcast_ref::<LimitExceeded>().unwrap();
         assert_eq!(limit.limit(), 5);
@@ -195,7 +158,7 @@ mod tests {
             err.to_string(),
             "response body is over the limit of 5 bytes"
         );
-        let ok = Limited::new(Full::new(Bytes::from("abcde")), 5, "response body");
+        let ok = limited(Full::new(Bytes::from("abcde")), 5, "response body");
         assert_eq!(ok.collect().await.unwrap().to_bytes(), "abcde");
     }
 

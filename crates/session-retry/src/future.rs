@@ -31,7 +31,9 @@ pin_project! {
         #[pin]
         state: State<S::Future, RB>,
         service: S,
-        template: Option<Request<B>>,
+        // Boxed: kept only when the request may be retried, and the future
+        // of every request (retried or not) stays small to move.
+        template: Option<Box<Request<B>>>,
         tracker: Tracker,
     }
 }
@@ -68,7 +70,7 @@ where
     pub(crate) fn new(
         future: S::Future,
         service: S,
-        template: Option<Request<B>>,
+        template: Option<Box<Request<B>>>,
         config: Arc<Config>,
         idempotent: bool,
     ) -> Self {
@@ -156,10 +158,10 @@ where
                     }
                     // A body that copied once copies again; should a custom
                     // `ReplayBody` refuse, the kept request itself is sent.
-                    let request = match this.template.as_ref().and_then(clone_request) {
+                    let request = match this.template.as_deref().and_then(clone_request) {
                         Some(request) => request,
                         None => match this.template.take() {
-                            Some(request) => request,
+                            Some(request) => *request,
                             None => {
                                 let err: BoxError = "no request left to send again".into();
                                 return Poll::Ready(Err(this.tracker.not_ready(err)));
