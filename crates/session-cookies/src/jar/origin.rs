@@ -1,0 +1,222 @@
+//! [`Origin`], the parts of a request URL the storage model reads, and the
+//! RFC 6265bis rules that match hosts and paths: loopback, IP literal,
+//! domain-match, default-path, path-match, a host's parent domains, the
+//! bucket of a domain, public suffixes.
+
+use std::net::Ipv4Addr;
+
+use url::Url;
+
+/// The parts of a request URL the storage model needs.
+#[derive(Debug)]
+pub(crate) struct Origin<'a> {
+    pub(super) host: String,
+    pub(super) is_ip: bool,
+    pub(super) secure: bool,
+    pub(super) path: &'a str,
+}
+
+impl<'a> Origin<'a> {
+    /// The origin of a request URI, as RFC 6265bis reads it: the host
+    /// canonicalized (lowercase; an IP address in its usual form) and the
+    /// path as sent. `None` for a URI without scheme or host, and for a host
+    /// only a URL parser can canonicalize (percent-encoded, or ending in a
+    /// number that is not a dotted-decimal IPv4 address): the caller then
+    /// goes through [`Origin::from_url`].
+    pub(crate) fn from_uri(uri: &'a http::Uri) -> Option<Self> {
+        let scheme = uri.scheme_str()?;
+        let written = uri.host()?;
+        let (host, is_ip, loopback) = if let Some(inner) = written.strip_prefix('[') {
+            let ip: std::net::Ipv6Addr = inner.strip_suffix(']')?.parse().ok()?;
+            (format!("[{ip}]"), true, ip.is_loopback())
+        } else if let Ok(ip) = written.parse::<Ipv4Addr>() {
+            // `std` reads only the dotted-decimal form, which is how an
+            // address is written back: the host as written.
+            (written.to_owned(), true, ip.is_loopback())
+        } else {
+            let last = written.trim_end_matches('.').rsplit('.').next()?;
+            let numeric = last.as_bytes().first().is_none_or(u8::is_ascii_digit);
+            if numeric || written.contains('%') {
+                return None;
+            }
+            let host = written.to_ascii_lowercase();
+            let loopback = is_loopback(&host);
+            (host, false, loopback)
+        };
+        let secure =
+            scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("wss") || loopback;
+        Some(Origin {
+            host,
+            is_ip,
+            secure,
+            path: uri.path(),
+        })
+    }
+
+    pub(crate) fn from_url(url: &'a Url) -> Option<Self> {
+        let (host, is_ip) = match url.host()? {
+            url::Host::Domain(d) => (d.to_ascii_lowercase(), false),
+            url::Host::Ipv4(ip) => (ip.to_string(), true),
+            url::Host::Ipv6(ip) => (format!("[{ip}]"), true),
+        };
+        if host.is_empty() {
+            return None;
+        }
+        let secure = matches!(url.scheme(), "https" | "wss") || is_loopback(&host);
+        Some(Origin {
+            host,
+            is_ip,
+            secure,
+            path: url.path(),
+        })
+    }
+}
+
+/// `localhost`, `*.localhost`, 127.0.0.0/8 and `[::1]`: potentially
+/// trustworthy origins even over plain http.
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host == "[::1]"
+        || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+pub(super) fn is_ip_literal(host: &str) -> bool {
+    host.starts_with('[') || host.parse::<Ipv4Addr>().is_ok()
+}
+
+/// RFC 6265bis §5.1.3.
+pub(super) fn domain_match(host: &str, host_is_ip: bool, domain: &str) -> bool {
+    if host == domain {
+        return true;
+    }
+    !host_is_ip
+        && !domain.is_empty()
+        && host.len() > domain.len()
+        && host.ends_with(domain)
+        && host.as_bytes()[host.len() - domain.len() - 1] == b'.'
+}
+
+/// RFC 6265bis §5.1.4 default-path.
+pub(super) fn default_path(uri_path: &str) -> &str {
+    if !uri_path.starts_with('/') {
+        return "/";
+    }
+    match uri_path.rfind('/') {
+        Some(0) | None => "/",
+        Some(i) => &uri_path[..i],
+    }
+}
+
+/// RFC 6265bis §5.1.4 path-match.
+pub(super) fn path_match(request_path: &str, cookie_path: &str) -> bool {
+    if request_path == cookie_path {
+        return true;
+    }
+    request_path.starts_with(cookie_path)
+        && (cookie_path.ends_with('/') || request_path.as_bytes()[cookie_path.len()] == b'/')
+}
+
+/// The bucket a cookie with this domain lives in (`is_ip`: the domain is
+/// an IP address, its own bucket).
+pub(super) fn bucket_key(domain: &str, is_ip: bool) -> &str {
+    if is_ip {
+        return domain;
+    }
+    match psl::domain_str(domain) {
+        Some(base)
+            if domain.ends_with(base)
+                && (domain.len() == base.len()
+                    || domain.as_bytes()[domain.len() - base.len() - 1] == b'.') =>
+        {
+            &domain[domain.len() - base.len()..]
+        }
+        _ => domain,
+    }
+}
+
+pub(super) fn is_public_suffix(domain: &str) -> bool {
+    psl::suffix_str(domain) == Some(domain)
+}
+
+/// `host` and each of its parent domains (only `host` for an IP address).
+pub(super) fn parents(host: &str, is_ip: bool) -> impl Iterator<Item = &str> {
+    let mut next = Some(host);
+    std::iter::from_fn(move || {
+        let cur = next?;
+        next = match cur.find('.') {
+            Some(i) if !is_ip && i + 1 < cur.len() => Some(&cur[i + 1..]),
+            _ => None,
+        };
+        Some(cur)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_uri_gives_the_origin_its_url_gives() {
+        for text in [
+            "http://example.com/a/b",
+            "https://Example.COM:8443/x?y=1",
+            "http://127.0.0.1:8080/",
+            "http://[0:0::1]:3000/p",
+            "wss://a.test./",
+            "http://localhost/",
+            "http://sub.localhost:1/",
+        ] {
+            let uri: http::Uri = text.parse().unwrap();
+            let url = Url::parse(text).unwrap();
+            let from_uri = Origin::from_uri(&uri).expect(text);
+            let from_url = Origin::from_url(&url).unwrap();
+            assert_eq!(
+                (
+                    from_uri.host,
+                    from_uri.is_ip,
+                    from_uri.secure,
+                    from_uri.path
+                ),
+                (
+                    from_url.host,
+                    from_url.is_ip,
+                    from_url.secure,
+                    from_url.path
+                ),
+                "{text}"
+            );
+        }
+        // Left to a URL parser: a host only it canonicalizes.
+        for text in [
+            "http://127.1/",
+            "http://0x7f.0.0.1/",
+            "http://1.2.3.4.5/",
+            "/relative",
+        ] {
+            let uri: http::Uri = text.parse().unwrap();
+            assert!(Origin::from_uri(&uri).is_none(), "{text}");
+        }
+    }
+
+    #[test]
+    fn helpers() {
+        assert_eq!(default_path("/a/b/c"), "/a/b");
+        assert_eq!(default_path("/a"), "/");
+        assert_eq!(default_path(""), "/");
+        assert!(path_match("/a/b", "/a"));
+        assert!(path_match("/a/", "/a/"));
+        assert!(!path_match("/ab", "/a"));
+        assert!(domain_match("a.example.com", false, "example.com"));
+        assert!(!domain_match("aexample.com", false, "example.com"));
+        assert!(!domain_match("1.2.3.4", true, "2.3.4"));
+        assert_eq!(bucket_key("a.b.example.co.uk", false), "example.co.uk");
+        assert_eq!(bucket_key("co.uk", false), "co.uk");
+        assert_eq!(bucket_key("127.0.0.1", true), "127.0.0.1");
+        assert!(is_public_suffix("co.uk"));
+        assert!(!is_public_suffix("example.co.uk"));
+        let p: Vec<_> = parents("a.b.c", false).collect();
+        assert_eq!(p, ["a.b.c", "b.c", "c"]);
+        assert!(is_loopback("127.0.0.2") && is_loopback("[::1]") && !is_loopback("10.0.0.1"));
+    }
+}
