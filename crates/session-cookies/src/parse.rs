@@ -5,6 +5,8 @@
 //! attributes, it only says "ignore this header" (`None`) for the cases the
 //! RFC lists (control characters, an oversized name/value pair).
 
+use std::borrow::Cow;
+
 use crate::stored::SameSite;
 
 /// Largest `name` + `value` size accepted, in bytes (RFC 6265bis §5.6 step 5).
@@ -22,26 +24,28 @@ pub(crate) enum Expiry {
 }
 
 /// A parsed `Set-Cookie` header or a hand-built cookie, before storage rules.
+/// Its text borrows from the header where it can: a cookie that replaces
+/// one the jar holds is stored without copying its name or path again.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Parsed {
-    pub(crate) name: String,
-    pub(crate) value: String,
+pub(crate) struct Parsed<'a> {
+    pub(crate) name: Cow<'a, str>,
+    pub(crate) value: Cow<'a, str>,
     /// Last `Max-Age` attribute, if any.
     pub(crate) max_age: Option<i64>,
     /// Last valid `Expires` attribute, as Unix seconds.
     pub(crate) expires: Option<i64>,
     /// Last `Domain` attribute (leading dot removed, lower-cased); `Some("")`
     /// when the last one was empty.
-    pub(crate) domain: Option<String>,
+    pub(crate) domain: Option<Cow<'a, str>>,
     /// Last `Path` attribute, when it starts with `/`; `Some("")` means "use the
     /// default path".
-    pub(crate) path: Option<String>,
+    pub(crate) path: Option<Cow<'a, str>>,
     pub(crate) secure: bool,
     pub(crate) http_only: bool,
     pub(crate) same_site: SameSite,
 }
 
-impl Parsed {
+impl Parsed<'_> {
     /// The effective expiry: `Max-Age` wins over `Expires` (RFC 6265bis §5.7 step 3).
     pub(crate) fn expiry(&self) -> Option<Expiry> {
         match (self.max_age, self.expires) {
@@ -65,7 +69,7 @@ fn trim_wsp(s: &str) -> &str {
 /// Parses one `Set-Cookie` header value (RFC 6265bis §5.6).
 ///
 /// Returns the reason when the RFC says to ignore the whole header.
-pub(crate) fn parse_set_cookie(line: &str) -> Result<Parsed, &'static str> {
+pub(crate) fn parse_set_cookie(line: &str) -> Result<Parsed<'_>, &'static str> {
     if line.bytes().any(is_forbidden_ctl) {
         return Err("control character in Set-Cookie");
     }
@@ -85,8 +89,8 @@ pub(crate) fn parse_set_cookie(line: &str) -> Result<Parsed, &'static str> {
         return Err("empty name and value");
     }
     let mut parsed = Parsed {
-        name: name.to_owned(),
-        value: value.to_owned(),
+        name: Cow::Borrowed(name),
+        value: Cow::Borrowed(value),
         ..Parsed::default()
     };
     while let Some(stripped) = rest.strip_prefix(';') {
@@ -108,7 +112,7 @@ pub(crate) fn parse_set_cookie(line: &str) -> Result<Parsed, &'static str> {
     Ok(parsed)
 }
 
-fn apply_attribute(parsed: &mut Parsed, key: &str, val: &str) {
+fn apply_attribute<'a>(parsed: &mut Parsed<'a>, key: &str, val: &'a str) {
     if key.eq_ignore_ascii_case("expires") {
         if let Some(t) = parse_cookie_date(val) {
             parsed.expires = Some(t);
@@ -119,13 +123,13 @@ fn apply_attribute(parsed: &mut Parsed, key: &str, val: &str) {
         }
     } else if key.eq_ignore_ascii_case("domain") {
         let d = val.strip_prefix('.').unwrap_or(val);
-        parsed.domain = Some(d.to_ascii_lowercase());
-    } else if key.eq_ignore_ascii_case("path") {
-        parsed.path = Some(if val.starts_with('/') {
-            val.to_owned()
+        parsed.domain = Some(if d.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(d.to_ascii_lowercase())
         } else {
-            String::new()
+            Cow::Borrowed(d)
         });
+    } else if key.eq_ignore_ascii_case("path") {
+        parsed.path = Some(Cow::Borrowed(if val.starts_with('/') { val } else { "" }));
     } else if key.eq_ignore_ascii_case("secure") {
         parsed.secure = true;
     } else if key.eq_ignore_ascii_case("httponly") {
@@ -305,7 +309,7 @@ mod tests {
     #[test]
     fn set_cookie_lines() {
         let p = parse_set_cookie("foo").unwrap();
-        assert_eq!((p.name.as_str(), p.value.as_str()), ("", "foo"));
+        assert_eq!((&*p.name, &*p.value), ("", "foo"));
         assert!(parse_set_cookie("a=b\x01").is_err());
         assert!(parse_set_cookie("=").is_err());
         let p =

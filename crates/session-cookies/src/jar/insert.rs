@@ -48,7 +48,7 @@ impl Jar {
     }
 }
 
-fn from_cookie(c: &cookie::Cookie<'_>) -> Result<Parsed> {
+fn from_cookie(c: &cookie::Cookie<'_>) -> Result<Parsed<'static>> {
     let attr_ok = |s: &str| s.len() <= MAX_ATTRIBUTE && !s.bytes().any(is_forbidden_ctl);
     let domain = c
         .domain()
@@ -63,12 +63,18 @@ fn from_cookie(c: &cookie::Cookie<'_>) -> Result<Parsed> {
         return Err(Error::rejected("';' in the path"));
     }
     Ok(Parsed {
-        name: c.name().to_owned(),
-        value: c.value().to_owned(),
+        name: c.name().to_owned().into(),
+        value: c.value().to_owned().into(),
         max_age: c.max_age().map(|d| d.whole_seconds().max(0)),
         expires: c.expires_datetime().map(|t| t.unix_timestamp()),
-        domain,
-        path: path.map(|p| if p.starts_with('/') { p } else { String::new() }),
+        domain: domain.map(Into::into),
+        path: path.map(|p| {
+            if p.starts_with('/') {
+                p.into()
+            } else {
+                "".into()
+            }
+        }),
         secure: c.secure().unwrap_or(false),
         http_only: c.http_only().unwrap_or(false),
         same_site: match c.same_site() {

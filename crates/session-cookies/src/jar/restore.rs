@@ -65,12 +65,12 @@ impl Store {
             path: "/",
         };
         let parsed = Parsed {
-            name: rec.name,
-            value: rec.value,
+            name: rec.name.into(),
+            value: rec.value.into(),
             max_age: None,
             expires: rec.expires,
-            domain: (!rec.host_only).then_some(domain),
-            path: Some(rec.path),
+            domain: (!rec.host_only).then_some(domain.into()),
+            path: Some(rec.path.into()),
             secure: rec.secure,
             http_only: rec.http_only,
             same_site: rec.same_site,

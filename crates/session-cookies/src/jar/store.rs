@@ -1,6 +1,7 @@
 //! The cookies behind the jar's lock, the storage algorithm that admits a
 //! cookie into them (RFC 6265bis §5.7), and eviction.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashMap;
 
@@ -65,7 +66,7 @@ impl Store {
         &mut self,
         config: &Config,
         origin: &Origin<'_>,
-        p: Parsed,
+        p: Parsed<'_>,
         now_us: i64,
         now_s: i64,
         source: Source,
@@ -78,13 +79,13 @@ impl Store {
             Expiry::At(at) => at.min(now_s.saturating_add(MAX_AGE_SECS)),
         });
 
-        let mut domain_attr = match p.domain {
+        let mut domain_attr: Cow<'_, str> = match p.domain {
             Some(d) if !d.is_ascii() => match url::Host::parse(&d) {
-                Ok(url::Host::Domain(ascii)) => ascii,
+                Ok(url::Host::Domain(ascii)) => Cow::Owned(ascii),
                 _ => return Err(Error::rejected("invalid Domain attribute")),
             },
             Some(d) => d,
-            None => String::new(),
+            None => Cow::Borrowed(""),
         };
         if config.public_suffix_list
             && !domain_attr.is_empty()
@@ -92,13 +93,13 @@ impl Store {
             && is_public_suffix(&domain_attr)
         {
             if domain_attr == origin.host {
-                domain_attr.clear();
+                domain_attr = Cow::Borrowed("");
             } else {
                 return Err(Error::rejected("Domain is a public suffix"));
             }
         }
         let (domain, host_only) = if domain_attr.is_empty() {
-            (origin.host.clone(), true)
+            (Cow::Borrowed(origin.host.as_str()), true)
         } else if domain_match(&origin.host, origin.is_ip, &domain_attr) {
             (domain_attr, false)
         } else {
@@ -107,7 +108,7 @@ impl Store {
 
         let path = match p.path {
             Some(path) if !path.is_empty() => path,
-            _ => default_path(origin.path).to_owned(),
+            _ => Cow::Borrowed(default_path(origin.path)),
         };
         if p.secure && !origin.secure {
             return Err(Error::rejected("Secure cookie from an insecure origin"));
@@ -128,8 +129,8 @@ impl Store {
 
         // A domain other than the host is a parent domain of a name (an IP
         // address domain-matches only itself).
-        let key = bucket_key(&domain, origin.is_ip && domain == origin.host);
-        let (mut creation, mut last_access) = match source {
+        let key = bucket_key(&domain, origin.is_ip && *domain == *origin.host);
+        let (creation, mut last_access) = match source {
             Source::Received => (now_us, now_us),
             Source::Loaded {
                 creation,
@@ -154,33 +155,45 @@ impl Store {
                 && e.cookie.host_only == host_only
                 && e.cookie.path == path
         });
-        let mut seq = None;
         if let Some(i) = replaced {
-            let old = bucket.swap_remove(i);
-            *total -= 1;
-            creation = old.cookie.creation;
-            seq = Some(old.seq);
+            if expired {
+                // Deletion: the old cookie is gone, the new one expired.
+                bucket.swap_remove(i);
+                *total -= 1;
+                if bucket.is_empty() {
+                    buckets.remove(key);
+                }
+                return Ok(());
+            }
+            // The same cookie again: updated in place, keeping its creation
+            // time, its order and the text it already holds.
+            let old = &mut bucket[i];
             if matches!(source, Source::Loaded { .. }) {
                 last_access = last_access.max(old.last_access.get());
             }
-        }
-        if expired {
-            // Deletion: the old cookie (if any) is gone, the new one expired.
-            if bucket.is_empty() {
-                buckets.remove(key);
+            let cookie = &mut old.cookie;
+            if cookie.value != p.value {
+                cookie.value.clear();
+                cookie.value.push_str(&p.value);
             }
+            cookie.secure = p.secure;
+            cookie.http_only = p.http_only;
+            cookie.same_site = p.same_site;
+            cookie.expires = expires;
+            cookie.last_access = last_access;
+            old.last_access.set(last_access);
             return Ok(());
         }
-        let seq = seq.unwrap_or_else(|| {
-            *next_seq += 1;
-            *next_seq
-        });
+        if expired {
+            return Ok(());
+        }
+        *next_seq += 1;
         bucket.push(Entry {
             cookie: StoredCookie {
-                name: p.name,
-                value: p.value,
-                domain,
-                path,
+                name: p.name.into_owned(),
+                value: p.value.into_owned(),
+                domain: domain.into_owned(),
+                path: path.into_owned(),
                 host_only,
                 secure: p.secure,
                 http_only: p.http_only,
@@ -189,7 +202,7 @@ impl Store {
                 creation,
                 last_access,
             },
-            seq,
+            seq: *next_seq,
             last_access: Cell::new(last_access),
         });
         *total += 1;
