@@ -12,7 +12,6 @@
 //! goes where the WHATWG URL says.
 
 use std::fmt;
-use std::net::Ipv6Addr;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
@@ -140,10 +139,9 @@ fn authority_as_written(authority: &str, https: bool) -> bool {
             &bytes[..i]
         }
     };
-    if let Some(inner) = host.strip_prefix(b"[") {
-        return inner.strip_suffix(b"]").is_some_and(|inner| {
-            std::str::from_utf8(inner).is_ok_and(|inner| inner.parse::<Ipv6Addr>().is_ok())
-        });
+    if host.starts_with(b"[") {
+        // An IPv6 address has many spellings; the WHATWG parser writes one.
+        return false;
     }
     let mut label_start = 0;
     let mut last_label = None;
@@ -179,11 +177,11 @@ fn authority_as_written(authority: &str, https: bool) -> bool {
 }
 
 /// A table of the bytes a byte-wise check allows.
-const fn byte_table(allowed: &[u8], alphanumeric: bool) -> [bool; 256] {
+const fn byte_table(allowed: &[u8], alphanumeric: bool, non_ascii: bool) -> [bool; 256] {
     let mut table = [false; 256];
     let mut b = 0;
     while b < 256 {
-        table[b] = alphanumeric && (b as u8).is_ascii_alphanumeric();
+        table[b] = (alphanumeric && (b as u8).is_ascii_alphanumeric()) || (non_ascii && b >= 0x80);
         b += 1;
     }
     let mut i = 0;
@@ -195,14 +193,14 @@ const fn byte_table(allowed: &[u8], alphanumeric: bool) -> [bool; 256] {
 }
 
 /// The bytes of a host name sent as written: ASCII letters, digits, `-`, `.`.
-static NAME_BYTES: [bool; 256] = byte_table(b"-.", true);
+static NAME_BYTES: [bool; 256] = byte_table(b"-.", true, false);
 
 /// The bytes the WHATWG parser percent-encodes (or rewrites) in the path of
-/// a special URL that `http` lets through.
-static REWRITTEN_IN_PATH: [bool; 256] = byte_table(b"\"<>`{}\\", false);
+/// a special URL that `http` lets through (UTF-8 included).
+static REWRITTEN_IN_PATH: [bool; 256] = byte_table(b"\"<>`{}\\", false, true);
 
 /// The same for the query of a special URL.
-static REWRITTEN_IN_QUERY: [bool; 256] = byte_table(b"\"<>'\\", false);
+static REWRITTEN_IN_QUERY: [bool; 256] = byte_table(b"\"<>'\\", false, true);
 
 /// A path and query the WHATWG parser keeps: an absolute path with no `.`
 /// or `..` segment (also percent-encoded), and no character it
@@ -302,7 +300,6 @@ mod tests {
             "http://127.0.0.1:8080/small",
             "https://api.example.com/v1/users?id=7&x=a,b",
             "http://localhost/",
-            "http://[::1]:3000/x",
             "https://a-b.c-d.test:8443/p/q.json",
             "http://a.test:443/",
             "http://a.test/x?y=%20z",
@@ -347,6 +344,10 @@ mod tests {
             "http://a.test/?q=it's",
             "ftp://a.test/",
             "http://a b/",
+            "http://a.test/café",
+            "http://a.test/x?q=ü",
+            "http://[::1]:3000/x",
+            "http://[0:0::1]/",
             "http://./",
             "http://a.test.1./",
             "/relative",

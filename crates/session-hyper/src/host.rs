@@ -54,22 +54,27 @@ pub(crate) fn set_http1_host<B>(req: &mut Request<B>) -> bool {
 fn host_value(authority: &Authority) -> Option<HeaderValue> {
     let written = authority.as_str();
     let bytes = written.as_bytes();
-    // The port starts after the last `:` that follows every `]` (an IPv6
-    // host has colons of its own); userinfo would end with an `@`.
-    let mut port_start = None;
-    for (i, &b) in bytes.iter().enumerate().rev() {
-        match b {
-            b':' if port_start.is_none() => port_start = Some(i + 1),
-            b']' => break,
-            b'@' => return formatted(authority),
-            _ => {}
-        }
+    if bytes.contains(&b'@') {
+        // Userinfo is never part of `Host`.
+        return formatted(authority);
     }
+    // The port starts after the last `:` that follows every `]` (an IPv6
+    // host has colons of its own).
+    let port_start = bytes
+        .iter()
+        .rposition(|&b| b == b':' || b == b']')
+        .filter(|&i| bytes[i] == b':')
+        .map(|i| i + 1);
     let as_written = match port_start {
         None => true,
+        // Written as hyper-util would write it: 1 to 5 digits, no leading
+        // zero, at most 65535, and not 80.
         Some(start) => {
             let port = &bytes[start..];
-            !port.is_empty() && port[0] != b'0' && port != b"80"
+            (1..=5).contains(&port.len())
+                && port[0] != b'0'
+                && port.iter().all(u8::is_ascii_digit)
+                && authority.port_u16().is_some_and(|p| p != 80)
         }
     };
     if as_written {
@@ -128,6 +133,15 @@ mod tests {
         );
         assert_eq!(host_of("http://[::1]/").as_deref(), Some("[::1]"));
         assert_eq!(host_of("http://[::1]:80/").as_deref(), Some("[::1]"));
+        assert_eq!(
+            host_of("http://user:pw@[::1]:8080/").as_deref(),
+            Some("[::1]:8080")
+        );
+        assert_eq!(
+            host_of("http://a.test:+8080/").as_deref(),
+            Some("a.test:8080")
+        );
+        assert_eq!(host_of("http://a.test:+80/").as_deref(), Some("a.test"));
     }
 
     #[test]

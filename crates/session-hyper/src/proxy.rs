@@ -269,9 +269,14 @@ impl NoProxy {
 
     /// Does the list name the host of `uri`?
     pub(crate) fn bypasses(&self, uri: &Uri) -> bool {
-        self.matcher
-            .as_ref()
-            .is_some_and(|m| m.intercept(uri).is_none())
+        // The matcher also answers "no proxy" for a URI it cannot read (no
+        // host, a scheme other than `http`/`https`): that is not "listed".
+        let readable = uri.host().is_some() && matches!(uri.scheme_str(), Some("http" | "https"));
+        readable
+            && self
+                .matcher
+                .as_ref()
+                .is_some_and(|m| m.intercept(uri).is_none())
     }
 
     /// Is `host` (as in a URI: IPv6 in brackets) on the list?

@@ -23,6 +23,12 @@ impl<'a> Origin<'a> {
     /// only a URL parser can canonicalize (percent-encoded, or ending in a
     /// number that is not a dotted-decimal IPv4 address): the caller then
     /// goes through [`Origin::from_url`].
+    ///
+    /// The path is the one on the wire, as RFC 6265bis §5.1.4 takes it.
+    /// For the URIs an `http-session` session sends (either written as the
+    /// WHATWG parser would write them, or serialized by it) that is the
+    /// URL's path too; a URI built by hand with dot segments or characters
+    /// a URL would percent-encode is matched by the path it is sent with.
     pub(crate) fn from_uri(uri: &'a http::Uri) -> Option<Self> {
         let scheme = uri.scheme_str()?;
         let written = uri.host()?;
