@@ -567,6 +567,50 @@ async fn credentials_never_reach_another_origin() {
     }
 }
 
+/// A request's own `WWW-Authenticate` (a challenge answer some APIs take)
+/// is a credential too: it stays with its origin, as in reqwest.
+#[tokio::test]
+async fn a_requests_www_authenticate_stays_with_its_origin() {
+    let (srv, log) = recording(|req| match req.uri.path() {
+        "/same" => redirect(302, "/land"),
+        "/other" => {
+            let port = req.headers[HOST]
+                .to_str()
+                .unwrap()
+                .rsplit(':')
+                .next()
+                .unwrap()
+                .to_owned();
+            redirect(302, &format!("http://b.test:{port}/land"))
+        }
+        _ => response(200, "landed"),
+    });
+    let session = Session::builder()
+        .resolve("a.test", "127.0.0.1:0".parse().unwrap())
+        .resolve("b.test", "127.0.0.1:0".parse().unwrap())
+        .build()
+        .unwrap();
+    for (path, kept) in [("/same", true), ("/other", false)] {
+        log.lock().unwrap().clear();
+        let url = format!("http://a.test:{}{path}", srv.port());
+        let res = session
+            .get(url)
+            .header("www-authenticate", "answer-secret")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let log = log.lock().unwrap();
+        assert_eq!(log.len(), 2);
+        assert_eq!(log[0].headers["www-authenticate"], "answer-secret");
+        assert_eq!(
+            log[1].headers.contains_key("www-authenticate"),
+            kept,
+            "{path}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn once_stripped_credentials_stay_stripped_when_the_chain_returns() {
     let (srv, log) =

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST, USER_AGENT};
+use http::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, USER_AGENT};
 use http::{Method, StatusCode};
 use http_session::{mock::MockTransport, Session};
 use support::server::{self, response, Req};
@@ -539,4 +539,43 @@ async fn custom_method_head_and_elapsed() {
     assert_eq!(res.url().as_str(), srv.url("/"));
     assert!(res.bytes().await.unwrap().is_empty());
     let _ = AUTHORIZATION;
+}
+
+/// requests' defaults on the wire: `Accept: */*` on every request (removable
+/// like any default), and `Content-Length: 0` on a POST, PUT or PATCH sent
+/// without a body (RFC 9110 §8.6), none on a GET.
+#[tokio::test]
+async fn accept_and_an_empty_bodys_content_length_as_requests_sends_them() {
+    let (srv, log) = server::recording(|_| server::response(200, "ok"));
+    let session = Session::new();
+    for method in [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+    ] {
+        session.request(method, srv.url("/")).send().await.unwrap();
+    }
+    session
+        .get(srv.url("/none"))
+        .without_header(http::header::ACCEPT)
+        .send()
+        .await
+        .unwrap();
+    let log = log.lock().unwrap();
+    let length = |i: usize| {
+        log[i]
+            .headers
+            .get(CONTENT_LENGTH)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    for req in &log[..5] {
+        assert_eq!(req.headers[http::header::ACCEPT], "*/*", "{}", req.method);
+    }
+    assert!(!log[5].headers.contains_key(http::header::ACCEPT));
+    assert_eq!(length(0), None, "GET");
+    for i in 1..=3 {
+        assert_eq!(length(i).as_deref(), Some("0"), "{}", log[i].method);
+    }
 }

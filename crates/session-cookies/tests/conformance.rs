@@ -1,6 +1,7 @@
-//! The IETF http-state parser suite (222 cases), read from
-//! `../shared/conformance/http-state-cookies.json` next to the workspace and
-//! run as its `how_to_run` field says, in RFC 6265bis mode.
+//! The IETF http-state parser suite (222 cases), kept in
+//! `tests/data/http-state-cookies.json` (see `tests/data/README.md` for its
+//! source and license) and run as its `how_to_run` field says, in RFC 6265bis
+//! mode.
 
 use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};
@@ -10,8 +11,7 @@ use serde_json::Value;
 use session_cookies::{Jar, Url};
 
 fn suite_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/conformance/http-state-cookies.json")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/http-state-cookies.json")
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! | timeout        | `timeout`                  | `timeout`                      | the request's replaces the session's                        |
 //! | base URL       | `base_url`                 | a relative URL                 | see [`Defaults::base_url`]                                  |
 //! | User-Agent     | `http-session/<version>`   | `header(USER_AGENT, ..)`       | like any header; `without_header(USER_AGENT)` sends none    |
+//! | Accept         | `*/*` (as requests, curl and reqwest) | `header(ACCEPT, ..)`  | like any header; `without_header(ACCEPT)` sends none        |
 //!
 //! Defaults can change after the session is built ([`crate::Session::update`]);
 //! every clone of the session sees the change, and each request reads one
@@ -16,7 +17,7 @@
 
 use std::time::Duration;
 
-use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, USER_AGENT};
+use http::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, USER_AGENT};
 use url::Url;
 
 use crate::auth;
@@ -59,6 +60,7 @@ impl Default for Defaults {
     fn default() -> Self {
         let mut headers = HeaderMap::new();
         headers.insert(USER_AGENT, HeaderValue::from_static(DEFAULT_USER_AGENT));
+        headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
         Defaults {
             headers,
             query: Vec::new(),

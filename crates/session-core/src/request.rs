@@ -3,7 +3,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, COOKIE};
+use http::header::{
+    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE,
+    TRANSFER_ENCODING,
+};
 use http::{Method, Version};
 use url::Url;
 
@@ -141,6 +144,14 @@ impl Draft {
         let (uri, url, fragment) = self.target.resolve(query, defaults)?;
         let mut headers = self.headers;
         defaults.merge_headers(&mut headers, rare.map_or(&[], |rare| &rare.removed));
+        if self.body.is_none() && matches!(self.method, Method::POST | Method::PUT | Method::PATCH)
+        {
+            // What requests sends (RFC 9110 §8.6): a method that takes a
+            // body says when it has none.
+            if !headers.contains_key(CONTENT_LENGTH) && !headers.contains_key(TRANSFER_ENCODING) {
+                headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+            }
+        }
         let mut request = http::Request::new(self.body.unwrap_or_default());
         *request.method_mut() = self.method;
         *request.uri_mut() = uri;
@@ -397,6 +408,11 @@ impl RequestBuilder {
 
     /// Sends `json` serialized, with `Content-Type: application/json` unless a
     /// content type is set.
+    ///
+    /// The text is serde_json's compact form (`{"a":1}`), where requests
+    /// writes `{"a": 1}` (with `", "` and `": "` separators): the same JSON
+    /// value, which a server must not tell apart. A signature computed over
+    /// the body by hand must use the compact form.
     #[cfg(feature = "json")]
     pub fn json<T: serde::Serialize + ?Sized>(self, json: &T) -> Self {
         self.with(|draft| {

@@ -4,7 +4,7 @@
 
 use http::header::{
     HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE,
-    LOCATION, PROXY_AUTHORIZATION, TRANSFER_ENCODING,
+    LOCATION, PROXY_AUTHORIZATION, TRANSFER_ENCODING, WWW_AUTHENTICATE,
 };
 use http::{Method, StatusCode};
 use url::Url;
@@ -190,6 +190,9 @@ pub(crate) fn strip_credentials(
     headers.remove(AUTHORIZATION);
     headers.remove(PROXY_AUTHORIZATION);
     headers.remove(COOKIE);
+    // A request's own `WWW-Authenticate` carries a challenge answer too
+    // (reqwest strips it as well).
+    headers.remove(WWW_AUTHENTICATE);
     for name in sensitive {
         headers.remove(name);
     }

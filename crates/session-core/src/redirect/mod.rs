@@ -28,7 +28,8 @@
 //! `xa.test` and `sub.a.test` are three).
 //!
 //! - When a redirect changes origin, the next request loses `Authorization`,
-//!   `Proxy-Authorization`, an explicit `Cookie` header, every header named
+//!   `Proxy-Authorization`, an explicit `Cookie` header, a request's own
+//!   `WWW-Authenticate` (as reqwest drops it), every header named
 //!   with `sensitive_header`, and every header value marked sensitive
 //!   ([`HeaderValue::set_sensitive`](http::HeaderValue::set_sensitive)).
 //! - **Once removed, they stay removed**: a chain `a.test → b.test → a.test`
