@@ -128,9 +128,14 @@ impl<T> Router<T> {
                     mounts.iter().position(|(p, _)| p.matches(&uri))
                 })
             });
+        // A transport both of whose prefixes were mounted over is not kept:
+        // the router's readiness is then no longer its.
+        let routed = mounts
+            .iter()
+            .any(|(_, mounted)| matches!(mounted, Mounted::Transport));
         Router {
             routes: Arc::new(Routes { mounts, by_scheme }),
-            transport,
+            transport: transport.filter(|_| routed),
         }
     }
 
