@@ -398,6 +398,29 @@ async fn digest_algorithms_retry_once_then_answer_up_front() {
     }
 }
 
+/// The challenge a Digest scheme answered is in the answer's history, as
+/// in requests (`r.history == [<401>]`); a request answered up front has
+/// none.
+#[tokio::test]
+async fn a_digest_challenge_is_in_the_history() {
+    let (srv, _state, _log) = digest_server(Alg::Sha256, false);
+    let session = named()
+        .digest_auth("Mufasa", "Circle of Life")
+        .build()
+        .unwrap();
+    let url = format!("http://a.test:{}/dir/index.html", srv.port());
+    let first = session.get(&url).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    let history = first.history();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].status, 401);
+    assert_eq!(history[0].url.as_str(), url);
+    assert!(history[0].headers.contains_key("www-authenticate"));
+    let second = session.get(&url).send().await.unwrap();
+    assert_eq!(second.status(), 200);
+    assert!(second.history().is_empty());
+}
+
 #[tokio::test]
 async fn digest_stale_nonce_is_answered_once_and_wrong_password_is_not_retried() {
     let (srv, state, _log) = digest_server(Alg::Sha256, true);

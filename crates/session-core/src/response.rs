@@ -32,8 +32,9 @@ pub struct Response {
     max_body: usize,
 }
 
-/// The redirects a response went through, oldest first. The redirect layer
-/// puts it in the final response's extensions.
+/// The responses a request went through before its answer, oldest first:
+/// redirects, and `401` challenges the auth layer answered. The redirect and
+/// auth layers put it in the final response's extensions.
 #[derive(Debug, Clone, Default)]
 pub struct History(pub Vec<HistoryEntry>);
 
@@ -127,8 +128,9 @@ impl Response {
         ConnectionInfo::from_extensions(self.inner.extensions())
     }
 
-    /// The redirect responses before this one, oldest first (empty when no
-    /// redirect was followed).
+    /// The responses before this one, oldest first: each redirect followed,
+    /// and each `401` challenge an auth scheme (Digest) answered, as in
+    /// requests' `r.history` (empty when there was none).
     pub fn history(&self) -> &[HistoryEntry] {
         self.inner
             .extensions()

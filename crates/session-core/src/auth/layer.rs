@@ -14,6 +14,7 @@ use crate::body::{Body, DRAIN_LIMIT};
 use crate::error::{BoxError, Error};
 use crate::redirect::Hop;
 use crate::replay::Replay;
+use crate::response::{History, HistoryEntry};
 
 /// Applies auth to every hop, with the precedence of the
 /// [module docs](super): a scheme (the request's, else the layer's), then
@@ -213,6 +214,14 @@ where
     {
         return Ok(res);
     }
+    // The challenge goes in the answer's history, as in requests.
+    let challenge = url::Url::parse(&kept.head().uri().to_string())
+        .ok()
+        .map(|url| HistoryEntry {
+            status: res.status(),
+            headers: res.headers().clone(),
+            url,
+        });
     res.into_body().discard(DRAIN_LIMIT).await;
     let (mut parts, body) = kept.into_parts();
     let Some(body) = body else {
@@ -222,5 +231,15 @@ where
     let mut retry = http::Request::from_parts(parts, body);
     scheme.sign(&mut retry).map_err(scheme_error)?;
     let ready = inner.ready().await.map_err(Into::into)?;
-    ready.call(retry).await.map_err(Into::into)
+    let mut answer = ready.call(retry).await.map_err(Into::into)?;
+    if let Some(entry) = challenge {
+        let extensions = answer.extensions_mut();
+        match extensions.get_mut::<History>() {
+            Some(History(entries)) => entries.insert(0, entry),
+            None => {
+                extensions.insert(History(vec![entry]));
+            }
+        }
+    }
+    Ok(answer)
 }

@@ -330,7 +330,7 @@ where
                 (saved, sent)
             }
         };
-        let res = match sent {
+        let mut res = match sent {
             Ok(res) => res,
             Err(err) => {
                 return Err(match &current {
@@ -341,6 +341,10 @@ where
                 });
             }
         };
+        // A hop's own history (a 401 the auth layer answered) comes first.
+        if let Some(History(own)) = res.extensions_mut().remove::<History>() {
+            history.extend(own);
+        }
         let status = res.status();
         if !location::is_redirect(status) {
             return Ok(finish(
