@@ -92,30 +92,36 @@
 //! `Max-Age=18446744073709551616`) are cut to 400 days.
 //!
 //! **Domains**: without `Domain` a cookie is host-only (sent to that exact
-//! host). `Domain` loses a leading dot, is lower-cased and converted to
-//! ASCII (IDNA); it must domain-match the request host, or the cookie is
-//! rejected. IP address hosts match only exactly. `Path` defaults to the
+//! host). `Domain` loses a leading dot and is lower-cased; it must
+//! domain-match the request host, or the cookie is rejected. A `Domain`
+//! with a character outside US-ASCII makes the jar ignore the cookie
+//! (§5.7): it is not converted to its A-label, so a server must send the
+//! `xn--` form. IP address hosts match only exactly. `Path` defaults to the
 //! request path's directory and matches on `/` boundaries.
 //!
 //! **Public suffixes**: with the list bundled in the [`psl`] crate (on by
-//! default), `Domain=com` or `Domain=co.uk` is rejected; if the suffix *is*
-//! the request host, the cookie becomes host-only. The one switch that turns
-//! this off is [`JarBuilder::public_suffix_list(false)`](JarBuilder::public_suffix_list).
+//! default), `Domain=com` or `Domain=co.uk` is rejected, and so is a suffix
+//! written as a fully qualified name (`Domain=co.uk.` from `a.co.uk.`); if
+//! the suffix *is* the request host (written the same way), the cookie
+//! becomes host-only. The one switch that turns this off is
+//! [`JarBuilder::public_suffix_list(false)`](JarBuilder::public_suffix_list).
 //!
 //! **Secure**: a `Secure` cookie is sent only to `https`/`wss` URLs and to
 //! loopback hosts (`localhost`, `*.localhost`, `127.0.0.0/8`, `[::1]`), which
 //! count as secure origins. Only a secure origin may set one, and an
 //! insecure origin may not overwrite or shadow a `Secure` cookie of the same
 //! name ("leave secure cookies alone", §5.7). A `__Secure-` name needs
-//! `Secure`; a `__Host-` name needs `Secure`, no `Domain` and `Path=/`
-//! (prefixes match case-insensitively).
+//! `Secure`; a `__Host-` name needs `Secure`, no `Domain`, and a `Path`
+//! attribute with the path `/` (a default path of `/`, from a request to
+//! `/` or `/x`, is not enough). Prefixes match case-insensitively.
 //!
 //! **Limits**: a header with a control character (other than tab) is
 //! rejected whole; a name plus value over 4096 bytes is rejected; an
 //! attribute value over 1024 bytes is ignored, as if absent (§5.6). Each site
 //! (registrable domain) keeps at most 180 cookies and the jar 3300
 //! ([`JarBuilder::max_cookies_per_domain`], [`JarBuilder::max_cookies`]).
-//! Past a cap, expired cookies go first, then the least recently used. Past
+//! Past a cap, expired cookies go first, then those that are not `Secure`,
+//! then the `Secure` ones, the least recently used first within each. Past
 //! the total cap the jar evicts down to 90% of it at once, so eviction stays
 //! cheap.
 //!

@@ -38,7 +38,10 @@ pub(crate) struct Parsed<'a> {
     /// when the last one was empty.
     pub(crate) domain: Option<Cow<'a, str>>,
     /// Last `Path` attribute, when it starts with `/`; `Some("")` means "use the
-    /// default path".
+    /// default path" (a Path attribute whose value does not start with `/`,
+    /// which RFC 6265bis §5.6.4 still lists, with the default path as its
+    /// value); `None` means no Path attribute, which a `__Host-` cookie
+    /// needs.
     pub(crate) path: Option<Cow<'a, str>>,
     pub(crate) secure: bool,
     pub(crate) http_only: bool,

@@ -184,3 +184,80 @@ fn recently_used_cookies_survive_eviction() {
     assert_eq!(names.len(), 3, "{names:?}");
     assert!(names.contains(&"c".to_owned()) && !names.contains(&"a".to_owned()));
 }
+
+#[test]
+fn insecure_cookies_are_evicted_first_from_a_site() {
+    // RFC 6265bis §5.7: past the per-domain cap, expired cookies go first,
+    // then those whose secure-only-flag is false, then the rest; least
+    // recently used first within each.
+    let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(NOW));
+    let jar = Jar::builder()
+        .clock(clock.clone())
+        .max_cookies_per_domain(3)
+        .build();
+    let u = Url::parse("https://example.com/").unwrap();
+    let names = |jar: &Jar| {
+        let mut v: Vec<_> = jar.cookies().iter().map(|c| c.name().to_owned()).collect();
+        v.sort();
+        v
+    };
+    for line in ["s1=1; Secure", "s2=1; Secure", "n1=1"] {
+        jar.store_set_cookie(&u, line).unwrap();
+        clock.advance(Duration::from_secs(1));
+    }
+    // s1 is the least recently used, but n1 is not Secure.
+    jar.store_set_cookie(&u, "n2=1").unwrap();
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(names(&jar), ["n2", "s1", "s2"]);
+    // Among the insecure ones, the least recently used: n2, not the new n3.
+    jar.store_set_cookie(&u, "n3=1").unwrap();
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(names(&jar), ["n3", "s1", "s2"]);
+    // With only Secure cookies left to choose from, the least recently used.
+    jar.store_set_cookie(&u, "n3=1; Max-Age=1").unwrap();
+    clock.advance(Duration::from_secs(5));
+    jar.store_set_cookie(&u, "s3=1; Secure").unwrap();
+    assert_eq!(names(&jar), ["s1", "s2", "s3"], "expired n3 went first");
+    clock.advance(Duration::from_secs(1));
+    jar.store_set_cookie(&u, "s4=1; Secure").unwrap();
+    assert_eq!(names(&jar), ["s2", "s3", "s4"]);
+    // An insecure newcomer to a site full of Secure cookies is the one to go.
+    jar.store_set_cookie(&u, "n4=1").unwrap();
+    assert_eq!(names(&jar), ["s2", "s3", "s4"]);
+    assert_eq!(jar.len(), 3);
+}
+
+#[test]
+fn insecure_cookies_are_evicted_first_from_the_jar() {
+    // The total cap follows the same order (as Chromium's global purge).
+    let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(NOW));
+    let jar = Jar::builder().clock(clock.clone()).max_cookies(10).build();
+    let site = |i: usize| Url::parse(&format!("https://site{i}.example/")).unwrap();
+    for i in 0..5 {
+        jar.store_set_cookie(&site(i), "s=1; Secure").unwrap();
+        clock.advance(Duration::from_secs(1));
+    }
+    for i in 5..11 {
+        jar.store_set_cookie(&site(i), "n=1").unwrap();
+        clock.advance(Duration::from_secs(1));
+    }
+    // 11 > 10: down to 9, the two least recently used insecure cookies.
+    assert_eq!(jar.len(), 9);
+    for i in 0..5 {
+        assert!(jar.get(&site(i), "s").is_some(), "site{i}");
+    }
+    assert!(jar.get(&site(5), "n").is_none());
+    assert!(jar.get(&site(6), "n").is_none());
+    for i in 7..11 {
+        assert!(jar.get(&site(i), "n").is_some(), "site{i}");
+    }
+    // Once no insecure cookie is left, Secure ones go by last access.
+    for i in 11..13 {
+        jar.store_set_cookie(&site(i), "s=1; Secure").unwrap();
+        clock.advance(Duration::from_secs(1));
+    }
+    assert_eq!(jar.len(), 9, "11 again, down to 9");
+    assert!(jar.get(&site(7), "n").is_none() && jar.get(&site(8), "n").is_none());
+    let all = jar.cookies();
+    assert!(all.iter().filter(|c| !c.secure()).count() == 2);
+}

@@ -44,14 +44,35 @@ fn domains_and_host_only() {
 }
 
 #[test]
-fn idna_domains() {
+fn non_ascii_domain_ignores_the_cookie() {
+    // RFC 6265bis §5.7 step 8: a Domain attribute with a character outside
+    // US-ASCII makes the jar ignore the cookie; it is not converted to its
+    // A-label.
     let jar = Jar::new();
     let url = u("http://www.bücher.example/");
     assert_eq!(url.host_str(), Some("www.xn--bcher-kva.example"));
-    jar.store_set_cookie(&url, "a=1; Domain=BÜCHER.example")
+    for line in [
+        "a=1; Domain=BÜCHER.example",
+        "a=1; Domain=bücher.example",
+        "a=1; Domain=www.bücher.example",
+    ] {
+        let err = jar.store_set_cookie(&url, line).unwrap_err();
+        assert!(err.is_rejected(), "{line}");
+    }
+    let headers = [http::HeaderValue::from_bytes("a=1; Domain=bücher.example".as_bytes()).unwrap()];
+    assert_eq!(jar.store_response_cookies(&url, &headers), 0);
+    let by_hand = cookie::Cookie::build(("a", "1"))
+        .domain("bücher.example")
+        .build();
+    assert!(jar.insert(&url, &by_hand).unwrap_err().is_rejected());
+    assert!(jar.is_empty());
+
+    // The A-label itself is ASCII: lower-cased and stored.
+    jar.store_set_cookie(&url, "a=1; Domain=XN--BCHER-KVA.example")
         .unwrap();
     let c = jar.get(&url, "a").unwrap();
     assert_eq!(c.domain(), "xn--bcher-kva.example");
+    assert!(!c.host_only());
     assert_eq!(header(&jar, "http://shop.xn--bcher-kva.example/"), "a=1");
 }
 
@@ -90,6 +111,63 @@ fn public_suffix_list() {
     let open = Jar::builder().public_suffix_list(false).build();
     open.store_set_cookie(&url, "a=1; Domain=co.uk").unwrap();
     assert_eq!(header(&open, "http://other.co.uk/"), "a=1");
+}
+
+#[test]
+fn public_suffix_with_a_trailing_dot() {
+    // `co.uk.` is the public suffix `co.uk` written as a fully qualified
+    // name: rejected like `Domain=co.uk`.
+    let jar = Jar::new();
+    for (url, line) in [
+        ("http://x.test./", "a=1; Domain=test."),
+        ("http://a.co.uk./", "a=1; Domain=co.uk."),
+        ("http://a.co.uk./", "a=1; Domain=.CO.UK."),
+        ("http://www.example.com./", "a=1; Domain=com."),
+        ("http://user.github.io./", "a=1; Domain=github.io."),
+    ] {
+        let err = jar.store_set_cookie(&u(url), line).unwrap_err();
+        assert!(err.is_rejected(), "{line} from {url}");
+    }
+    let by_hand = cookie::Cookie::build(("h", "1")).domain("co.uk.").build();
+    assert!(jar.insert(&u("http://a.co.uk./"), &by_hand).is_err());
+    assert!(jar.is_empty());
+    assert_eq!(header(&jar, "http://b.co.uk./"), "");
+
+    // A registrable domain with a trailing dot is kept as written, and
+    // matches the hosts written with one.
+    let url = u("http://www.example.co.uk./");
+    jar.store_set_cookie(&url, "r=1; Domain=example.co.uk.")
+        .unwrap();
+    let c = jar.get(&url, "r").unwrap();
+    assert_eq!((c.domain(), c.host_only()), ("example.co.uk.", false));
+    assert_eq!(header(&jar, "http://other.example.co.uk./"), "r=1");
+    assert_eq!(header(&jar, "http://other.example.co.uk/"), "");
+
+    // A suffix that is the host itself becomes host-only, as without the
+    // dot; the host and the Domain must be written the same way.
+    for (url, line) in [
+        ("http://co.uk./", "s=1; Domain=co.uk."),
+        ("http://github.io./", "s=1; Domain=github.io."),
+        ("http://test./", "s=1; Domain=test."),
+    ] {
+        let jar = Jar::new();
+        jar.store_set_cookie(&u(url), line).unwrap();
+        let c = jar.get(&u(url), "s").unwrap();
+        assert!(c.host_only(), "{line} from {url}");
+        assert_eq!(c.domain(), u(url).host_str().unwrap());
+    }
+    assert!(jar
+        .store_set_cookie(&u("http://co.uk/"), "s=1; Domain=co.uk.")
+        .is_err());
+    assert!(jar
+        .store_set_cookie(&u("http://co.uk./"), "s=1; Domain=co.uk")
+        .is_err());
+
+    // With the list off, the suffix is a domain like any other.
+    let open = Jar::builder().public_suffix_list(false).build();
+    open.store_set_cookie(&u("http://a.co.uk./"), "a=1; Domain=co.uk.")
+        .unwrap();
+    assert_eq!(header(&open, "http://other.co.uk./"), "a=1");
 }
 
 #[test]
@@ -153,6 +231,65 @@ fn prefixes() {
     // A nameless cookie may not fake a prefix.
     assert!(jar
         .store_set_cookie(&https, "__Host-x; Secure; Path=/")
+        .is_err());
+}
+
+#[test]
+fn host_prefix_needs_a_path_attribute() {
+    // RFC 6265bis §5.7: the cookie-attribute-list must hold a Path
+    // attribute, and the path be `/`; a default path of `/` (a request to
+    // a one-segment path) is not enough.
+    let jar = Jar::new();
+    for url in ["https://www.example.com/", "https://www.example.com/login"] {
+        let err = jar
+            .store_set_cookie(&u(url), "__Host-a=1; Secure")
+            .unwrap_err();
+        assert!(err.is_rejected(), "{url}");
+        let err = jar
+            .store_set_cookie(&u(url), "__host-b=1; Secure; HttpOnly")
+            .unwrap_err();
+        assert!(err.is_rejected(), "{url}");
+        let by_hand = cookie::Cookie::build(("__Host-c", "1"))
+            .secure(true)
+            .build();
+        assert!(jar.insert(&u(url), &by_hand).unwrap_err().is_rejected());
+    }
+    assert!(jar.is_empty());
+
+    // With the attribute it is stored, from any path.
+    jar.store_set_cookie(&u("https://www.example.com/"), "__Host-a=1; Secure; Path=/")
+        .unwrap();
+    jar.store_set_cookie(
+        &u("https://www.example.com/a/b"),
+        "__Host-b=1; Path=/; Secure",
+    )
+    .unwrap();
+    let by_hand = cookie::Cookie::build(("__Host-c", "1"))
+        .secure(true)
+        .path("/")
+        .build();
+    jar.insert(&u("https://www.example.com/"), &by_hand)
+        .unwrap();
+    // A Path attribute that does not start with `/` is in the list with
+    // the default path as its value (§5.6.4): `/` here.
+    jar.store_set_cookie(&u("https://www.example.com/"), "__Host-d=1; Secure; Path=x")
+        .unwrap();
+    assert_eq!(
+        header(&jar, "https://www.example.com/z"),
+        "__Host-a=1; __Host-b=1; __Host-c=1; __Host-d=1"
+    );
+    // ... but not from a deeper one, and not a Path other than `/`.
+    assert!(jar
+        .store_set_cookie(
+            &u("https://www.example.com/a/b"),
+            "__Host-e=1; Secure; Path=x"
+        )
+        .is_err());
+    assert!(jar
+        .store_set_cookie(
+            &u("https://www.example.com/"),
+            "__Host-e=1; Secure; Path=/a"
+        )
         .is_err());
 }
 

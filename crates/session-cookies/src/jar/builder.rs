@@ -66,7 +66,8 @@ impl JarBuilder {
     }
 
     /// Whether to refuse `Domain` attributes that are public suffixes (`com`,
-    /// `co.uk`, `github.io`, …) using the list bundled in the `psl` crate.
+    /// `co.uk`, `github.io`, …, also written with a trailing dot: `co.uk.`)
+    /// using the list bundled in the `psl` crate.
     /// On by default; turn it off only for private names the list does not
     /// know you need to share cookies across.
     pub fn public_suffix_list(mut self, enabled: bool) -> Self {

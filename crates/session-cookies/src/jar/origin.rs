@@ -141,8 +141,13 @@ pub(super) fn bucket_key(domain: &str, is_ip: bool) -> &str {
     }
 }
 
+/// Whether `domain` is a public suffix on the list bundled in `psl`. A
+/// fully qualified name is looked up without its trailing dot, as the list
+/// does (`co.uk.` is the suffix `co.uk`); only the lookup drops the dot, the
+/// caller keeps the domain as written for matching.
 pub(super) fn is_public_suffix(domain: &str) -> bool {
-    psl::suffix_str(domain) == Some(domain)
+    let name = domain.strip_suffix('.').unwrap_or(domain);
+    psl::suffix_str(name) == Some(name)
 }
 
 /// `host` and each of its parent domains (only `host` for an IP address).
@@ -224,5 +229,18 @@ mod tests {
         let p: Vec<_> = parents("a.b.c", false).collect();
         assert_eq!(p, ["a.b.c", "b.c", "c"]);
         assert!(is_loopback("127.0.0.2") && is_loopback("[::1]") && !is_loopback("10.0.0.1"));
+    }
+
+    #[test]
+    fn public_suffix_with_a_trailing_dot() {
+        // A fully qualified name is the same name for the list.
+        for suffix in ["co.uk.", "com.", "test.", "github.io."] {
+            assert!(is_public_suffix(suffix), "{suffix}");
+        }
+        for name in ["example.co.uk.", "example.com.", "x.test.", "."] {
+            assert!(!is_public_suffix(name), "{name}");
+        }
+        // Only one trailing dot is that of a fully qualified name.
+        assert!(!is_public_suffix("co.uk.."));
     }
 }

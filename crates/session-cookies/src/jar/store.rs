@@ -48,8 +48,10 @@ impl Entry {
         c
     }
 
-    fn lru_key(&self) -> (i64, u64) {
-        (self.last_access.get(), self.seq)
+    /// Eviction order among live cookies (RFC 6265bis §5.7): those whose
+    /// secure-only-flag is false first, then the least recently used.
+    fn evict_key(&self) -> (bool, i64, u64) {
+        (self.cookie.secure, self.last_access.get(), self.seq)
     }
 }
 
@@ -79,14 +81,17 @@ impl Store {
             Expiry::At(at) => at.min(now_s.saturating_add(MAX_AGE_SECS)),
         });
 
+        // §5.7 step 8: a Domain outside US-ASCII is not converted to its
+        // A-label; the cookie is ignored.
         let mut domain_attr: Cow<'_, str> = match p.domain {
-            Some(d) if !d.is_ascii() => match url::Host::parse(&d) {
-                Ok(url::Host::Domain(ascii)) => Cow::Owned(ascii),
-                _ => return Err(Error::rejected("invalid Domain attribute")),
-            },
+            Some(d) if !d.is_ascii() => {
+                return Err(Error::rejected("non-ASCII character in Domain"))
+            }
             Some(d) => d,
             None => Cow::Borrowed(""),
         };
+        // §5.7 step 9: a public suffix (`co.uk`, or `co.uk.` written as a
+        // fully qualified name) is refused, unless it is the host itself.
         if config.public_suffix_list
             && !domain_attr.is_empty()
             && !is_ip_literal(&domain_attr)
@@ -106,6 +111,9 @@ impl Store {
             return Err(Error::rejected("Domain does not match the request host"));
         };
 
+        // A Path attribute that does not start with `/` is still a Path
+        // attribute, whose value is the default path (§5.6.4).
+        let path_attribute = p.path.is_some();
         let path = match p.path {
             Some(path) if !path.is_empty() => path,
             _ => Cow::Borrowed(default_path(origin.path)),
@@ -121,9 +129,13 @@ impl Store {
         if starts_with_ignore_case(&p.name, "__Secure-") && !p.secure {
             return Err(Error::rejected("__Secure- prefix without Secure"));
         }
-        if starts_with_ignore_case(&p.name, "__Host-") && !(p.secure && host_only && path == "/") {
+        // §5.7 step 21.3: a `/` path by default (a request to `/x`) is not
+        // enough, the attribute-list must carry the Path attribute.
+        if starts_with_ignore_case(&p.name, "__Host-")
+            && !(p.secure && host_only && path_attribute && path == "/")
+        {
             return Err(Error::rejected(
-                "__Host- prefix needs Secure, no Domain and Path=/",
+                "__Host- prefix needs Secure, no Domain and a Path=/ attribute",
             ));
         }
 
@@ -266,13 +278,14 @@ fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
     s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
-/// Brings a bucket back to `max`: expired cookies first, then the least
-/// recently used.
+/// Brings a bucket back to `max`: expired cookies first, then those that
+/// are not Secure, then the Secure ones; the least recently used first
+/// within each.
 fn evict_bucket(bucket: &mut Vec<Entry>, max: usize, now_s: i64, total: &mut usize) {
     let before = bucket.len();
     bucket.retain(|e| !e.expired(now_s));
     while bucket.len() > max {
-        let Some(i) = (0..bucket.len()).min_by_key(|&i| bucket[i].lru_key()) else {
+        let Some(i) = (0..bucket.len()).min_by_key(|&i| bucket[i].evict_key()) else {
             break;
         };
         bucket.swap_remove(i);
@@ -288,9 +301,11 @@ impl Store {
         }
     }
 
-    /// Brings the jar below `max`: expired cookies first, then the least
-    /// recently used, down to 90% of `max` so that the next inserts do not
-    /// each pay for a full scan.
+    /// Brings the jar below `max`: expired cookies first, then those that
+    /// are not Secure, then the Secure ones, the least recently used first
+    /// within each (the order of `evict_bucket`, and of Chromium's global
+    /// purge), down to 90% of `max` so that the next inserts do not each pay
+    /// for a full scan.
     fn evict_total(&mut self, max: usize, now_s: i64) {
         let mut removed = 0;
         self.buckets.retain(|_, bucket| {
@@ -304,18 +319,18 @@ impl Store {
             return;
         }
         let target = max - max / 10;
-        let mut order: Vec<(i64, u64)> = self
+        let mut order: Vec<(bool, i64, u64)> = self
             .buckets
             .values()
             .flatten()
-            .map(Entry::lru_key)
+            .map(Entry::evict_key)
             .collect();
         order.sort_unstable();
         let cut = order[self.total - target - 1];
         let mut removed = 0;
         self.buckets.retain(|_, bucket| {
             let before = bucket.len();
-            bucket.retain(|e| e.lru_key() > cut);
+            bucket.retain(|e| e.evict_key() > cut);
             removed += before - bucket.len();
             !bucket.is_empty()
         });
