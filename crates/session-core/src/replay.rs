@@ -7,7 +7,15 @@
 
 use std::fmt;
 
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use smallvec::SmallVec;
+
 use crate::body::Body;
+
+/// A request's headers, kept as a list: a request with a few headers (the
+/// common case) is kept without an allocation, where a `HeaderMap` copy
+/// takes two. A map is made again only when the request is.
+type KeptHeaders = SmallVec<[(HeaderName, HeaderValue); 4]>;
 
 /// A request's head and, when the body is replayable, a copy of its body.
 ///
@@ -25,28 +33,46 @@ use crate::body::Body;
 /// assert_eq!(again.body().as_bytes(), Some(&b"payload"[..]));
 /// ```
 pub struct Replay {
-    head: http::Request<()>,
+    method: http::Method,
+    uri: http::Uri,
+    version: http::Version,
+    headers: KeptHeaders,
+    extensions: http::Extensions,
     body: Option<Body>,
 }
 
 impl Replay {
     /// Copies the head of `req`, and its body when it is replayable.
     pub fn of(req: &http::Request<Body>) -> Self {
-        let mut head = http::Request::new(());
-        *head.method_mut() = req.method().clone();
-        *head.uri_mut() = req.uri().clone();
-        *head.version_mut() = req.version();
-        *head.headers_mut() = req.headers().clone();
-        *head.extensions_mut() = req.extensions().clone();
         Replay {
-            head,
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            version: req.version(),
+            headers: req
+                .headers()
+                .iter()
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect(),
+            extensions: req.extensions().clone(),
             body: req.body().try_clone(),
         }
     }
 
-    /// The head that was kept.
-    pub fn head(&self) -> &http::Request<()> {
-        &self.head
+    /// The URI of the request.
+    pub fn uri(&self) -> &http::Uri {
+        &self.uri
+    }
+
+    /// The extensions of the request.
+    pub fn extensions(&self) -> &http::Extensions {
+        &self.extensions
+    }
+
+    /// The head of the request, made again.
+    pub fn head(&self) -> http::Request<()> {
+        let mut head = http::Request::new(());
+        self.fill(&mut head);
+        head
     }
 
     /// Can the request be sent again with its body?
@@ -56,28 +82,69 @@ impl Replay {
 
     /// A copy of the request, or `None` when its body was a one-shot stream.
     pub fn request(&self) -> Option<http::Request<Body>> {
-        let body = self.body.as_ref()?.try_clone()?;
-        let mut req = http::Request::new(body);
-        *req.method_mut() = self.head.method().clone();
-        *req.uri_mut() = self.head.uri().clone();
-        *req.version_mut() = self.head.version();
-        *req.headers_mut() = self.head.headers().clone();
-        *req.extensions_mut() = self.head.extensions().clone();
+        let mut req = http::Request::new(self.body.as_ref()?.try_clone()?);
+        self.fill(&mut req);
         Some(req)
     }
 
     /// The head and the body (`None` for a one-shot stream), to build
     /// another request from.
     pub fn into_parts(self) -> (http::request::Parts, Option<Body>) {
-        (self.head.into_parts().0, self.body)
+        let mut head = http::Request::new(());
+        *head.method_mut() = self.method;
+        *head.uri_mut() = self.uri;
+        *head.version_mut() = self.version;
+        *head.headers_mut() = header_map(self.headers);
+        *head.extensions_mut() = self.extensions;
+        (head.into_parts().0, self.body)
     }
+
+    fn fill<B>(&self, req: &mut http::Request<B>) {
+        *req.method_mut() = self.method.clone();
+        *req.uri_mut() = self.uri.clone();
+        *req.version_mut() = self.version;
+        *req.headers_mut() = header_map(self.headers.iter().cloned());
+        *req.extensions_mut() = self.extensions.clone();
+    }
+}
+
+/// A map of the kept headers, each value in its order.
+fn header_map(headers: impl IntoIterator<Item = (HeaderName, HeaderValue)>) -> HeaderMap {
+    let headers = headers.into_iter();
+    let mut map = HeaderMap::with_capacity(headers.size_hint().0);
+    for (name, value) in headers {
+        map.append(name, value);
+    }
+    map
 }
 
 impl fmt::Debug for Replay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Replay")
-            .field("method", self.head.method())
+            .field("method", &self.method)
             .field("replayable", &self.is_replayable())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn many_and_repeated_headers_come_back_in_order() {
+        let mut req = http::Request::new(Body::from("b"));
+        for i in 0..6 {
+            req.headers_mut()
+                .append("x-many", HeaderValue::from_str(&i.to_string()).unwrap());
+        }
+        req.headers_mut()
+            .insert("x-one", HeaderValue::from_static("1"));
+        let kept = Replay::of(&req);
+        let again = kept.request().unwrap();
+        assert_eq!(again.headers(), req.headers());
+        let (parts, body) = kept.into_parts();
+        assert_eq!(parts.headers, *req.headers());
+        assert!(body.is_some());
     }
 }

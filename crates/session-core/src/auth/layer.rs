@@ -209,13 +209,13 @@ where
         return Ok(res);
     }
     if !scheme
-        .on_unauthorized(kept.head(), &res)
+        .on_unauthorized(&kept.head(), &res)
         .map_err(scheme_error)?
     {
         return Ok(res);
     }
     // The challenge goes in the answer's history, as in requests.
-    let challenge = url::Url::parse(&kept.head().uri().to_string())
+    let challenge = url::Url::parse(&kept.uri().to_string())
         .ok()
         .map(|url| HistoryEntry {
             status: res.status(),

@@ -280,7 +280,7 @@ where
     };
     let options = match (&pending, &answered) {
         (Some(req), _) => req.extensions().get::<RedirectOptions>().copied(),
-        (None, Some((saved, _))) => saved.head().extensions().get::<RedirectOptions>().copied(),
+        (None, Some((saved, _))) => saved.extensions().get::<RedirectOptions>().copied(),
         (None, None) => None,
     }
     .unwrap_or_default();
