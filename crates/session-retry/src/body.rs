@@ -7,8 +7,10 @@
 //! [`StopReason::BodyNotReplayable`](crate::StopReason::BodyNotReplayable).
 
 use bytes::Bytes;
+use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::Request;
 use http_body_util::{Empty, Full};
+use smallvec::SmallVec;
 
 /// A request body that may be copied for another attempt.
 ///
@@ -79,22 +81,93 @@ impl ReplayBody for () {
     }
 }
 
-/// A copy of a request (method, URI, version, headers, extensions and body),
-/// or `None` when its body is not replayable.
-pub(crate) fn clone_request<B: ReplayBody>(req: &Request<B>) -> Option<Request<B>> {
-    let body = req.body().try_clone_body()?;
-    let mut copy = Request::new(body);
-    *copy.method_mut() = req.method().clone();
-    *copy.uri_mut() = req.uri().clone();
-    *copy.version_mut() = req.version();
-    *copy.headers_mut() = req.headers().clone();
-    *copy.extensions_mut() = req.extensions().clone();
-    Some(copy)
+/// A request kept to be sent again: its head, with the headers as a small
+/// inline list (a request with a few headers is kept without the two
+/// allocations a `HeaderMap` copy takes), and a copy of its body.
+pub(crate) struct Template<B> {
+    method: http::Method,
+    uri: http::Uri,
+    version: http::Version,
+    headers: SmallVec<[(HeaderName, HeaderValue); 4]>,
+    extensions: http::Extensions,
+    body: B,
+}
+
+impl<B: ReplayBody> Template<B> {
+    /// Keeps a copy of `req`, or `None` when its body is not replayable.
+    pub(crate) fn of(req: &Request<B>) -> Option<Self> {
+        Some(Template {
+            body: req.body().try_clone_body()?,
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            version: req.version(),
+            headers: req
+                .headers()
+                .iter()
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect(),
+            extensions: req.extensions().clone(),
+        })
+    }
+
+    /// The request again, keeping the template (`None` should the body
+    /// refuse a second copy).
+    pub(crate) fn request(&self) -> Option<Request<B>> {
+        let body = self.body.try_clone_body()?;
+        Some(self.head_with(body, self.headers.iter().cloned()))
+    }
+
+    /// The request again, from the template itself.
+    pub(crate) fn into_request(self) -> Request<B> {
+        let Template {
+            method,
+            uri,
+            version,
+            headers,
+            extensions,
+            body,
+        } = self;
+        let mut req = Request::new(body);
+        *req.method_mut() = method;
+        *req.uri_mut() = uri;
+        *req.version_mut() = version;
+        *req.headers_mut() = header_map(headers);
+        *req.extensions_mut() = extensions;
+        req
+    }
+
+    fn head_with(
+        &self,
+        body: B,
+        headers: impl IntoIterator<Item = (HeaderName, HeaderValue)>,
+    ) -> Request<B> {
+        let mut req = Request::new(body);
+        *req.method_mut() = self.method.clone();
+        *req.uri_mut() = self.uri.clone();
+        *req.version_mut() = self.version;
+        *req.headers_mut() = header_map(headers);
+        *req.extensions_mut() = self.extensions.clone();
+        req
+    }
+}
+
+/// A map of the kept headers, each value in its order.
+fn header_map(headers: impl IntoIterator<Item = (HeaderName, HeaderValue)>) -> HeaderMap {
+    let headers = headers.into_iter();
+    let mut map = HeaderMap::with_capacity(headers.size_hint().0);
+    for (name, value) in headers {
+        map.append(name, value);
+    }
+    map
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn clone_request<B: ReplayBody>(req: &Request<B>) -> Option<Request<B>> {
+        Template::of(req)?.request()
+    }
 
     #[test]
     fn clone_request_copies_everything() {
@@ -110,6 +183,14 @@ mod tests {
         assert_eq!(copy.uri(), req.uri());
         assert_eq!(copy.headers(), req.headers());
         assert_eq!(copy.extensions().get::<Marker>(), Some(&Marker(7)));
+        let mut many = Request::new(String::new());
+        for i in 0..6 {
+            many.headers_mut()
+                .append("x-many", HeaderValue::from_str(&i.to_string()).unwrap());
+        }
+        let kept = Template::of(&many).unwrap();
+        assert_eq!(kept.request().unwrap().headers(), many.headers());
+        assert_eq!(kept.into_request().headers(), many.headers());
     }
 
     #[cfg(feature = "session-core")]

@@ -13,7 +13,7 @@ use http_body::Body as _;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
-use crate::body::{clone_request, ReplayBody};
+use crate::body::{ReplayBody, Template};
 use crate::config::{Config, Counters, RETRY_AFTER_STATUS_CODES};
 use crate::error::{BoxError, Error};
 use crate::history::{Counter, Outcome, RetryHistory, StopReason};
@@ -33,7 +33,7 @@ pin_project! {
         service: S,
         // Boxed: kept only when the request may be retried, and the future
         // of every request (retried or not) stays small to move.
-        template: Option<Box<Request<B>>>,
+        template: Option<Box<Template<B>>>,
         tracker: Tracker,
     }
 }
@@ -70,7 +70,7 @@ where
     pub(crate) fn new(
         future: S::Future,
         service: S,
-        template: Option<Box<Request<B>>>,
+        template: Option<Box<Template<B>>>,
         config: Arc<Config>,
         idempotent: bool,
     ) -> Self {
@@ -158,10 +158,10 @@ where
                     }
                     // A body that copied once copies again; should a custom
                     // `ReplayBody` refuse, the kept request itself is sent.
-                    let request = match this.template.as_deref().and_then(clone_request) {
+                    let request = match this.template.as_deref().and_then(Template::request) {
                         Some(request) => request,
                         None => match this.template.take() {
-                            Some(request) => *request,
+                            Some(template) => template.into_request(),
                             None => {
                                 let err: BoxError = "no request left to send again".into();
                                 return Poll::Ready(Err(this.tracker.not_ready(err)));

@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use http::{Request, Response};
 use tower_service::Service;
 
-use crate::body::{clone_request, ReplayBody};
+use crate::body::{ReplayBody, Template};
 use crate::config::{Config, Retry};
 use crate::error::{BoxError, Result};
 use crate::future::ResponseFuture;
@@ -113,7 +113,7 @@ where
         let idempotent =
             config.is_idempotent(req.method(), |name| req.headers().contains_key(name));
         let template = if config.may_retry() {
-            clone_request(&req).map(Box::new)
+            Template::of(&req).map(Box::new)
         } else {
             None
         };
