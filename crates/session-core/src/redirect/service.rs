@@ -215,7 +215,7 @@ where
         match result {
             Ok(res) if location::is_redirect(res.status()) => {
                 let start = Start::Answered {
-                    saved: self.saved,
+                    saved: Box::new(self.saved),
                     result: Ok(res),
                 };
                 Err(Box::pin(follow(
@@ -235,7 +235,8 @@ where
 enum Start {
     Request(http::Request<Body>),
     Answered {
-        saved: Replay,
+        // Boxed: only a redirect answer gets here.
+        saved: Box<Replay>,
         result: Result<http::Response<Body>, BoxError>,
     },
 }
@@ -276,7 +277,7 @@ where
 {
     let (mut pending, mut answered) = match start {
         Start::Request(req) => (Some(req), None),
-        Start::Answered { saved, result } => (None, Some((saved, result))),
+        Start::Answered { saved, result } => (None, Some((*saved, result))),
     };
     let options = match (&pending, &answered) {
         (Some(req), _) => req.extensions().get::<RedirectOptions>().copied(),
