@@ -213,6 +213,8 @@ impl SessionBuilder {
         fn netrc_path<P>(path: P) where [P: AsRef<std::path::Path>];
         /// The most redirects a request follows (default 30; see [`session_core::redirect`]).
         fn max_redirects(max: usize);
+        /// The most bytes of response heads a redirect chain keeps (default 256 KiB).
+        fn max_history_bytes(bytes: usize);
         /// Returns redirect responses instead of following them.
         fn no_redirects();
         /// Decides which redirects are followed, and may edit each next request.

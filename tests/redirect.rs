@@ -14,7 +14,8 @@ use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, LOCATION};
 use http::{Method, StatusCode};
 use http_session::core::redirect::policy::{redirect_fn, Action, Policy};
 use http_session::core::redirect::{
-    BodyNotReplayable, HttpsOnly, InvalidLocation, TooManyRedirects, UnsupportedScheme,
+    BodyNotReplayable, HistoryTooLarge, HttpsOnly, InvalidLocation, TooManyRedirects,
+    UnsupportedScheme,
 };
 use http_session::{Body, Session};
 use support::server::{self, recording, response, Log, Req, ResBody};
@@ -262,6 +263,44 @@ async fn thirty_hops_are_followed_and_the_thirty_first_is_an_error() {
         .unwrap_err();
     assert_eq!(source::<TooManyRedirects>(&err).unwrap().history().len(), 1);
     assert_eq!(log.lock().unwrap().len(), 1);
+}
+
+/// Each hop brings a bounded head, and the heads a chain keeps add up to a
+/// bounded total: a chain of hops with 16 KiB heads stops at the budget
+/// with a typed error, and one under it is followed.
+#[tokio::test]
+async fn the_heads_a_chain_keeps_are_bounded() {
+    let padding = "p".repeat(16 * 1024);
+    let (srv, log) = recording(move |req| {
+        let n: usize = req
+            .uri
+            .path()
+            .trim_start_matches("/hop")
+            .parse()
+            .unwrap_or(0);
+        if n >= 10 {
+            return response(200, "end");
+        }
+        let mut res = redirect(302, &format!("/hop{}", n + 1));
+        res.headers_mut()
+            .insert("x-padding", padding.parse().unwrap());
+        res
+    });
+    let session = Session::builder()
+        .max_history_bytes(64 * 1024)
+        .build()
+        .unwrap();
+    let err = session.get(srv.url("/hop0")).send().await.unwrap_err();
+    assert!(err.is_redirect(), "{err}");
+    let too_large = std::error::Error::source(&err)
+        .and_then(|e| e.downcast_ref::<HistoryTooLarge>())
+        .expect("a HistoryTooLarge");
+    assert_eq!(too_large.limit(), 64 * 1024);
+    // Four hops of about 16 KiB fit, the fifth does not.
+    assert_eq!(log.lock().unwrap().len(), 4);
+
+    let res = Session::new().get(srv.url("/hop0")).send().await.unwrap();
+    assert_eq!(res.history().len(), 10);
 }
 
 #[tokio::test]

@@ -232,6 +232,15 @@ impl<L, T> SessionBuilder<L, T> {
         })
     }
 
+    /// The most bytes of response heads a redirect chain keeps in its
+    /// history (default 256 KiB); see [`crate::redirect`].
+    pub fn max_history_bytes(self, bytes: usize) -> Self {
+        self.with(|c| {
+            c.redirects = c.redirects.clone().max_history_bytes(bytes);
+            Ok(())
+        })
+    }
+
     /// Returns redirect responses instead of following them (a request can
     /// still ask with `follow_redirects(true)`).
     pub fn no_redirects(self) -> Self {

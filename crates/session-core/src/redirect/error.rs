@@ -37,6 +37,32 @@ impl fmt::Display for TooManyRedirects {
 
 impl std::error::Error for TooManyRedirects {}
 
+/// The heads of the responses a redirect chain went through (the history
+/// it keeps) add up to more than the limit (256 KiB unless configured).
+#[derive(Debug, Clone)]
+pub struct HistoryTooLarge {
+    pub(crate) limit: usize,
+}
+
+impl HistoryTooLarge {
+    /// The limit that was exceeded, in bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+}
+
+impl fmt::Display for HistoryTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the redirect chain's response heads add up to more than {} bytes",
+            self.limit
+        )
+    }
+}
+
+impl std::error::Error for HistoryTooLarge {}
+
 /// A `Location` header that cannot be followed: empty, too long, two
 /// different values, no host, or not a URL.
 #[derive(Debug, Clone)]

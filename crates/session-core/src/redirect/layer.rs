@@ -62,6 +62,14 @@ impl<P> RedirectLayer<P> {
         self
     }
 
+    /// The most bytes of response heads a redirect chain keeps in its history
+    /// (default [`DEFAULT_MAX_HISTORY_BYTES`](super::DEFAULT_MAX_HISTORY_BYTES));
+    /// past it the chain fails with [`HistoryTooLarge`](super::HistoryTooLarge).
+    pub fn max_history_bytes(mut self, bytes: usize) -> Self {
+        Arc::make_mut(&mut self.config).max_history_bytes = bytes;
+        self
+    }
+
     /// Whether redirects are followed (default: yes). When not, the 3xx is
     /// returned with its `next_request()`. A request can override it.
     pub fn follow(mut self, follow: bool) -> Self {

@@ -11,6 +11,7 @@
 //! |---|---|
 //! | what redirects | 301, 302, 303, 307 and 308 with a `Location`; any other 3xx (and a redirect status without `Location`) comes back as it is |
 //! | hop limit | 30 (requests), `SessionBuilder::max_redirects`, per request `RequestBuilder::max_redirects`; one more is a [`TooManyRedirects`] error that carries the history |
+//! | head budget | the response heads a chain keeps in its history add up to at most 256 KiB ([`DEFAULT_MAX_HISTORY_BYTES`], `SessionBuilder::max_history_bytes`); past it, a [`HistoryTooLarge`] error. A retried attempt's head is not kept (its status is, in the retry history) |
 //! | method | 302 and 303 turn every method but `HEAD` into `GET`; 301 turns `POST` into `GET`; 307 and 308 keep it |
 //! | body | every status but 307 and 308 drops the body and its `Content-Length`, `Content-Type` and `Transfer-Encoding`; 307 and 308 send it again byte for byte when it is replayable ([`Body::try_clone`](crate::Body::try_clone)), and stop with [`BodyNotReplayable`] when it is a stream |
 //! | `Location` | resolved against the URL that answered: relative, `//host/path` and absolute forms; bytes outside printable ASCII (UTF-8 or not) are percent-encoded; the fragment of the previous URL is kept when the target has none; userinfo in a target is removed, never used |
@@ -127,7 +128,8 @@ use http::{HeaderMap, Method};
 use url::Url;
 
 pub use error::{
-    BodyNotReplayable, HttpsOnly, InvalidLocation, TooManyRedirects, UnsupportedScheme,
+    BodyNotReplayable, HistoryTooLarge, HttpsOnly, InvalidLocation, TooManyRedirects,
+    UnsupportedScheme,
 };
 pub use layer::RedirectLayer;
 pub use policy::{Action, Attempt, BoxPolicy, Policy, PolicyExt, Standard};
@@ -136,6 +138,12 @@ pub use service::FollowRedirect;
 /// How many redirects a request follows unless told otherwise (requests'
 /// `DEFAULT_REDIRECT_LIMIT`).
 pub const DEFAULT_MAX_REDIRECTS: usize = 30;
+
+/// The most bytes of response heads (names and values of their fields) a
+/// redirect chain keeps in its history: 256 KiB. Each head is bounded by the
+/// transport (64 KiB by default for the hyper transport), and this bounds
+/// their sum, however many hops there are.
+pub const DEFAULT_MAX_HISTORY_BYTES: usize = 256 * 1024;
 
 /// The longest `Location` value followed: 8 KiB.
 pub const MAX_LOCATION_LEN: usize = 8 * 1024;

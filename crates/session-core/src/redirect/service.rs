@@ -7,12 +7,17 @@ use http::header::{HeaderName, HOST};
 use tower::ServiceExt;
 use url::Url;
 
-use super::error::{BodyNotReplayable, HttpsOnly, InvalidLocation, TooManyRedirects};
+use super::error::{
+    BodyNotReplayable, HistoryTooLarge, HttpsOnly, InvalidLocation, TooManyRedirects,
+};
 use super::future::ResponseFuture;
 
 use super::location;
 use super::policy::{Action, Attempt, Policy, Standard};
-use super::{Hop, NextRequest, RedirectOptions, RequestFragment, DEFAULT_MAX_REDIRECTS};
+use super::{
+    Hop, NextRequest, RedirectOptions, RequestFragment, DEFAULT_MAX_HISTORY_BYTES,
+    DEFAULT_MAX_REDIRECTS,
+};
 use crate::body::{Body, DRAIN_LIMIT};
 use crate::error::{BoxError, Error};
 use crate::replay::Replay;
@@ -21,6 +26,7 @@ use crate::response::{FinalUrl, History, HistoryEntry};
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
     pub(crate) max: usize,
+    pub(crate) max_history_bytes: usize,
     pub(crate) follow: bool,
     pub(crate) https_only: bool,
     pub(crate) sensitive: Vec<HeaderName>,
@@ -30,6 +36,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             max: DEFAULT_MAX_REDIRECTS,
+            max_history_bytes: DEFAULT_MAX_HISTORY_BYTES,
             follow: true,
             https_only: false,
             sensitive: Vec::new(),
@@ -247,6 +254,14 @@ fn parse_uri(uri: &http::Uri, fragment: Option<&str>) -> Result<Url, BoxError> {
     Ok(url)
 }
 
+/// The bytes a response head's fields take, as a limit counts them.
+fn head_bytes(headers: &http::HeaderMap) -> usize {
+    headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum()
+}
+
 fn redirect_error(source: impl Into<BoxError>, url: &Url) -> BoxError {
     Box::new(Error::redirect(source).with_url(url.clone()))
 }
@@ -311,6 +326,7 @@ where
         }
     }
     let mut history: Vec<HistoryEntry> = Vec::new();
+    let mut history_bytes = 0usize;
     let mut hop = Hop::default();
     let mut first = answered.is_none();
     loop {
@@ -344,6 +360,7 @@ where
         };
         // A hop's own history (a 401 the auth layer answered) comes first.
         if let Some(History(own)) = res.extensions_mut().remove::<History>() {
+            history_bytes += own.iter().map(|e| head_bytes(&e.headers)).sum::<usize>();
             history.extend(own);
         }
         let status = res.status();
@@ -389,6 +406,15 @@ where
             let mut res = finish(res, history, Some(url));
             res.extensions_mut().insert(next);
             return Ok(res);
+        }
+        // What the chain keeps of the heads it received is bounded, however
+        // many hops each bring their own (bounded) head.
+        history_bytes += head_bytes(res.headers());
+        if history_bytes > config.max_history_bytes {
+            let err = HistoryTooLarge {
+                limit: config.max_history_bytes,
+            };
+            return Err(redirect_error(err, &url));
         }
         let entry = HistoryEntry {
             status,
