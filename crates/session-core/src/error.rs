@@ -299,6 +299,32 @@ impl std::error::Error for Connect {
     }
 }
 
+/// The server provably did not process the request: an HTTP/2 stream it
+/// refused (`RST_STREAM` with `REFUSED_STREAM`, RFC 9113 §8.7). Like
+/// [`Connect`], it is safe to send the request again whatever its method;
+/// retry layers count it as a connect error.
+#[derive(Debug)]
+pub struct NotSent(BoxError);
+
+impl NotSent {
+    /// Wraps the cause.
+    pub fn new(source: impl Into<BoxError>) -> Self {
+        NotSent(source.into())
+    }
+}
+
+impl fmt::Display for NotSent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the server did not process the request: {}", self.0)
+    }
+}
+
+impl std::error::Error for NotSent {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
 /// A timer fired; the message says which one (connect, read, total).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimedOut(pub &'static str);

@@ -10,7 +10,7 @@ use std::time::Duration;
 use http::header::{CONTENT_ENCODING, CONTENT_LENGTH};
 use tokio::time::Sleep;
 
-use session_core::error::{Connect, TimedOut};
+use session_core::error::{Connect, NotSent, TimedOut};
 use session_core::{Body, BoxError, ConnectionTag};
 
 use crate::decompress;
@@ -100,9 +100,27 @@ impl Future for ResponseFuture {
         Poll::Ready(match result {
             Ok(res) => finish(res, this.sleep.take(), this.limits, this.head),
             Err(err) if err.is_connect() => Err(Box::new(Connect::new(err))),
+            Err(err) if refused_stream(&err) => Err(Box::new(NotSent::new(err))),
             Err(err) => Err(Box::new(err)),
         })
     }
+}
+
+/// Did the server refuse the request's HTTP/2 stream (`RST_STREAM` with
+/// `REFUSED_STREAM`)? RFC 9113 §8.7: such a request was not processed. (A
+/// stream above a `GOAWAY`'s last stream id is not told apart: h2 gives the
+/// streams still open when that connection ends the same error.)
+fn refused_stream(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(err) = next {
+        if let Some(h2) = err.downcast_ref::<h2::Error>() {
+            return h2.is_reset()
+                && h2.is_remote()
+                && h2.reason() == Some(h2::Reason::REFUSED_STREAM);
+        }
+        next = err.source();
+    }
+    false
 }
 
 /// `headers.contains_key(name)`; most responses have a handful of headers,

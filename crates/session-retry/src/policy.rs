@@ -94,7 +94,8 @@ impl<P: Policy + ?Sized> Policy for Arc<P> {
 ///
 /// - an io error of kind `ConnectionRefused`, `AddrNotAvailable` or
 ///   `NotConnected`, or (with the `session-core` feature)
-///   `session_core::error::Connect`: [`ErrorKind::Connect`];
+///   `session_core::error::Connect` or `session_core::error::NotSent` (an
+///   HTTP/2 stream the server refused): [`ErrorKind::Connect`];
 /// - with the `session-core` feature, a `session_core::Error` that is a
 ///   builder, redirect or decode error: [`ErrorKind::Fatal`];
 /// - anything else: [`ErrorKind::Read`] (it may have reached the server).
@@ -107,7 +108,7 @@ fn standard_classification(error: &(dyn StdError + 'static)) -> ErrorKind {
     let mut next = Some(error);
     while let Some(err) = next {
         #[cfg(feature = "session-core")]
-        if err.is::<session_core::error::Connect>() {
+        if err.is::<session_core::error::Connect>() || err.is::<session_core::error::NotSent>() {
             return ErrorKind::Connect;
         }
         if let Some(io) = err.downcast_ref::<io::Error>() {
