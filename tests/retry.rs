@@ -393,3 +393,72 @@ async fn a_request_with_its_own_auth_is_retried_by_the_layer() {
     assert_eq!(hits.load(Ordering::SeqCst), 3);
     assert_eq!(res.extensions().get::<RetryHistory>().unwrap().len(), 3);
 }
+
+/// An HTTP/2 peer that refuses the first stream (`RST_STREAM` with
+/// `REFUSED_STREAM`) and answers the rest, over h2c on loopback. Returns its
+/// address and how many streams it saw.
+async fn refusing_h2_peer() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let streams = Arc::new(AtomicUsize::new(0));
+    let seen = streams.clone();
+    tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        let mut conn = h2::server::handshake(socket).await.unwrap();
+        while let Some(Ok((req, mut respond))) = conn.accept().await {
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            if n == 0 {
+                respond.send_reset(h2::Reason::REFUSED_STREAM);
+                continue;
+            }
+            let mut body = req.into_body();
+            let mut received = Vec::new();
+            while let Some(Ok(chunk)) = body.data().await {
+                let _ = body.flow_control().release_capacity(chunk.len());
+                received.extend_from_slice(&chunk);
+            }
+            let res = http::Response::new(());
+            let mut send = respond.send_response(res, false).unwrap();
+            send.send_data(bytes::Bytes::from(received), true).unwrap();
+        }
+    });
+    (addr, streams)
+}
+
+/// RFC 9113 §8.7: a refused stream was not processed, so even a POST is
+/// sent again (as a connect error, under the same limits); without retries
+/// the refusal is an error that says so.
+#[tokio::test]
+async fn a_post_on_a_refused_h2_stream_is_sent_again() {
+    let (addr, streams) = refusing_h2_peer().await;
+    let session = Session::builder()
+        .http2_prior_knowledge()
+        .retry(Retry::new().total(2))
+        .build()
+        .unwrap();
+    let res = session
+        .post(format!("http://{addr}/upload"))
+        .body("payload")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), "payload");
+    assert_eq!(streams.load(Ordering::SeqCst), 2);
+
+    let (addr, _) = refusing_h2_peer().await;
+    let plain = Session::builder().http2_prior_knowledge().build().unwrap();
+    let err = plain
+        .post(format!("http://{addr}/upload"))
+        .body("payload")
+        .send()
+        .await
+        .unwrap_err();
+    let mut source = std::error::Error::source(&err);
+    let mut not_sent = false;
+    while let Some(cause) = source {
+        not_sent |= cause.is::<http_session::core::error::NotSent>();
+        source = cause.source();
+    }
+    assert!(not_sent, "{err:?}");
+}
