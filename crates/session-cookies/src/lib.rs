@@ -117,7 +117,14 @@
 //!
 //! **Limits**: a header with a control character (other than tab) is
 //! rejected whole; a name plus value over 4096 bytes is rejected; an
-//! attribute value over 1024 bytes is ignored, as if absent (§5.6). Each site
+//! attribute value over 1024 bytes is ignored, as if absent (§5.6). Over
+//! HTTP, the transport sees such lines first: hyper (through `httparse`)
+//! refuses a whole response whose head has a control character in a field
+//! value, or a head larger than its limit, so the request fails and none of
+//! that response's cookies, good ones included, reach the jar. A bare CR or
+//! NUL makes the whole head unsafe to read, so this is deliberate; a line
+//! that only breaks a cookie rule (a long value, a bad attribute) is dropped
+//! alone, by the jar. Each site
 //! (registrable domain) keeps at most 180 cookies and the jar 3300
 //! ([`JarBuilder::max_cookies_per_domain`], [`JarBuilder::max_cookies`]).
 //! Past a cap, expired cookies go first, then those that are not `Secure`,
