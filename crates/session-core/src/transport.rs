@@ -317,6 +317,9 @@ impl ConnectionInfo {
     }
 }
 
+/// The bit of a tag's use counter that says the connection is retired.
+const RETIRED: u64 = 1 << 63;
+
 /// What a pooling transport attaches to a connection, so that each response
 /// over it tells which connection it was and whether it was reused.
 ///
@@ -342,8 +345,22 @@ impl ConnectionTag {
     /// Counts one more response over the connection; this copy's info then
     /// says whether an earlier response used it.
     pub fn record_use(&mut self) -> &ConnectionInfo {
-        self.info.reused = self.uses.fetch_add(1, Ordering::Relaxed) > 0;
+        let before = self.uses.fetch_add(1, Ordering::Relaxed);
+        self.info.reused = before & !RETIRED > 0;
         &self.info
+    }
+
+    /// Retires the connection: the transport that made it closes it rather
+    /// than send another request over it (after a response whose framing
+    /// cannot be trusted, say). Every copy of the tag sees it.
+    pub fn retire(&self) {
+        self.uses.fetch_or(RETIRED, Ordering::Relaxed);
+    }
+
+    /// Was the connection retired (see [`retire`](Self::retire))?
+    #[inline]
+    pub fn is_retired(&self) -> bool {
+        self.uses.load(Ordering::Relaxed) & RETIRED != 0
     }
 
     /// What this copy knows of the connection.
@@ -364,6 +381,18 @@ mod tests {
         fn send(&self, _req: http::Request<Body>) -> Self::Future {
             std::future::ready(Ok(http::Response::new(Body::empty())))
         }
+    }
+
+    #[test]
+    fn a_retired_tag_is_retired_in_every_copy_and_still_counts_uses() {
+        let mut tag = ConnectionTag::new(3, None);
+        let mut copy = tag.clone();
+        assert!(!copy.is_retired());
+        assert!(!tag.record_use().reused);
+        copy.retire();
+        assert!(tag.is_retired() && copy.is_retired());
+        assert!(copy.record_use().reused);
+        assert!(ConnectionTag::new(4, None).record_use().reused.eq(&false));
     }
 
     #[test]

@@ -348,7 +348,10 @@ impl HyperTransportBuilder {
 
     /// The most bytes a response body may have on the wire (default: no
     /// limit here; the session's `max_body_size` limits what is read into
-    /// memory). Reading past it fails with [`LimitExceeded`].
+    /// memory). Reading past it fails with [`LimitExceeded`]; so does the
+    /// request, as soon as the head arrives, when the response announces a
+    /// longer `Content-Length` for a body delivered as it comes (not one to
+    /// be decoded; see the crate docs' "Framing and limits").
     pub fn max_response_body_size(mut self, bytes: u64) -> Self {
         self.max_body = Some(bytes);
         self

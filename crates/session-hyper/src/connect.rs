@@ -421,6 +421,13 @@ pub(crate) struct Conn {
     io: Stream,
     /// Put in `Connected::extra`, so hyper-util copies it into every
     /// response that comes over this connection.
+    /// Retired (see `ConnectionTag::retire`), the connection reads as
+    /// closed: hyper then closes it instead of reading another response,
+    /// and a request already queued for it is handed back unsent, which
+    /// hyper-util sends on another connection. (hyper-util's pool gives no
+    /// handle to a connection from its response but this shared tag;
+    /// dropping the response's body is not enough, as hyper drains a body
+    /// already in its buffer and keeps the connection.)
     tag: ConnectionTag,
     /// To an HTTP forward proxy: requests go in absolute form.
     forward: bool,
@@ -457,7 +464,12 @@ impl Read for Conn {
         cx: &mut Context<'_>,
         buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        with_io!(&mut self.get_mut().io, io => Pin::new(io).poll_read(cx, buf))
+        let this = self.get_mut();
+        if this.tag.is_retired() {
+            // The end of the stream: hyper closes the connection.
+            return Poll::Ready(Ok(()));
+        }
+        with_io!(&mut this.io, io => Pin::new(io).poll_read(cx, buf))
     }
 }
 

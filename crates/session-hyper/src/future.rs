@@ -7,14 +7,15 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http::header::{CONTENT_ENCODING, CONTENT_LENGTH};
+use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, TRANSFER_ENCODING};
+use http_body::Body as _;
 use tokio::time::Sleep;
 
 use session_core::error::{Connect, NotSent, TimedOut};
 use session_core::{Body, BoxError, ConnectionTag};
 
-use crate::decompress;
-use crate::timeout::{limited, ReadTimeout};
+use crate::timeout::{limited, LimitExceeded, ReadTimeout};
+use crate::{decompress, framing};
 
 // For doc links.
 #[cfg(doc)]
@@ -123,19 +124,75 @@ fn refused_stream(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// `headers.contains_key(name)`; most responses have a handful of headers,
-/// and a scan of their names is cheaper than hashing `name`.
+/// What a response head says about its body's coding and framing, found in
+/// one pass over its field names.
+#[derive(Clone, Copy, Default)]
+struct Head {
+    /// `Content-Encoding`.
+    coded: bool,
+    /// `Transfer-Encoding`.
+    transfer: bool,
+}
+
+/// Most responses have a handful of headers, and a scan of their names
+/// (standard names compare as small integers) is cheaper than hashing the
+/// names looked for.
 #[inline]
-fn has_header(headers: &http::HeaderMap, name: &http::HeaderName) -> bool {
+fn scan(headers: &http::HeaderMap) -> Head {
     if headers.keys_len() <= 8 {
-        headers.keys().any(|key| key == name)
+        let mut head = Head::default();
+        for key in headers.keys() {
+            if key == CONTENT_ENCODING {
+                head.coded = true;
+            } else if key == TRANSFER_ENCODING {
+                head.transfer = true;
+            }
+        }
+        head
     } else {
-        headers.contains_key(name)
+        Head {
+            coded: headers.contains_key(CONTENT_ENCODING),
+            transfer: headers.contains_key(TRANSFER_ENCODING),
+        }
     }
 }
 
-/// Turns hyper's response into ours: connection info, read timeout, limits,
-/// decompression.
+/// Whether hyper framed a body for this response (by `Transfer-Encoding`,
+/// `Content-Length` or the close): not for `HEAD`, 1xx, 204 or 304.
+fn frames_a_body(status: http::StatusCode, head: bool) -> bool {
+    !(head
+        || status.is_informational()
+        || status == http::StatusCode::NO_CONTENT
+        || status == http::StatusCode::NOT_MODIFIED)
+}
+
+/// The error of a response whose framing [`framing::check`] refused; its
+/// connection is retired first.
+#[cold]
+fn refuse_framing(err: framing::FramingError, parts: &http::response::Parts) -> BoxError {
+    // Only HTTP/1 frames a body with these fields (HTTP/2 refuses them);
+    // an HTTP/2 connection carries other streams and is left open.
+    if parts.version <= http::Version::HTTP_11 {
+        if let Some(tag) = parts.extensions.get::<ConnectionTag>() {
+            tag.retire();
+            tracing::debug!(connection = tag.info().id, "connection retired");
+        }
+    }
+    Box::new(err)
+}
+
+/// The error of a body announced over the limit `max`: the one reading
+/// past the limit gives.
+#[cold]
+fn too_large(max: u64) -> BoxError {
+    Box::new(LimitExceeded::new("response body", max))
+}
+
+/// Turns hyper's response into ours: connection info, framing checks, read
+/// timeout, limits, decompression.
+///
+/// A response without `Transfer-Encoding` whose length is within the limit
+/// costs one pass over its header names and a branch per check.
 fn finish(
     res: http::Response<hyper::body::Incoming>,
     sleep: Option<Pin<Box<Sleep>>>,
@@ -146,6 +203,24 @@ fn finish(
     if let Some(tag) = parts.extensions.get_mut::<ConnectionTag>() {
         tag.record_use();
     }
+    let fields = scan(&parts.headers);
+    if fields.transfer && frames_a_body(parts.status, head) {
+        if let Err(err) = framing::check(&parts.headers) {
+            return Err(refuse_framing(err, &parts));
+        }
+    }
+    // Most responses are not encoded.
+    let encoded = limits.decompress && fields.coded;
+    // A `Content-Length` over the limit (hyper's size hint is the length it
+    // parsed; zero when no body is framed) is refused now, when it
+    // describes the body as delivered: not for a body to be decoded, whose
+    // decoded bytes are counted as they come.
+    let over = limits
+        .max_body
+        .filter(|&max| incoming.size_hint().lower() > max);
+    if let (Some(max), false) = (over, encoded) {
+        return Err(too_large(max));
+    }
     let mut body = match (sleep, limits.read_timeout, limits.max_body) {
         (Some(sleep), Some(t), None) => Body::wrap(ReadTimeout::new(incoming, sleep, t)),
         (Some(sleep), Some(t), Some(max)) => {
@@ -154,8 +229,6 @@ fn finish(
         (_, _, Some(max)) => limited(incoming, max, "response body"),
         _ => Body::wrap(incoming),
     };
-    // Most responses are not encoded: one header lookup says so.
-    let encoded = limits.decompress && has_header(&parts.headers, &CONTENT_ENCODING);
     let empty = || {
         head || parts.status == http::StatusCode::NO_CONTENT
             || parts.status == http::StatusCode::NOT_MODIFIED
@@ -163,6 +236,13 @@ fn finish(
     };
     if encoded && !empty() {
         body = decompress::decode(&mut parts.headers, body, limits.max_decompressed)?;
+        // A coding it does not know leaves the body as it came, and its
+        // `Content-Length` (removed when decoded) describes it.
+        if let Some(max) = over {
+            if parts.headers.contains_key(CONTENT_LENGTH) {
+                return Err(too_large(max));
+            }
+        }
     }
     Ok(http::Response::from_parts(parts, body))
 }

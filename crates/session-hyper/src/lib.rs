@@ -40,6 +40,27 @@
 //! - **Decompression and limits**: gzip, deflate, br and zstd, decoded
 //!   lazily, with limits on header, body and decompressed sizes.
 //!
+//! # Framing and limits
+//!
+//! hyper frames an HTTP/1.1 response body by `Transfer-Encoding`, then
+//! `Content-Length`, then the close; this transport adds the rules of
+//! RFC 9112 (6.3, 7) that hyper leaves to a client. A response whose
+//! `Transfer-Encoding` comes with a `Content-Length` (ambiguous: the two
+//! would frame the body differently), applies `chunked` more than once, or
+//! lists a coding after `chunked`, is refused: the request fails with a
+//! [`FramingError`], and the connection it came over is closed, never
+//! reused (a request already queued for it goes out on another one). A
+//! response that frames no body (to `HEAD`, 1xx, 204, 304) is not checked.
+//! With [`max_response_body_size`](HyperTransportBuilder::max_response_body_size),
+//! a `Content-Length` over the limit is refused as soon as the head
+//! arrives, with the [`LimitExceeded`] that reading past the limit gives,
+//! when that length describes the body as delivered: no `Content-Encoding`,
+//! decompression off, or a coding this transport does not decode. A body
+//! to be decoded is counted as it is read, on the wire and decoded
+//! ([`max_decompressed_size`](HyperTransportBuilder::max_decompressed_size)).
+//! A response without `Transfer-Encoding` whose length is within the limit
+//! costs one pass over its header names and a branch per rule.
+//!
 //! # Example
 //!
 //! ```
@@ -91,6 +112,7 @@ mod client;
 mod connect;
 mod decompress;
 mod dns;
+mod framing;
 mod future;
 mod host;
 mod pool;
@@ -104,6 +126,7 @@ pub use builder::{
     DEFAULT_POOL_IDLE_TIMEOUT,
 };
 pub use decompress::MAX_CODINGS;
+pub use framing::FramingError;
 pub use future::ResponseFuture;
 pub use proxy::{InvalidProxy, Proxy, ProxyError, RequestProxy};
 pub use service::HyperTransport;

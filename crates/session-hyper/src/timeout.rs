@@ -81,8 +81,10 @@ where
 
 /// A response was bigger than a limit of the transport.
 ///
-/// Found in the `source()` chain of the error reading the body (or, for
-/// too many content codings, of the request error).
+/// Found in the `source()` chain of the error reading the body, or of the
+/// request error: for too many content codings, and for a `Content-Length`
+/// over the body limit, refused with the head (see the crate docs'
+/// "Framing and limits").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LimitExceeded {
     what: &'static str,
@@ -126,8 +128,10 @@ impl std::error::Error for LimitExceeded {}
 /// body's own errors pass through unchanged.
 ///
 /// `Limited` announces at most the bytes left under the limit as its size
-/// hint: a body whose `Content-Length` is over the limit (and so fails when
-/// read) announces the limit instead.
+/// hint: a body whose `Content-Length` is over the limit would announce the
+/// limit as its exact length. The response path refuses such a body with
+/// its head when its length describes it as delivered, and a decoded body
+/// announces no length, so that hint never reaches a caller.
 pub(crate) fn limited<B>(body: B, limit: u64, what: &'static str) -> Body
 where
     B: HttpBody<Data = Bytes> + Send + 'static,
