@@ -4,7 +4,6 @@
 
 use url::Url;
 
-use super::store::Source;
 use super::{Jar, Origin};
 use crate::error::{Error, Result};
 use crate::parse::{is_forbidden_ctl, Parsed, MAX_ATTRIBUTE};
@@ -35,16 +34,7 @@ impl Jar {
     pub fn insert(&self, url: &Url, cookie: &cookie::Cookie<'_>) -> Result<()> {
         let origin = Origin::from_url(url).ok_or(Error::rejected("URL has no host"))?;
         let parsed = from_cookie(cookie)?;
-        let (now_us, now_s) = self.now();
-        let mut store = self.lock();
-        store.store_parsed(
-            &self.shared.config,
-            &origin,
-            parsed,
-            now_us,
-            now_s,
-            Source::Received,
-        )
+        self.store_received(&origin, parsed)
     }
 }
 

@@ -38,7 +38,7 @@ use self::lock::Locked;
 use self::retrieve::send_order;
 use self::store::{Entry, Source, Store};
 use crate::error::{Error, Result};
-use crate::parse;
+use crate::parse::{self, Parsed};
 use crate::stored::StoredCookie;
 use crate::time::{to_micros, Clock};
 
@@ -277,11 +277,16 @@ impl Jar {
     pub fn store_set_cookie(&self, url: &Url, set_cookie: &str) -> Result<()> {
         let origin = Origin::from_url(url).ok_or(Error::rejected("URL has no host"))?;
         let parsed = parse::parse_set_cookie(set_cookie).map_err(Error::rejected)?;
+        self.store_received(&origin, parsed)
+    }
+
+    /// Stores one cookie received from `origin`, through the storage model.
+    pub(super) fn store_received(&self, origin: &Origin<'_>, parsed: Parsed<'_>) -> Result<()> {
         let (now_us, now_s) = self.now();
         let mut store = self.lock();
         store.store_parsed(
             &self.shared.config,
-            &origin,
+            origin,
             parsed,
             now_us,
             now_s,
@@ -299,35 +304,41 @@ impl Jar {
     /// Every stored cookie that has not expired, sorted by domain, then in
     /// `Cookie` header order.
     pub fn cookies(&self) -> Vec<StoredCookie> {
-        let (_, now_s) = self.now();
-        let store = self.lock();
-        let mut all: Vec<&Entry> = store
-            .buckets
-            .values()
-            .flatten()
-            .filter(|e| !e.expired(now_s))
-            .collect();
-        all.sort_unstable_by(|a, b| {
-            a.cookie
-                .domain
-                .cmp(&b.cookie.domain)
-                .then_with(|| send_order(a, b))
-        });
-        all.into_iter().map(Entry::snapshot).collect()
+        self.live(
+            |_| true,
+            |a, b| {
+                a.cookie
+                    .domain
+                    .cmp(&b.cookie.domain)
+                    .then_with(|| send_order(a, b))
+            },
+        )
     }
 
     /// Every stored cookie that has not expired, oldest first; for saving
     /// (session cookies only when `include_session`).
     pub(crate) fn all_for_save(&self, include_session: bool) -> Vec<StoredCookie> {
+        self.live(
+            |e| include_session || e.cookie.expires.is_some(),
+            |a, b| (a.cookie.creation, a.seq).cmp(&(b.cookie.creation, b.seq)),
+        )
+    }
+
+    /// The cookies that have not expired and that `keep` keeps, in `order`.
+    fn live(
+        &self,
+        keep: impl Fn(&Entry) -> bool,
+        order: impl Fn(&Entry, &Entry) -> std::cmp::Ordering,
+    ) -> Vec<StoredCookie> {
         let (_, now_s) = self.now();
         let store = self.lock();
         let mut all: Vec<&Entry> = store
             .buckets
             .values()
             .flatten()
-            .filter(|e| !e.expired(now_s) && (include_session || e.cookie.expires.is_some()))
+            .filter(|e| !e.expired(now_s) && keep(e))
             .collect();
-        all.sort_unstable_by_key(|e| (e.cookie.creation, e.seq));
+        all.sort_unstable_by(|a, b| order(a, b));
         all.into_iter().map(Entry::snapshot).collect()
     }
 
