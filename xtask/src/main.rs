@@ -6,6 +6,9 @@
 //! - `powerset` (optional, not part of `ci`): every combination of up to two
 //!   features of every crate builds, with `cargo hack` (installed if missing).
 //! - `tidy`: checks that every source file starts with a `//!` header.
+//! - `fuzz` (optional, not part of `ci`): every fuzz target of `fuzz/` for a
+//!   bounded time (60 s each by default); `cargo xtask fuzz -- --target NAME
+//!   --seconds N` runs one. See `fuzz/README.md`.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -32,8 +35,9 @@ fn try_main() -> Result<(), DynError> {
         Some("bench") => bench(&rest),
         Some("powerset") => powerset(),
         Some("tidy") => tidy(),
+        Some("fuzz") => fuzz(&rest),
         _ => {
-            eprintln!("usage: cargo xtask <ci|bench|powerset|tidy>");
+            eprintln!("usage: cargo xtask <ci|bench|powerset|tidy|fuzz>");
             Err("unknown task".into())
         }
     }
@@ -161,11 +165,40 @@ fn bench(args: &[String]) -> Result<(), DynError> {
     run("bench", cmd)
 }
 
+/// Builds and runs the fuzz targets (`fuzz/`, package `session-fuzz`): an
+/// optimized build with overflow checks and debug assertions on and line
+/// tables for backtraces, in its own target folder (`target/fuzz`) so that
+/// the shared release build is left alone. Arguments (after an optional
+/// `--`) go to the fuzzer: `--target NAME`, `--seconds N`, `--list`, ...
+fn fuzz(args: &[String]) -> Result<(), DynError> {
+    let args = match args.split_first() {
+        Some((first, rest)) if first == "--" => rest,
+        _ => args,
+    };
+    let mut cmd = cargo();
+    cmd.args([
+        "run",
+        "--release",
+        "--package",
+        "session-fuzz",
+        "--target-dir",
+    ])
+    .arg(project_root().join("target").join("fuzz"))
+    .arg("--")
+    .args(args)
+    .env("CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS", "true")
+    .env("CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS", "true")
+    .env("CARGO_PROFILE_RELEASE_DEBUG", "line-tables-only");
+    run("fuzz", cmd)
+}
+
 /// Every Rust file of the project starts with a `//!` header.
 fn tidy() -> Result<(), DynError> {
     let mut missing = Vec::new();
     let root = project_root();
-    for dir in ["src", "crates", "examples", "tests", "xtask", "bench"] {
+    for dir in [
+        "src", "crates", "examples", "tests", "xtask", "bench", "fuzz",
+    ] {
         visit(&root.join(dir), &mut |path| {
             if path.extension().is_some_and(|e| e == "rs") {
                 let text = std::fs::read_to_string(path).unwrap_or_default();

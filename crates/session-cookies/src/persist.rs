@@ -216,7 +216,15 @@ impl Jar {
                 let mut out =
                     String::from("# Netscape HTTP Cookie File\n# Written by session-cookies.\n\n");
                 let mut n = 0;
-                for c in cookies.iter().filter(|c| !c.value.contains('\t')) {
+                // A field with a tab or a line break cannot be written in
+                // this format: such a cookie is left out (the count says how
+                // many were written), never written to break the file.
+                let writable = |c: &&StoredCookie| {
+                    [&c.name, &c.value, &c.path, &c.domain]
+                        .iter()
+                        .all(|f| !f.contains(['\t', '\r', '\n']))
+                };
+                for c in cookies.iter().filter(writable) {
                     n += 1;
                     if c.http_only {
                         out.push_str("#HttpOnly_");
@@ -339,7 +347,12 @@ fn parse_netscape(data: &[u8]) -> Result<Vec<StoredCookie>> {
         out.push(StoredCookie {
             name: fields[5].to_owned(),
             value: fields.get(6).copied().unwrap_or("").to_owned(),
-            domain: domain.strip_prefix('.').unwrap_or(domain).to_owned(),
+            // The leading dot goes with "include subdomains"; a host-only
+            // domain is read as written.
+            domain: match include_subdomains {
+                true => domain.strip_prefix('.').unwrap_or(domain).to_owned(),
+                false => domain.to_owned(),
+            },
             path: fields[2].to_owned(),
             host_only: !include_subdomains,
             secure,

@@ -42,7 +42,7 @@ impl<'a> Origin<'a> {
         } else {
             let last = written.trim_end_matches('.').rsplit('.').next()?;
             let numeric = last.as_bytes().first().is_none_or(u8::is_ascii_digit);
-            if numeric || written.contains('%') {
+            if numeric || !is_cookie_name(written) {
                 return None;
             }
             let host = written.to_ascii_lowercase();
@@ -65,7 +65,7 @@ impl<'a> Origin<'a> {
             url::Host::Ipv4(ip) => (ip.to_string(), true),
             url::Host::Ipv6(ip) => (format!("[{ip}]"), true),
         };
-        if host.is_empty() {
+        if !is_ip && !is_cookie_name(&host) {
             return None;
         }
         let secure = matches!(url.scheme(), "https" | "wss") || is_loopback(&host);
@@ -85,6 +85,29 @@ fn is_loopback(host: &str) -> bool {
         || host.ends_with(".localhost")
         || host == "[::1]"
         || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A host name the jar keeps cookies for, and loads back from its files:
+/// ASCII letters, digits, `.`, `-` and `_`, not empty, not starting with a
+/// dot, and at most 1024 bytes (the attribute limit). A URL host outside
+/// that (`a!b.test`, `~`, `.a.test`, reachable with other schemes or odd
+/// URLs) gets no cookies.
+pub(super) fn is_cookie_name(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= crate::parse::MAX_ATTRIBUTE
+        && !host.starts_with('.')
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+}
+
+/// An IP address as a cookie domain: dotted-decimal IPv4, or IPv6 in
+/// brackets.
+pub(super) fn is_ip_address(host: &str) -> bool {
+    match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(inner) => inner.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => host.parse::<Ipv4Addr>().is_ok(),
+    }
 }
 
 pub(super) fn is_ip_literal(host: &str) -> bool {

@@ -2,10 +2,10 @@
 //! get wrong, then goes through the storage algorithm with its saved times.
 
 use super::builder::Config;
-use super::origin::{is_ip_literal, is_public_suffix, Origin};
+use super::origin::{is_cookie_name, is_ip_address, is_ip_literal, is_public_suffix, Origin};
 use super::store::{Source, Store};
 use crate::error::{Error, Result};
-use crate::parse::{Parsed, MAX_ATTRIBUTE};
+use crate::parse::{is_forbidden_ctl, Parsed, MAX_ATTRIBUTE};
 use crate::stored::StoredCookie;
 
 impl Store {
@@ -40,16 +40,16 @@ impl Store {
             return Ok(false);
         }
         let domain = rec.domain.to_ascii_lowercase();
-        let valid_host = !domain.is_empty()
-            && (is_ip_literal(&domain)
-                || domain
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_')));
+        // What the jar stores, it loads back (see `is_cookie_name`).
+        let valid_host = is_ip_address(&domain) || is_cookie_name(&domain);
         if !valid_host || domain.len() > MAX_ATTRIBUTE {
             return Err(Error::rejected("invalid domain"));
         }
         if !rec.path.starts_with('/') {
             return Err(Error::rejected("path does not start with '/'"));
+        }
+        if rec.path.bytes().any(is_forbidden_ctl) {
+            return Err(Error::rejected("control character in the path"));
         }
         if !rec.host_only
             && config.public_suffix_list

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use super::builder::Config;
 use super::origin::{
-    bucket_key, default_path, domain_match, is_ip_literal, is_public_suffix, parents, path_match,
-    Origin,
+    bucket_key, default_path, domain_match, is_cookie_name, is_ip_literal, is_public_suffix,
+    parents, path_match, Origin,
 };
 use crate::error::{Error, Result};
 use crate::parse::{is_forbidden_ctl, Expiry, Parsed, MAX_NAME_VALUE};
@@ -102,6 +102,12 @@ impl Store {
             } else {
                 return Err(Error::rejected("Domain is a public suffix"));
             }
+        }
+        // A domain the jar could not load back from its own files is one it
+        // does not store (see `is_cookie_name`).
+        if !domain_attr.is_empty() && !is_ip_literal(&domain_attr) && !is_cookie_name(&domain_attr)
+        {
+            return Err(Error::rejected("invalid Domain attribute"));
         }
         let (domain, host_only) = if domain_attr.is_empty() {
             (Cow::Borrowed(origin.host.as_str()), true)
