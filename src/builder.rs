@@ -179,6 +179,12 @@ impl SessionBuilder {
         ];
         /// Adds default headers.
         fn headers(headers: HeaderMap);
+        /// Removes a default header (`User-Agent`, `Accept`).
+        fn without_default_header<K>(name: K)
+        where [
+            HeaderName: TryFrom<K>,
+            <HeaderName as TryFrom<K>>::Error: Into<http::Error>,
+        ];
         /// Sets the default `User-Agent`.
         fn user_agent<V>(value: V)
         where [

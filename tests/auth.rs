@@ -579,3 +579,73 @@ async fn custom_scheme_signs_and_reacts_to_401() {
         .unwrap();
     assert_eq!(res.status(), 200);
 }
+
+/// requests' `auth=None` for one call: `without_auth()` sends none of the
+/// session's credentials (Basic default, Digest, `.netrc`, URL userinfo),
+/// but a header the request sets itself; and `without_default_header`
+/// removes a default at build time.
+#[tokio::test]
+async fn without_auth_sends_none_of_the_sessions_credentials() {
+    let (srv, log) = recording(|_| response(200, "ok"));
+    let url = |path: &str| format!("http://a.test:{}{path}", srv.port());
+    let basic = named().basic_auth("u", Some("session-pw")).build().unwrap();
+    basic.get(url("/default")).send().await.unwrap();
+    basic.get(url("/none")).without_auth().send().await.unwrap();
+    basic
+        .get(url("/own"))
+        .without_auth()
+        .header(AUTHORIZATION, "Bearer own")
+        .send()
+        .await
+        .unwrap();
+    let netrc = write_netrc("without-auth", "machine a.test login n password netrc-pw\n");
+    let with_netrc = named().netrc_path(&netrc).build().unwrap();
+    with_netrc
+        .get(url("/netrc"))
+        .without_auth()
+        .send()
+        .await
+        .unwrap();
+    let userinfo = format!("http://u:userinfo-pw@a.test:{}/userinfo", srv.port());
+    with_netrc
+        .get(userinfo)
+        .without_auth()
+        .send()
+        .await
+        .unwrap();
+    {
+        let log = log.lock().unwrap();
+        let seen: Vec<Option<String>> = log.iter().map(auth_of).collect();
+        assert!(seen[0].as_deref().is_some_and(|a| a.starts_with("Basic ")));
+        assert_eq!(seen[1], None);
+        assert_eq!(seen[2].as_deref(), Some("Bearer own"));
+        assert_eq!(seen[3], None, "no .netrc");
+        assert_eq!(seen[4], None, "no URL credentials");
+    }
+
+    // A Digest session's challenge comes back unanswered.
+    let (digest_srv, state, _) = digest_server(Alg::Sha256, false);
+    let digest = named()
+        .digest_auth("Mufasa", "Circle of Life")
+        .build()
+        .unwrap();
+    let url = format!("http://a.test:{}/dir/index.html", digest_srv.port());
+    let res = digest.get(&url).without_auth().send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(state.challenges.load(Ordering::SeqCst), 1);
+
+    // Defaults removed at build time.
+    log.lock().unwrap().clear();
+    let bare = named()
+        .without_default_header(http::header::ACCEPT)
+        .without_default_header(http::header::USER_AGENT)
+        .build()
+        .unwrap();
+    bare.get(format!("http://a.test:{}/bare", srv.port()))
+        .send()
+        .await
+        .unwrap();
+    let log = log.lock().unwrap();
+    assert!(!log[0].headers.contains_key(http::header::ACCEPT));
+    assert!(!log[0].headers.contains_key(http::header::USER_AGENT));
+}

@@ -132,6 +132,20 @@ impl<L, T> SessionBuilder<L, T> {
         })
     }
 
+    /// Removes a default header (`User-Agent` or `Accept`, say): no request
+    /// of the session sends it unless it sets it itself.
+    pub fn without_default_header<K>(self, name: K) -> Self
+    where
+        HeaderName: TryFrom<K>,
+        <HeaderName as TryFrom<K>>::Error: Into<http::Error>,
+    {
+        self.with(|c| {
+            let name = HeaderName::try_from(name).map_err(|e| Error::builder(e.into()))?;
+            c.defaults.headers.remove(name);
+            Ok(())
+        })
+    }
+
     /// Adds every header of a map as a default (replacing earlier defaults of
     /// the same names).
     pub fn headers(self, headers: HeaderMap) -> Self {

@@ -354,6 +354,19 @@ impl RequestBuilder {
         })
     }
 
+    /// Sends this request with no auth of the session's: no default
+    /// `Authorization` (Basic or Bearer), no scheme (Digest or your own), no
+    /// `.netrc` entry, no credentials from the URL (requests' `auth=None`
+    /// for one call). An `Authorization` header set on this request is
+    /// still sent.
+    pub fn without_auth(self) -> Self {
+        self.with(|draft| {
+            draft.extensions.insert(auth::NoAuth);
+            draft.rare_mut().removed.push(AUTHORIZATION);
+            Ok(())
+        })
+    }
+
     /// HTTP Digest auth for this request: `auth(Digest::new(..))`. The
     /// challenge is not kept for later requests; set Digest on the session
     /// for that.

@@ -9,7 +9,7 @@ use http::header::AUTHORIZATION;
 use http::StatusCode;
 use tower::ServiceExt;
 
-use super::{basic_header, take_userinfo, Auth, Netrc, RequestAuth, UrlCredentials};
+use super::{basic_header, take_userinfo, Auth, Netrc, NoAuth, RequestAuth, UrlCredentials};
 use crate::body::{Body, DRAIN_LIMIT};
 use crate::error::{BoxError, Error};
 use crate::redirect::Hop;
@@ -163,6 +163,10 @@ impl<S> AuthService<S> {
                 .uri()
                 .authority()
                 .is_some_and(|a| a.as_str().as_bytes().contains(&b'@'));
+        if needed && extensions.get::<NoAuth>().is_some() {
+            // The request asked for no auth: only its own `Authorization`.
+            return None;
+        }
         needed.then(|| request_scheme.or_else(|| self.scheme.clone()))
     }
 }

@@ -165,6 +165,11 @@ impl<A: Auth + ?Sized> Auth for Box<A> {
 #[derive(Clone)]
 pub(crate) struct RequestAuth(pub(crate) Arc<dyn Auth>);
 
+/// A request that takes no auth from the session: no scheme, no `.netrc`,
+/// no URL credentials (set by `RequestBuilder::without_auth`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NoAuth;
+
 /// The credentials taken out of a request URL's userinfo.
 #[derive(Clone)]
 pub(crate) struct UrlCredentials {
