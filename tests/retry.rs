@@ -110,6 +110,26 @@ async fn exhausted_status_retries_are_an_error_with_history() {
 /// The jar sits inside the retries: each attempt is sent the cookies known
 /// at that moment, and a retried response's `Set-Cookie` is kept (a load
 /// balancer's affinity cookie on a 503 reaches the next attempt).
+/// When status retries run out, the session's error answers like a plain
+/// status error (`is_status`, `status`, the URL) and still carries the
+/// retry history as its cause.
+#[tokio::test]
+async fn exhausted_status_retries_answer_is_status() {
+    let (srv, _hits) = flaky(100);
+    let session = Session::builder()
+        .retry(guide_retry().backoff_factor(0.0))
+        .build()
+        .unwrap();
+    let err = session.get(srv.url("/")).send().await.unwrap_err();
+    assert!(err.is_status(), "{err:?}");
+    assert_eq!(err.status(), Some(http::StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(err.url().map(|u| u.path()), Some("/"));
+    let retry_err = std::error::Error::source(&err)
+        .and_then(|e| e.downcast_ref::<http_session::retry::Error>())
+        .expect("the retry error is the cause");
+    assert_eq!(retry_err.history().len(), 4);
+}
+
 #[tokio::test]
 async fn each_attempt_sends_and_stores_cookies() {
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));

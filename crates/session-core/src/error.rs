@@ -95,6 +95,10 @@ impl Error {
             Err(other) => {
                 if other.is::<tokio::time::error::Elapsed>() || other.is::<TimedOut>() {
                     Error::timeout(other)
+                } else if let Some(status) = gave_up_on(&*other) {
+                    // A layer gave up on a status (retries that ran out):
+                    // a status error, its cause kept.
+                    Error::new(Kind::Status(status), Some(other))
                 } else {
                     Error::request(other)
                 }
@@ -323,6 +327,34 @@ impl std::error::Error for NotSent {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&*self.0)
     }
+}
+
+/// A status a layer gave up on, such as the last status of a retry layer
+/// whose status retries ran out. In the `source()` chain of an error a
+/// layer returns, it makes the session's [`Error`] a status error
+/// ([`Error::is_status`], [`Error::status`]), the layer's error kept as
+/// the cause (with its retry history, say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GaveUpOnStatus(pub StatusCode);
+
+impl fmt::Display for GaveUpOnStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "gave up on status {}", self.0)
+    }
+}
+
+impl std::error::Error for GaveUpOnStatus {}
+
+/// The status a layer gave up on, found in an error's chain of causes.
+fn gave_up_on(err: &(dyn std::error::Error + 'static)) -> Option<StatusCode> {
+    let mut next = Some(err);
+    while let Some(err) = next {
+        if let Some(GaveUpOnStatus(status)) = err.downcast_ref::<GaveUpOnStatus>() {
+            return Some(*status);
+        }
+        next = err.source();
+    }
+    None
 }
 
 /// A timer fired; the message says which one (connect, read, total).

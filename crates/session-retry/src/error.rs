@@ -78,7 +78,12 @@ impl Error {
     }
 
     pub(crate) fn gave_up_on_status(status: StatusCode, history: RetryHistory) -> Self {
-        Error::new(Kind::Status(status), None, history)
+        // In a session, the status makes its error a status error.
+        #[cfg(feature = "session-core")]
+        let source: Option<BoxError> = Some(Box::new(session_core::error::GaveUpOnStatus(status)));
+        #[cfg(not(feature = "session-core"))]
+        let source = None;
+        Error::new(Kind::Status(status), source, history)
     }
 
     /// Is the [`Retry`](crate::Retry) configuration invalid (a bad backoff,
