@@ -482,3 +482,68 @@ async fn a_post_on_a_refused_h2_stream_is_sent_again() {
     }
     assert!(not_sent, "{err:?}");
 }
+
+/// An HTTP/2 peer whose first connection sends a graceful `GOAWAY` naming
+/// no stream as processed, while the client's first stream is in flight;
+/// later connections answer. Returns its address, and the connections and
+/// answered streams it saw.
+async fn going_away_h2_peer() -> (std::net::SocketAddr, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (connections, answered) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (seen, done) = (connections.clone(), answered.clone());
+    tokio::spawn(async move {
+        loop {
+            let (socket, _) = listener.accept().await.unwrap();
+            let first = seen.fetch_add(1, Ordering::SeqCst) == 0;
+            let done = done.clone();
+            tokio::spawn(async move {
+                let mut conn = h2::server::handshake(socket).await.unwrap();
+                if first {
+                    // The client's stream arrives while the connection is
+                    // not read: the GOAWAY names stream 0 as the last one.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    conn.abrupt_shutdown(h2::Reason::NO_ERROR);
+                    while conn.accept().await.is_some() {}
+                    return;
+                }
+                while let Some(Ok((req, mut respond))) = conn.accept().await {
+                    let mut body = req.into_body();
+                    let mut received = Vec::new();
+                    while let Some(Ok(chunk)) = body.data().await {
+                        let _ = body.flow_control().release_capacity(chunk.len());
+                        received.extend_from_slice(&chunk);
+                    }
+                    done.fetch_add(1, Ordering::SeqCst);
+                    let mut send = respond
+                        .send_response(http::Response::new(()), false)
+                        .unwrap();
+                    send.send_data(bytes::Bytes::from(received), true).unwrap();
+                }
+            });
+        }
+    });
+    (addr, connections, answered)
+}
+
+/// RFC 9113 §8.7: a stream above a graceful GOAWAY's last stream id was not
+/// processed, so even a POST is sent again, on a new connection.
+#[tokio::test]
+async fn a_post_above_a_graceful_goaway_is_sent_again() {
+    let (addr, connections, answered) = going_away_h2_peer().await;
+    let session = Session::builder()
+        .http2_prior_knowledge()
+        .retry(Retry::new().total(2))
+        .build()
+        .unwrap();
+    let res = session
+        .post(format!("http://{addr}/upload"))
+        .body("payload")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), "payload");
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
+    assert_eq!(answered.load(Ordering::SeqCst), 1);
+}

@@ -304,7 +304,8 @@ impl std::error::Error for Connect {
 }
 
 /// The server provably did not process the request: an HTTP/2 stream it
-/// refused (`RST_STREAM` with `REFUSED_STREAM`, RFC 9113 §8.7). Like
+/// refused (`RST_STREAM` with `REFUSED_STREAM`) or that was above the last
+/// stream of its graceful `GOAWAY` (RFC 9113 §8.7). Like
 /// [`Connect`], it is safe to send the request again whatever its method;
 /// retry layers count it as a connect error.
 #[derive(Debug)]

@@ -107,17 +107,19 @@ impl Future for ResponseFuture {
     }
 }
 
-/// Did the server refuse the request's HTTP/2 stream (`RST_STREAM` with
-/// `REFUSED_STREAM`)? RFC 9113 §8.7: such a request was not processed. (A
-/// stream above a `GOAWAY`'s last stream id is not told apart: h2 gives the
-/// streams still open when that connection ends the same error.)
+/// Did the server not process the request's HTTP/2 stream (RFC 9113
+/// §8.7)? Either it refused it (`RST_STREAM` with `REFUSED_STREAM`), or its
+/// graceful `GOAWAY` (`NO_ERROR`) named a last stream below it: h2 gives that
+/// error, from the peer, only to the streams above the last one and to
+/// those opened after it. (A `GOAWAY` with an error code is not told apart:
+/// h2 then gives every stream still open the same error, processed or not.)
 fn refused_stream(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut next = Some(err);
     while let Some(err) = next {
         if let Some(h2) = err.downcast_ref::<h2::Error>() {
-            return h2.is_reset()
-                && h2.is_remote()
-                && h2.reason() == Some(h2::Reason::REFUSED_STREAM);
+            let refused = h2.is_reset() && h2.reason() == Some(h2::Reason::REFUSED_STREAM);
+            let above_go_away = h2.is_go_away() && h2.reason() == Some(h2::Reason::NO_ERROR);
+            return h2.is_remote() && (refused || above_go_away);
         }
         next = err.source();
     }
