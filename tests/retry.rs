@@ -414,6 +414,23 @@ async fn a_request_with_its_own_auth_is_retried_by_the_layer() {
     assert_eq!(res.extensions().get::<RetryHistory>().unwrap().len(), 3);
 }
 
+/// Answers an HTTP/2 request with its own body.
+async fn echo_h2(
+    req: http::Request<h2::RecvStream>,
+    mut respond: h2::server::SendResponse<bytes::Bytes>,
+) {
+    let mut body = req.into_body();
+    let mut received = Vec::new();
+    while let Some(Ok(chunk)) = body.data().await {
+        let _ = body.flow_control().release_capacity(chunk.len());
+        received.extend_from_slice(&chunk);
+    }
+    let mut send = respond
+        .send_response(http::Response::new(()), false)
+        .unwrap();
+    send.send_data(bytes::Bytes::from(received), true).unwrap();
+}
+
 /// An HTTP/2 peer that refuses the first stream (`RST_STREAM` with
 /// `REFUSED_STREAM`) and answers the rest, over h2c on loopback. Returns its
 /// address and how many streams it saw.
@@ -431,15 +448,7 @@ async fn refusing_h2_peer() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
                 respond.send_reset(h2::Reason::REFUSED_STREAM);
                 continue;
             }
-            let mut body = req.into_body();
-            let mut received = Vec::new();
-            while let Some(Ok(chunk)) = body.data().await {
-                let _ = body.flow_control().release_capacity(chunk.len());
-                received.extend_from_slice(&chunk);
-            }
-            let res = http::Response::new(());
-            let mut send = respond.send_response(res, false).unwrap();
-            send.send_data(bytes::Bytes::from(received), true).unwrap();
+            echo_h2(req, respond).await;
         }
     });
     (addr, streams)
@@ -507,18 +516,9 @@ async fn going_away_h2_peer() -> (std::net::SocketAddr, Arc<AtomicUsize>, Arc<At
                     while conn.accept().await.is_some() {}
                     return;
                 }
-                while let Some(Ok((req, mut respond))) = conn.accept().await {
-                    let mut body = req.into_body();
-                    let mut received = Vec::new();
-                    while let Some(Ok(chunk)) = body.data().await {
-                        let _ = body.flow_control().release_capacity(chunk.len());
-                        received.extend_from_slice(&chunk);
-                    }
+                while let Some(Ok((req, respond))) = conn.accept().await {
                     done.fetch_add(1, Ordering::SeqCst);
-                    let mut send = respond
-                        .send_response(http::Response::new(()), false)
-                        .unwrap();
-                    send.send_data(bytes::Bytes::from(received), true).unwrap();
+                    echo_h2(req, respond).await;
                 }
             });
         }
