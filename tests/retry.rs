@@ -454,12 +454,9 @@ async fn refusing_h2_peer() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
     (addr, streams)
 }
 
-/// RFC 9113 §8.7: a refused stream was not processed, so even a POST is
-/// sent again (as a connect error, under the same limits); without retries
-/// the refusal is an error that says so.
-#[tokio::test]
-async fn a_post_on_a_refused_h2_stream_is_sent_again() {
-    let (addr, streams) = refusing_h2_peer().await;
+/// POSTs `payload` over h2c with two retries allowed, and checks that it
+/// is answered with its own body.
+async fn post_payload_with_retries(addr: std::net::SocketAddr) {
     let session = Session::builder()
         .http2_prior_knowledge()
         .retry(Retry::new().total(2))
@@ -473,6 +470,15 @@ async fn a_post_on_a_refused_h2_stream_is_sent_again() {
         .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.text().await.unwrap(), "payload");
+}
+
+/// RFC 9113 §8.7: a refused stream was not processed, so even a POST is
+/// sent again (as a connect error, under the same limits); without retries
+/// the refusal is an error that says so.
+#[tokio::test]
+async fn a_post_on_a_refused_h2_stream_is_sent_again() {
+    let (addr, streams) = refusing_h2_peer().await;
+    post_payload_with_retries(addr).await;
     assert_eq!(streams.load(Ordering::SeqCst), 2);
 
     let (addr, _) = refusing_h2_peer().await;
@@ -531,19 +537,7 @@ async fn going_away_h2_peer() -> (std::net::SocketAddr, Arc<AtomicUsize>, Arc<At
 #[tokio::test]
 async fn a_post_above_a_graceful_goaway_is_sent_again() {
     let (addr, connections, answered) = going_away_h2_peer().await;
-    let session = Session::builder()
-        .http2_prior_knowledge()
-        .retry(Retry::new().total(2))
-        .build()
-        .unwrap();
-    let res = session
-        .post(format!("http://{addr}/upload"))
-        .body("payload")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    assert_eq!(res.text().await.unwrap(), "payload");
+    post_payload_with_retries(addr).await;
     assert_eq!(connections.load(Ordering::SeqCst), 2);
     assert_eq!(answered.load(Ordering::SeqCst), 1);
 }
