@@ -39,6 +39,18 @@ pub struct SessionBuilder {
     cookies: CookieSettings,
     #[cfg(feature = "retry")]
     retry: Option<session_retry::Retry>,
+    #[cfg(feature = "cookies")]
+    state: StateSettings,
+}
+
+/// The session file, what it loaded, and the auth it cannot read back from
+/// the defaults.
+#[cfg(feature = "cookies")]
+#[derive(Debug, Default)]
+struct StateSettings {
+    file: Option<crate::state::StateFile>,
+    loaded: Option<crate::state::Loaded>,
+    auth: crate::state::AuthRecord,
 }
 
 /// What the session does with cookies.
@@ -108,7 +120,109 @@ impl SessionBuilder {
             },
             #[cfg(feature = "retry")]
             retry: None,
+            #[cfg(feature = "cookies")]
+            state: StateSettings::default(),
         }
+    }
+
+    /// Notes the auth a session file would save (see [`crate::state`]).
+    #[cfg_attr(not(feature = "cookies"), allow(unused_variables))]
+    fn record_auth(&mut self, record: impl FnOnce() -> AuthRecordOf) {
+        #[cfg(feature = "cookies")]
+        {
+            self.state.auth = record();
+        }
+    }
+
+    /// HTTP Basic auth on every request.
+    pub fn basic_auth(mut self, username: &str, password: Option<&str>) -> Self {
+        self.record_auth(AuthRecordOf::default);
+        self.core = self.core.basic_auth(username, password);
+        self
+    }
+
+    /// Bearer auth on every request.
+    pub fn bearer_auth(mut self, token: &str) -> Self {
+        self.record_auth(AuthRecordOf::default);
+        self.core = self.core.bearer_auth(token);
+        self
+    }
+
+    /// An auth scheme (Digest or your own) for every request (see
+    /// [`session_core::auth`]). A session file cannot save your own scheme.
+    pub fn auth<A: session_core::auth::Auth>(mut self, scheme: A) -> Self {
+        self.record_auth(|| other_auth("an auth scheme of your own"));
+        self.core = self.core.auth(scheme);
+        self
+    }
+
+    /// HTTP Digest auth (RFC 7616) on every request.
+    pub fn digest_auth(mut self, username: &str, password: &str) -> Self {
+        self.record_auth(|| digest_auth_record(username, password));
+        self.core = self.core.digest_auth(username, password);
+        self
+    }
+
+    /// Reads credentials by host from `$NETRC`, else `~/.netrc`.
+    pub fn netrc(mut self) -> Self {
+        self.record_auth(|| other_auth("credentials from .netrc"));
+        self.core = self.core.netrc();
+        self
+    }
+
+    /// Reads credentials by host from this `.netrc` file.
+    pub fn netrc_path<P: AsRef<std::path::Path>>(mut self, path: P) -> Self {
+        self.record_auth(|| other_auth("credentials from .netrc"));
+        self.core = self.core.netrc_path(path);
+        self
+    }
+
+    /// Loads a session file here in the chain, and saves to it on
+    /// [`Session::close`] (see [`crate::state`]): the file's headers, query
+    /// parameters, base URL and auth replace what the setters before this
+    /// one set; setters after it replace the file's. Its cookies go into the
+    /// session's jar at [`build`](Self::build). A missing file is a new
+    /// session; a file that cannot be used makes `build` fail with a
+    /// [`StateError`](crate::state::StateError).
+    ///
+    /// ```
+    /// use http_session::state::StateFile;
+    ///
+    /// let path = std::env::temp_dir().join("http-session-doc-state-file-missing.json");
+    /// let session = http_session::Session::builder()
+    ///     .state_file(StateFile::httpie(&path).save_on_close(false))
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(session.loaded_state().is_none()); // no file yet
+    /// ```
+    #[cfg(feature = "cookies")]
+    pub fn state_file(mut self, file: crate::state::StateFile) -> Self {
+        match file.read() {
+            Err(err) => self.core = self.core.update(move |_| Err(Error::builder(err))),
+            Ok(None) => {}
+            Ok(Some((state, mut report))) => {
+                self.core = self.core.update(|d| {
+                    state.apply_defaults(d, &mut report);
+                    Ok(())
+                });
+                self = match &state.auth {
+                    None => self,
+                    Some(crate::state::Credentials::Basic { username, password }) => {
+                        self.basic_auth(username, password.as_deref())
+                    }
+                    Some(crate::state::Credentials::Bearer { token }) => self.bearer_auth(token),
+                    Some(crate::state::Credentials::Digest { username, password }) => {
+                        self.digest_auth(username, password)
+                    }
+                };
+                self.state.loaded = Some(crate::state::Loaded {
+                    cookies: state.cookies,
+                    report,
+                });
+            }
+        }
+        self.state.file = Some(file);
+        self
     }
 
     /// Keeps cookies (default: on). Off, no jar is made and `Set-Cookie` is
@@ -193,10 +307,6 @@ impl SessionBuilder {
         ];
         /// Adds default query parameters.
         fn query<T>(query: &T) where [T: serde::Serialize + ?Sized];
-        /// HTTP Basic auth on every request.
-        fn basic_auth(username: &str, password: Option<&str>);
-        /// Bearer auth on every request.
-        fn bearer_auth(token: &str);
         /// A default timeout per request, body included.
         fn timeout(timeout: Duration);
         /// The base URL for relative request URLs.
@@ -209,14 +319,6 @@ impl SessionBuilder {
         fn hop_middleware<M>(middleware: M) where [M: Middleware];
         /// Runs `hook` when the session is closed.
         fn on_close<F>(hook: F) where [F: Fn() -> CloseFuture + Send + Sync + 'static];
-        /// An auth scheme (Digest or your own) for every request (see [`session_core::auth`]).
-        fn auth<A>(scheme: A) where [A: session_core::auth::Auth];
-        /// HTTP Digest auth (RFC 7616) on every request.
-        fn digest_auth(username: &str, password: &str);
-        /// Reads credentials by host from `$NETRC`, else `~/.netrc`.
-        fn netrc();
-        /// Reads credentials by host from this `.netrc` file.
-        fn netrc_path<P>(path: P) where [P: AsRef<std::path::Path>];
         /// The most redirects a request follows (default 30; see [`session_core::redirect`]).
         fn max_redirects(max: usize);
         /// The most bytes of response heads a redirect chain keeps (default 256 KiB).
@@ -354,24 +456,37 @@ impl SessionBuilder {
             retry: self.retry,
         };
         #[cfg(feature = "hyper")]
-        if !self.custom_transport {
+        let (core, transport) = if self.custom_transport {
+            (stack.finish(self.core)?, None)
+        } else {
             let transport = self.hyper.build().map_err(Error::builder)?;
             // Kept as its own type in the router: no box per request.
             let core = stack.finish(self.core.transport(transport.clone()))?;
-            return Ok(Session {
-                core,
-                transport: Some(transport),
-                #[cfg(feature = "cookies")]
-                jar,
-            });
-        }
-        let _ = self.custom_transport;
+            (core, Some(transport))
+        };
+        #[cfg(not(feature = "hyper"))]
+        let core = {
+            let _ = self.custom_transport;
+            stack.finish(self.core)?
+        };
+        #[cfg(feature = "cookies")]
+        let state = {
+            let settings = self.state;
+            let loaded = settings.loaded.map(|l| restore_cookies(jar.as_ref(), l));
+            std::sync::Arc::new(crate::state::Binding {
+                file: settings.file,
+                loaded,
+                auth: settings.auth,
+            })
+        };
         Ok(Session {
-            core: stack.finish(self.core)?,
+            core,
             #[cfg(feature = "hyper")]
-            transport: None,
+            transport,
             #[cfg(feature = "cookies")]
             jar,
+            #[cfg(feature = "cookies")]
+            state,
         })
     }
 }
@@ -441,4 +556,64 @@ fn with_cookie_file<T>(
                 .map_err(Error::body)
         })
     }))
+}
+
+#[cfg(feature = "cookies")]
+type AuthRecordOf = crate::state::AuthRecord;
+#[cfg(not(feature = "cookies"))]
+type AuthRecordOf = ();
+
+#[cfg(feature = "cookies")]
+fn other_auth(what: &'static str) -> AuthRecordOf {
+    crate::state::AuthRecord::Other(what)
+}
+#[cfg(not(feature = "cookies"))]
+fn other_auth(_: &'static str) -> AuthRecordOf {}
+
+#[cfg(feature = "cookies")]
+fn digest_auth_record(username: &str, password: &str) -> AuthRecordOf {
+    crate::state::AuthRecord::Digest {
+        username: username.to_owned(),
+        password: password.to_owned(),
+    }
+}
+#[cfg(not(feature = "cookies"))]
+fn digest_auth_record(_: &str, _: &str) -> AuthRecordOf {}
+
+/// Puts a loaded file's cookies into the jar, one by one so the report can
+/// say which were left out and why.
+#[cfg(feature = "cookies")]
+fn restore_cookies(
+    jar: Option<&session_cookies::Jar>,
+    loaded: crate::state::Loaded,
+) -> crate::state::LoadReport {
+    use crate::state::Issue;
+    let mut report = loaded.report;
+    let Some(jar) = jar else {
+        if !loaded.cookies.is_empty() {
+            let n = loaded.cookies.len();
+            report.issues.push(Issue::new(
+                "cookies",
+                format!("{n} not loaded: the session keeps no cookies (cookie_store(false))"),
+            ));
+        }
+        return report;
+    };
+    for cookie in loaded.cookies {
+        let subject = format!("cookie {} ({})", cookie.name(), cookie.domain());
+        let one = jar.restore_cookies([cookie]);
+        if one.loaded == 1 {
+            report.cookies += 1;
+        } else if one.expired == 1 {
+            report
+                .issues
+                .push(Issue::new(subject, "expired: not loaded"));
+        } else {
+            report.issues.push(Issue::new(
+                subject,
+                "refused by the jar's rules (public suffix, prefix, size, or a bad domain or path)",
+            ));
+        }
+    }
+    report
 }

@@ -47,6 +47,8 @@
 
 mod builder;
 mod session;
+#[cfg(feature = "cookies")]
+pub mod state;
 
 pub use builder::SessionBuilder;
 pub use session::Session;

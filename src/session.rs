@@ -22,6 +22,8 @@ pub struct Session {
     pub(crate) transport: Option<session_hyper::HyperTransport>,
     #[cfg(feature = "cookies")]
     pub(crate) jar: Option<session_cookies::Jar>,
+    #[cfg(feature = "cookies")]
+    pub(crate) state: std::sync::Arc<crate::state::Binding>,
 }
 
 impl Session {
@@ -61,13 +63,76 @@ impl Session {
         &self.core
     }
 
-    /// Closes the session: runs its close hooks (saving a persistent cookie
+    /// What loading the session file did (see
+    /// [`SessionBuilder::state_file`]); `None` when no file was loaded.
+    #[cfg(feature = "cookies")]
+    pub fn loaded_state(&self) -> Option<&crate::state::LoadReport> {
+        self.state.loaded.as_ref()
+    }
+
+    /// The session's state as `file` would save it (credentials only when
+    /// the file includes them), with what is left out listed in the report.
+    #[cfg(feature = "cookies")]
+    pub fn state(
+        &self,
+        file: &crate::state::StateFile,
+    ) -> (crate::state::SessionState, crate::state::SaveReport) {
+        crate::state::SessionState::capture(
+            &self.core.defaults(),
+            &self.state.auth,
+            self.jar.as_ref(),
+            file,
+        )
+    }
+
+    /// Saves the session's state (default headers, query parameters, base
+    /// URL, auth when asked, cookies) to `file` now, atomically and
+    /// owner-only (see [`crate::state`]).
+    ///
+    /// # Errors
+    /// The file cannot be written; the old file is then unchanged.
+    #[cfg(feature = "cookies")]
+    pub async fn save_state(
+        &self,
+        file: &crate::state::StateFile,
+    ) -> Result<crate::state::SaveReport, crate::state::StateError> {
+        let (state, mut report) = self.state(file);
+        let file = file.clone();
+        // Writing syncs a file to disk: keep it off the async workers.
+        tokio::task::spawn_blocking(move || {
+            file.write(&state, &mut report)?;
+            Ok(report)
+        })
+        .await
+        .unwrap_or_else(|join| {
+            Err(crate::state::StateError::Io {
+                path: std::path::PathBuf::new(),
+                source: std::io::Error::other(join),
+            })
+        })
+    }
+
+    /// Closes the session: saves its session file when it has one that
+    /// saves on close, runs its close hooks (saving a persistent cookie
     /// jar) and drops this handle; connections close with the last clone.
     ///
     /// # Errors
-    /// The first close hook that failed.
+    /// The session file or the first close hook that failed (every step
+    /// runs either way).
     pub async fn close(self) -> crate::Result<()> {
-        self.core.close().await
+        #[cfg(feature = "cookies")]
+        let saved = match self.state.file.as_ref().filter(|f| f.saves_on_close()) {
+            Some(file) => self
+                .save_state(file)
+                .await
+                .map(drop)
+                .map_err(crate::Error::body),
+            None => Ok(()),
+        };
+        #[cfg(not(feature = "cookies"))]
+        let saved = Ok(());
+        let closed = self.core.close().await;
+        saved.and(closed)
     }
 }
 

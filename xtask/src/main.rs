@@ -127,6 +127,7 @@ fn ci() -> Result<(), DynError> {
         run("features", check)?;
     }
 
+    let httpie = ensure_httpie()?;
     let mut test = cargo();
     test.args([
         "test",
@@ -135,6 +136,7 @@ fn ci() -> Result<(), DynError> {
         "session-bench",
         "--all-features",
     ]);
+    test.env("HTTPIE", httpie);
     run("test", test)?;
 
     let mut doc = cargo();
@@ -155,6 +157,27 @@ fn ci() -> Result<(), DynError> {
     run("doc", doc)?;
     eprintln!("\nxtask ci: all checks passed");
     Ok(())
+}
+
+/// The HTTPie release the session-file interop tests run against.
+const HTTPIE_VERSION: &str = "3.2.4";
+
+/// The real HTTPie for `tests/state.rs`, installed from PyPI into a virtual
+/// environment under `target/` the first time.
+fn ensure_httpie() -> Result<PathBuf, DynError> {
+    let venv = project_root().join("target/httpie-venv");
+    let http = venv.join("bin/http");
+    if http.exists() {
+        return Ok(http);
+    }
+    let mut create = Command::new("python3");
+    create.args(["-m", "venv"]).arg(&venv);
+    run("httpie venv", create)?;
+    let mut install = Command::new(venv.join("bin/pip"));
+    install.args(["install", "--quiet", "--disable-pip-version-check"]);
+    install.arg(format!("httpie=={HTTPIE_VERSION}"));
+    run("install httpie", install)?;
+    Ok(http)
 }
 
 /// Builds and runs the benchmark package in release mode.

@@ -116,8 +116,9 @@ struct JsonFile {
     cookies: Vec<Record>,
 }
 
+/// One cookie in this crate's JSON; also `StoredCookie`'s serde form.
 #[derive(Serialize, Deserialize)]
-struct Record {
+pub(crate) struct Record {
     name: String,
     value: String,
     domain: String,
@@ -275,13 +276,7 @@ impl Jar {
             Format::Json => parse_json(&data)?,
             Format::Netscape => parse_netscape(&data)?,
         };
-        let total = records.len();
-        let (loaded, rejected) = self.restore(records);
-        Ok(LoadReport {
-            loaded,
-            rejected,
-            expired: total - loaded - rejected,
-        })
+        Ok(self.restore_cookies(records))
     }
 }
 
@@ -366,8 +361,14 @@ fn parse_netscape(data: &[u8]) -> Result<Vec<StoredCookie>> {
     Ok(out)
 }
 
-/// Writes `data` to `path` through a fresh temporary file in the same folder.
-fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
+/// Writes `data` to `path` as [`Jar::save`] does: through a new temporary
+/// file in the same folder (created exclusively, mode `0600` on Unix),
+/// synced, then renamed over `path`. A crash leaves the old file or the new
+/// one, never half of one; on error the target is unchanged.
+///
+/// # Errors
+/// The temporary file cannot be created, written, synced or renamed.
+pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let name = path
         .file_name()

@@ -68,7 +68,8 @@ impl SameSite {
 /// assert_eq!(c.path(), "/account");
 /// assert!(c.secure() && c.http_only() && c.is_persistent());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "crate::persist::Record", into = "crate::persist::Record")]
 pub struct StoredCookie {
     pub(crate) name: String,
     pub(crate) value: String,
@@ -87,6 +88,85 @@ pub struct StoredCookie {
 }
 
 impl StoredCookie {
+    /// A cookie record to restore into a jar with
+    /// [`Jar::restore_cookies`](crate::Jar::restore_cookies): host-only,
+    /// path `/`, not `Secure`, not `HttpOnly`, a session cookie. The `with_`
+    /// methods set the rest; the jar checks the record when it is restored,
+    /// as it checks a loaded file.
+    ///
+    /// ```
+    /// use session_cookies::{Jar, StoredCookie};
+    /// use url::Url;
+    ///
+    /// let jar = Jar::new();
+    /// let record = StoredCookie::new("sid", "42", "example.com").with_host_only(false);
+    /// assert_eq!(jar.restore_cookies([record]).loaded, 1);
+    /// let sub = Url::parse("http://www.example.com/").unwrap();
+    /// assert_eq!(jar.cookie_header(&sub).unwrap(), "sid=42");
+    /// ```
+    pub fn new(
+        name: impl Into<String>,
+        value: impl Into<String>,
+        domain: impl Into<String>,
+    ) -> Self {
+        StoredCookie {
+            name: name.into(),
+            value: value.into(),
+            domain: domain.into(),
+            path: "/".to_owned(),
+            host_only: true,
+            secure: false,
+            http_only: false,
+            same_site: SameSite::Default,
+            expires: None,
+            // `i64::MIN`: "now" when restored.
+            creation: i64::MIN,
+            last_access: i64::MIN,
+        }
+    }
+
+    /// Sets the path (it must start with `/` to be restored).
+    pub fn with_path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// Sets whether the cookie is sent to [`domain`](Self::domain) only
+    /// (`true`) or to its subdomains too.
+    pub fn with_host_only(mut self, host_only: bool) -> Self {
+        self.host_only = host_only;
+        self
+    }
+
+    /// Sets the `Secure` flag.
+    pub fn with_secure(mut self, secure: bool) -> Self {
+        self.secure = secure;
+        self
+    }
+
+    /// Sets the `HttpOnly` flag.
+    pub fn with_http_only(mut self, http_only: bool) -> Self {
+        self.http_only = http_only;
+        self
+    }
+
+    /// Sets the `SameSite` attribute.
+    pub fn with_same_site(mut self, same_site: SameSite) -> Self {
+        self.same_site = same_site;
+        self
+    }
+
+    /// Sets the expiry, in Unix seconds (`None`: a session cookie).
+    pub fn with_expires_unix(mut self, expires: Option<i64>) -> Self {
+        self.expires = expires;
+        self
+    }
+
+    /// The expiry in Unix seconds; `None` for a session cookie.
+    pub fn expires_unix(&self) -> Option<i64> {
+        self.expires
+    }
+
     /// The cookie name; empty for a nameless cookie (`Set-Cookie: value`).
     pub fn name(&self) -> &str {
         &self.name

@@ -116,6 +116,26 @@ impl<L, T> SessionBuilder<L, T> {
         self
     }
 
+    /// Changes the defaults directly, as [`Session::update`] does once the
+    /// session is built (the facade's session files restore headers and
+    /// query parameters this way).
+    ///
+    /// ```
+    /// # use session_core::{mock::MockTransport, Session};
+    /// let session = Session::builder()
+    ///     .update(|d| {
+    ///         d.query_mut().push(("api-version".into(), "2".into()));
+    ///         Ok(())
+    ///     })
+    ///     .transport(MockTransport::new())
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(session.defaults().query().len(), 1);
+    /// ```
+    pub fn update(self, f: impl FnOnce(&mut Defaults) -> Result<()>) -> Self {
+        self.with(|c| f(&mut c.defaults))
+    }
+
     /// Adds a default header; it replaces an earlier default of that name.
     pub fn header<K, V>(self, name: K, value: V) -> Self
     where

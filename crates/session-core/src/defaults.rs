@@ -111,6 +111,11 @@ impl Defaults {
         self.auth = None;
     }
 
+    /// The `Authorization` value session Basic or Bearer auth sends, if set.
+    pub fn auth(&self) -> Option<&HeaderValue> {
+        self.auth.as_ref()
+    }
+
     /// Is session auth set?
     pub fn has_auth(&self) -> bool {
         self.auth.is_some()

@@ -294,11 +294,37 @@ impl Jar {
         )
     }
 
-    /// Restores a saved record (see [`persist`](crate::persist)).
+    /// Restores saved records (see [`persist`](crate::persist)).
     pub(crate) fn restore(&self, records: Vec<StoredCookie>) -> (usize, usize) {
         let (now_us, now_s) = self.now();
         self.lock()
             .restore(&self.shared.config, records, now_us, now_s)
+    }
+
+    /// Restores cookie records kept elsewhere (a session file, another
+    /// tool's format) through the checks [`load`](Self::load) makes: an
+    /// expired record is skipped, one a storage rule refuses (public suffix,
+    /// size, control characters, prefix, bad domain or path) is rejected,
+    /// and the report counts each.
+    pub fn restore_cookies(
+        &self,
+        records: impl IntoIterator<Item = StoredCookie>,
+    ) -> crate::persist::LoadReport {
+        let records: Vec<StoredCookie> = records.into_iter().collect();
+        let total = records.len();
+        let (loaded, rejected) = self.restore(records);
+        crate::persist::LoadReport {
+            loaded,
+            rejected,
+            expired: total - loaded - rejected,
+        }
+    }
+
+    /// Every stored cookie that has not expired, oldest first, as
+    /// [`save`](Self::save) writes them (session cookies only when
+    /// `include_session`); for saving in another format.
+    pub fn cookies_to_save(&self, include_session: bool) -> Vec<StoredCookie> {
+        self.all_for_save(include_session)
     }
 
     /// Every stored cookie that has not expired, sorted by domain, then in
