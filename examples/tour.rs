@@ -1,6 +1,6 @@
 //! A guided tour of `http_session::Session` against an embedded loopback
 //! server: defaults, JSON and form bodies, connection reuse, errors,
-//! redirects, cookies, retries and close.
+//! redirects, cookies, retries, session files and close.
 //!
 //! Run it with `cargo run --example tour`. No network is needed.
 
@@ -187,6 +187,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         res.status(),
         res.text().await?
     );
+
+    // 6e. Session files: save the logged-in session, and carry on tomorrow
+    //     (requests: pickle the session; HTTPie: --session=FILE).
+    let file = http_session::state::StateFile::new(
+        std::env::temp_dir().join(format!("http-session-tour-{}.json", std::process::id())),
+    );
+    let saved = session.save_state(&file).await?;
+    let tomorrow = Session::builder().state_file(file.clone()).build()?;
+    let account = tomorrow.get(server.url("/account")).send().await?;
+    println!(
+        "6e. saved {} cookie(s) and {} header(s) (left out: {}); a new session from the file -> GET /account {}",
+        saved.cookies,
+        saved.headers,
+        saved
+            .left_out
+            .iter()
+            .map(|i| i.subject.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        account.status()
+    );
+    std::fs::remove_file(file.path())?;
 
     // 7. close() runs the close hooks; dropping the last clone frees the pool.
     session.close().await?;
