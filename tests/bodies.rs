@@ -1,0 +1,1 @@
+//! Request bodies over real sockets.
