@@ -371,6 +371,26 @@ async fn a_form_with_a_one_shot_stream_part_stops_at_a_307() {
 }
 
 #[tokio::test]
+async fn a_one_shot_stream_part_of_known_length_is_sent_with_a_content_length() {
+    let (srv, uploads) = multipart_server();
+    let chunks = ["eight ", "by"].map(|c| Ok::<_, std::io::Error>(Bytes::from(c)));
+    let stream = Body::from_stream(futures_util::stream::iter(chunks));
+    let form = Form::new().part("s", Part::stream_with_length(stream, 8).file_name("s.bin"));
+    let announced = form.content_length().unwrap();
+    let res = Session::new()
+        .post(srv.url("/upload"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let uploads = uploads.lock().unwrap();
+    assert_eq!(uploads[0].content_length, Some(announced), "not chunked");
+    assert_eq!(uploads[0].received, announced);
+    assert_eq!(uploads[0].fields[0].bytes, b"eight by");
+}
+
+#[tokio::test]
 async fn a_retry_sends_a_file_again_from_disk() {
     let dir = TempDir::new("retry");
     let data = pattern(1 << 20, 9);
