@@ -40,6 +40,8 @@ pub(super) struct FileBody {
     expected: u64,
     read: u64,
     state: State,
+    /// The chunk being read into, kept while a read is pending.
+    chunk: Vec<u8>,
 }
 
 enum State {
@@ -56,6 +58,7 @@ impl FileBody {
             expected,
             read: 0,
             state: State::Idle,
+            chunk: Vec::new(),
         }
     }
 
@@ -103,8 +106,8 @@ impl http_body::Body for FileBody {
                     // here, before a byte over its announced length is sent.
                     let left = this.expected - this.read;
                     let want = (left + 1).min(CHUNK) as usize;
-                    let mut chunk = vec![0u8; want];
-                    let mut buf = ReadBuf::new(&mut chunk);
+                    this.chunk.resize(want, 0);
+                    let mut buf = ReadBuf::new(&mut this.chunk);
                     if let Err(err) = ready!(Pin::new(file).poll_read(cx, &mut buf)) {
                         this.state = State::Done;
                         return Poll::Ready(Some(Err(Box::new(err))));
@@ -123,6 +126,7 @@ impl http_body::Body for FileBody {
                         return Poll::Ready(None);
                     }
                     this.read += n;
+                    let mut chunk = std::mem::take(&mut this.chunk);
                     chunk.truncate(n as usize);
                     return Poll::Ready(Some(Ok(Frame::data(Bytes::from(chunk)))));
                 }
