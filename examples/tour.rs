@@ -1,6 +1,7 @@
 //! A guided tour of `http_session::Session` against an embedded loopback
 //! server: defaults, JSON and form bodies, connection reuse, errors,
-//! redirects, cookies, retries, session files and close.
+//! redirects, cookies, retries, session files, multipart uploads, a
+//! download with a progress bar, and close.
 //!
 //! Run it with `cargo run --example tour`. No network is needed.
 
@@ -66,6 +67,27 @@ async fn app(req: Req) -> http::Response<http_body_util::Full<bytes::Bytes>> {
                 .insert("location", http::HeaderValue::from_static("/data"));
             res
         }
+        ("POST", "/upload") => {
+            // Parse the form as a server would, with `multer`.
+            let content_type = req.headers[http::header::CONTENT_TYPE]
+                .to_str()
+                .unwrap_or("");
+            let Ok(boundary) = multer::parse_boundary(content_type) else {
+                return reply(400, "not multipart");
+            };
+            let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(req.body) });
+            let mut form = multer::Multipart::new(body, boundary);
+            let mut seen = Vec::new();
+            while let Ok(Some(field)) = form.next_field().await {
+                let name = field.name().unwrap_or("").to_owned();
+                let file = field.file_name().map(str::to_owned);
+                let mime = field.content_type().map(|m| m.to_string());
+                let len = field.bytes().await.map_or(0, |b| b.len());
+                seen.push(format!("{name} (file {file:?}, {mime:?}, {len} bytes)"));
+            }
+            reply(200, seen.join("; "))
+        }
+        ("GET", "/large") => reply(200, vec![b'x'; 16 << 20]),
         _ => reply(404, ""),
     }
 }
@@ -209,6 +231,42 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         account.status()
     );
     std::fs::remove_file(file.path())?;
+
+    // 6f. Multipart (requests: files={'report': open(..)}, data={'title': ..}):
+    //     the file is read in chunks, its content type guessed from its name.
+    let path = std::env::temp_dir().join("http-session-tour-report.csv");
+    std::fs::write(&path, "day,visits\nmon,12\ntue,17\n")?;
+    let form = http_session::multipart::Form::new()
+        .text("title", "weekly report")
+        .file("report", &path)?;
+    let res = session
+        .post(server.url("/upload"))
+        .multipart(form)
+        .send()
+        .await?;
+    println!(
+        "6f. multipart upload -> {}: {}",
+        res.status(),
+        res.text().await?
+    );
+    std::fs::remove_file(&path)?;
+
+    // 6g. A large download with a progress bar fed by the progress hook.
+    let res = session.get(server.url("/large")).send().await?;
+    let bar = indicatif::ProgressBar::new(res.content_length().unwrap_or(0));
+    bar.set_style(indicatif::ProgressStyle::with_template(
+        "    {bar:40} {bytes}/{total_bytes} ({bytes_per_sec})",
+    )?);
+    let hook = bar.clone();
+    let data = res
+        .download_progress(move |p| hook.set_position(p.done))
+        .bytes()
+        .await?;
+    bar.finish();
+    println!(
+        "6g. downloaded {} MiB with a progress bar",
+        data.len() >> 20
+    );
 
     // 7. close() runs the close hooks; dropping the last clone frees the pool.
     session.close().await?;

@@ -37,6 +37,8 @@
 //! - `hyper`: the hyper transport, and `Session::new()` / `Session::builder()` wired with it.
 //! - `cookies`: a cookie jar in every session (`Session::cookies`), on by default.
 //! - `retry`: `SessionBuilder::retry`, and the retry layers for mounts.
+//! - `multipart`: `multipart/form-data` bodies ([`multipart::Form`],
+//!   `RequestBuilder::multipart`), file parts read in chunks.
 //!
 //! # MSRV
 //!
@@ -55,10 +57,15 @@ pub use session::Session;
 
 pub use session_core::http;
 pub use session_core::{
-    auth, body, defaults, error, middleware, mock, redirect, transport, Body, BoxError,
+    auth, body, defaults, error, middleware, mock, progress, redirect, transport, Body, BoxError,
     ConnectionInfo, Defaults, Error, History, HistoryEntry, IntoUrl, RequestBuilder, Response,
     Result, Url,
 };
+
+/// `multipart/form-data` bodies: `Form` and `Part` (`session_core::multipart`).
+#[cfg(feature = "multipart")]
+#[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
+pub use session_core::multipart;
 
 /// The transport-agnostic core (`session-core`).
 pub use session_core as core;

@@ -59,6 +59,9 @@
 //! # Features
 //!
 //! - `json` (default): `RequestBuilder::json` and `Response::json`.
+//! - `multipart` (default): `multipart/form-data` bodies ([`multipart::Form`],
+//!   `RequestBuilder::multipart`), with file parts read in chunks and content
+//!   types guessed from the file name (`mime_guess`).
 //!
 //! # MSRV
 //!
@@ -76,7 +79,11 @@ mod hops;
 pub mod middleware;
 pub mod mock;
 mod mount;
+#[cfg(feature = "multipart")]
+#[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
+pub mod multipart;
 mod pending;
+pub mod progress;
 pub mod redirect;
 pub mod replay;
 mod request;

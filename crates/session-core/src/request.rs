@@ -110,6 +110,7 @@ pub(crate) struct Rare {
     query: Vec<(String, String)>,
     timeout: Option<Duration>,
     version: Option<Version>,
+    upload_progress: Option<crate::progress::UploadProgress>,
 }
 
 /// A request with the session's defaults merged in, ready for the stack.
@@ -152,7 +153,16 @@ impl Draft {
                 headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
             }
         }
-        let mut request = http::Request::new(self.body.unwrap_or_default());
+        let mut body = self.body.unwrap_or_default();
+        if let Some(progress) = rare.and_then(|rare| rare.upload_progress.as_ref()) {
+            let total = body.content_length().or_else(|| {
+                headers
+                    .get(CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok()?.parse().ok())
+            });
+            body = body.with_hook(progress.0.clone(), total);
+        }
+        let mut request = http::Request::new(body);
         *request.method_mut() = self.method;
         *request.uri_mut() = uri;
         *request.headers_mut() = headers;
@@ -404,6 +414,54 @@ impl RequestBuilder {
     pub fn body(self, body: impl Into<Body>) -> Self {
         self.with(|draft| {
             draft.body = Some(body.into());
+            Ok(())
+        })
+    }
+
+    /// Sends `form` as `multipart/form-data` (requests' `files=`, with
+    /// `data=`): `Content-Type: multipart/form-data; boundary=...`, and a
+    /// `Content-Length` when every part's length is known. The body is
+    /// replayable (a `307` redirect, a retry) unless a part is a one-shot
+    /// stream; files are opened again rather than kept in memory. See
+    /// [`crate::multipart`].
+    #[cfg(feature = "multipart")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
+    pub fn multipart(self, form: crate::multipart::Form) -> Self {
+        self.with(|draft| {
+            let content_type =
+                HeaderValue::try_from(form.content_type()).map_err(Error::builder)?;
+            draft.headers.insert(CONTENT_TYPE, content_type);
+            if let Some(len) = form.content_length() {
+                draft.headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
+            }
+            draft.body = Some(form.into_body());
+            Ok(())
+        })
+    }
+
+    /// Reports the upload of the body to `progress`: after each chunk the
+    /// transport takes, the bytes sent so far and the total when known (see
+    /// [`crate::progress`]). A body sent again (a `307`/`308` redirect, a
+    /// retry) counts from zero again.
+    ///
+    /// ```
+    /// # use session_core::{progress::Progress, Session};
+    /// # async fn run(session: Session) -> Result<(), session_core::Error> {
+    /// session
+    ///     .put("http://api.test/upload")
+    ///     .body(vec![0u8; 1 << 20])
+    ///     .upload_progress(|p: Progress| println!("{} of {:?} bytes sent", p.done, p.total))
+    ///     .send()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn upload_progress(
+        self,
+        progress: impl Fn(crate::progress::Progress) + Send + Sync + 'static,
+    ) -> Self {
+        self.with(|draft| {
+            let hook = crate::progress::UploadProgress(std::sync::Arc::new(progress));
+            draft.rare_mut().upload_progress = Some(hook);
             Ok(())
         })
     }

@@ -279,6 +279,21 @@ impl Response {
         }
     }
 
+    /// Reports the reading of the body to `progress`: after each chunk
+    /// that [`bytes`](Self::bytes), [`text`](Self::text),
+    /// [`json`](Self::json) or [`chunk`](Self::chunk) reads, the bytes read
+    /// so far and the [`content_length`](Self::content_length) when known.
+    /// See [`crate::progress`] for an example.
+    pub fn download_progress(
+        mut self,
+        progress: impl Fn(crate::progress::Progress) + Send + Sync + 'static,
+    ) -> Self {
+        let total = self.content_length();
+        let body = std::mem::take(self.inner.body_mut());
+        *self.inner.body_mut() = body.with_hook(std::sync::Arc::new(progress), total);
+        self
+    }
+
     /// The underlying `http::Response` (the body unread).
     pub fn into_http(self) -> http::Response<Body> {
         self.inner

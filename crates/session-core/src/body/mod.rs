@@ -1,11 +1,46 @@
 //! The body of requests and responses.
 //!
-//! A [`Body`] is either *replayable* (bytes held in memory, which
-//! [`Body::try_clone`] copies cheaply, so redirects and retries can send them
-//! again) or a *one-shot stream* (any [`http_body::Body`], sent once).
+//! A [`Body`] is one of:
+//!
+//! - *bytes in memory* ([`Body::from`] bytes or a string): replayable,
+//!   [`Body::try_clone`] copies a reference count;
+//! - a *replayable stream*: made by a function that opens a fresh stream
+//!   each time it is asked ([`Body::from_file`], which opens the file again,
+//!   or [`Body::replayable`]); a copy is a new stream, so a redirect or a
+//!   retry sends it again without holding it in memory;
+//! - a *one-shot stream* (any [`http_body::Body`], [`Body::wrap`],
+//!   [`Body::from_stream`]), sent once: a `307` redirect or a retry of it
+//!   stops with a clear error instead.
+//!
+//! ```
+//! # fn main() -> std::io::Result<()> {
+//! use session_core::Body;
+//! # let dir = std::env::temp_dir().join(format!("session-core-body-doc-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir)?;
+//! # let path = dir.join("report.csv");
+//! # std::fs::write(&path, "a,b\n1,2\n")?;
+//!
+//! let file = Body::from_file(&path)?;
+//! assert_eq!(file.content_length(), Some(8)); // from the file's metadata
+//! assert!(file.is_replayable());
+//! assert!(file.as_bytes().is_none()); // not read into memory
+//! let again = file.try_clone().expect("a file is opened again for a copy");
+//! # drop(again);
+//!
+//! let stream = Body::from_stream(futures_util::stream::iter([
+//!     Ok::<_, std::io::Error>(bytes::Bytes::from("one shot")),
+//! ]));
+//! assert!(stream.try_clone().is_none());
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok(()) }
+//! ```
+
+mod file;
 
 use std::fmt;
+use std::path::Path;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -14,13 +49,17 @@ use http_body_util::BodyExt;
 use sync_wrapper::SyncWrapper;
 
 use crate::error::BoxError;
+use crate::progress::{Hook, Progress, ProgressBody};
+
+pub use file::SizeChanged;
 
 /// The most bytes of a response nobody will read (a redirect, a retried
 /// attempt, a 401 answered again) that are read and thrown away, so its
 /// connection can be reused; a longer body is dropped unread: 64 KiB.
 pub const DRAIN_LIMIT: usize = 64 * 1024;
 
-type BoxBody = Pin<Box<dyn http_body::Body<Data = Bytes, Error = BoxError> + Send + 'static>>;
+pub(crate) type BoxBody =
+    Pin<Box<dyn http_body::Body<Data = Bytes, Error = BoxError> + Send + 'static>>;
 
 /// The body of a request or a response.
 ///
@@ -31,6 +70,8 @@ type BoxBody = Pin<Box<dyn http_body::Body<Data = Bytes, Error = BoxError> + Sen
 /// assert_eq!(body.as_bytes(), Some(&b"hello"[..]));
 /// assert!(body.try_clone().is_some());
 /// ```
+///
+/// See the [module docs](self) for more details.
 pub struct Body {
     kind: Kind,
 }
@@ -44,8 +85,33 @@ enum Kind {
     /// `http::Request<Body>` fits the fast path of `memcpy` (256 bytes) each
     /// time hyper moves it.)
     Full(Bytes),
-    /// A one-shot stream of frames.
-    Stream(SyncWrapper<BoxBody>),
+    /// A stream of frames; with a [`Source`], one that can be opened again
+    /// (a replayable stream), without, a one-shot stream. (One variant, not
+    /// two: `Bytes` has room for one other variant beside it at 32 bytes.)
+    Stream(SyncWrapper<BoxBody>, Option<Arc<Source>>),
+}
+
+/// What opens a replayable stream again, and its length when known.
+struct Source {
+    open: Box<dyn Fn() -> BoxBody + Send + Sync>,
+    len: Option<u64>,
+}
+
+impl Source {
+    /// A fresh stream, and the body holding it.
+    fn body(self: &Arc<Self>) -> Body {
+        Body {
+            kind: Kind::Stream(SyncWrapper::new((self.open)()), Some(self.clone())),
+        }
+    }
+}
+
+fn boxed<B>(body: B) -> BoxBody
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    Box::pin(body.map_err(Into::into))
 }
 
 impl Body {
@@ -63,7 +129,98 @@ impl Body {
         B::Error: Into<BoxError>,
     {
         Body {
-            kind: Kind::Stream(SyncWrapper::new(Box::pin(body.map_err(Into::into)))),
+            kind: Kind::Stream(SyncWrapper::new(boxed(body)), None),
+        }
+    }
+
+    /// A replayable stream: `open` makes a fresh stream for the first send
+    /// and for each copy [`try_clone`](Self::try_clone) makes, so a redirect
+    /// or a retry sends the body again without keeping it in memory.
+    ///
+    /// `length` is the exact length of every stream `open` makes, when
+    /// known (it becomes the request's `Content-Length`; a stream of another
+    /// length then fails the request). `open` is called once here and once
+    /// per copy: it should be cheap, and leave its I/O to the stream's first
+    /// poll.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use session_core::Body;
+    ///
+    /// let body = Body::replayable(Some(5), || {
+    ///     http_body_util::Full::new(Bytes::from_static(b"hello"))
+    /// });
+    /// assert!(body.is_replayable());
+    /// assert_eq!(body.content_length(), Some(5));
+    /// ```
+    pub fn replayable<F, B>(length: Option<u64>, open: F) -> Self
+    where
+        F: Fn() -> B + Send + Sync + 'static,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        Arc::new(Source {
+            open: Box::new(move || boxed(open())),
+            len: length,
+        })
+        .body()
+    }
+
+    /// The file at `path`, read in chunks when sent and opened again for
+    /// each copy (a `307`/`308` redirect, a retry): a replayable body that is
+    /// never held in memory whole.
+    ///
+    /// Its length is the file's length now (from its metadata, a quick
+    /// blocking call); the file is opened when the body is first polled. A
+    /// file whose length is not that one when it is opened or read fails the
+    /// request with [`SizeChanged`] rather than send a wrong
+    /// `Content-Length`.
+    ///
+    /// # Errors
+    /// The file's metadata cannot be read (it does not exist, no
+    /// permission), or it is not a regular file (a directory, a pipe: wrap a
+    /// pipe with [`Body::from_stream`] instead).
+    pub fn from_file(path: impl AsRef<Path>) -> std::io::Result<Self> {
+        let path: Arc<Path> = Arc::from(path.as_ref());
+        let len = file::regular_file_len(&path)?;
+        Ok(Body::replayable(Some(len), move || {
+            file::FileBody::new(path.clone(), len)
+        }))
+    }
+
+    /// Reports the bytes read from this body to `progress`, after each
+    /// chunk: [`Progress`] counts the bytes done and, when the length is
+    /// known, the total. A replayable body stays replayable, and each copy
+    /// counts from zero again (a redirected or retried upload reports each
+    /// send). See [`crate::progress`].
+    pub fn with_progress(self, progress: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        let total = self.content_length();
+        self.with_hook(Arc::new(progress), total)
+    }
+
+    /// [`with_progress`](Self::with_progress) with a hook already shared
+    /// and the total given.
+    pub(crate) fn with_hook(self, hook: Hook, total: Option<u64>) -> Self {
+        match self.kind {
+            Kind::Full(bytes) => Body::replayable(total, move || {
+                ProgressBody::new(boxed(Body::from(bytes.clone())), total, hook.clone())
+            }),
+            Kind::Stream(stream, None) => {
+                Body::wrap(ProgressBody::new(stream.into_inner(), total, hook))
+            }
+            Kind::Stream(stream, Some(source)) => {
+                let first = ProgressBody::new(stream.into_inner(), total, hook.clone());
+                let len = source.len;
+                let again = Source {
+                    open: Box::new(move || {
+                        boxed(ProgressBody::new((source.open)(), total, hook.clone()))
+                    }),
+                    len,
+                };
+                Body {
+                    kind: Kind::Stream(SyncWrapper::new(boxed(first)), Some(Arc::new(again))),
+                }
+            }
         }
     }
 
@@ -82,24 +239,26 @@ impl Body {
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match &self.kind {
             Kind::Full(bytes) => Some(bytes),
-            Kind::Stream(_) => None,
+            Kind::Stream(..) => None,
         }
     }
 
-    /// A copy of a replayable body (a reference count, not a copy of the
-    /// bytes); `None` for a one-shot stream.
+    /// A copy of a replayable body, to send again: for bytes, a reference
+    /// count, not a copy of the bytes; for a replayable stream (a file), a
+    /// fresh stream from its start. `None` for a one-shot stream.
     pub fn try_clone(&self) -> Option<Body> {
         match &self.kind {
             Kind::Full(bytes) => Some(Body {
                 kind: Kind::Full(bytes.clone()),
             }),
-            Kind::Stream(_) => None,
+            Kind::Stream(_, source) => source.as_ref().map(Source::body),
         }
     }
 
-    /// Is this body held in memory, so it can be sent again?
+    /// Can this body be sent again: bytes in memory, or a replayable stream
+    /// such as a file?
     pub fn is_replayable(&self) -> bool {
-        matches!(self.kind, Kind::Full(_))
+        matches!(self.kind, Kind::Full(_) | Kind::Stream(_, Some(_)))
     }
 
     /// The exact length, when it is known before reading.
@@ -119,7 +278,7 @@ impl Body {
                 }
                 Ok(bytes)
             }
-            Kind::Stream(stream) => {
+            Kind::Stream(stream, _) => {
                 let mut body = stream.into_inner();
                 // One chunk is returned as it came; more are copied together,
                 // into room reserved once from the announced length.
@@ -167,7 +326,7 @@ impl Body {
     /// can be reused. A body announced or found longer than `limit` bytes,
     /// or failing, is dropped unread from there (its connection then closes).
     pub(crate) async fn discard(self, limit: usize) {
-        let Kind::Stream(stream) = self.kind else {
+        let Kind::Stream(stream, _) = self.kind else {
             return;
         };
         let mut body = stream.into_inner();
@@ -204,7 +363,11 @@ impl fmt::Debug for Body {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             Kind::Full(bytes) => f.debug_struct("Body").field("len", &bytes.len()).finish(),
-            Kind::Stream(_) => f.debug_struct("Body").field("stream", &true).finish(),
+            Kind::Stream(_, source) => f
+                .debug_struct("Body")
+                .field("stream", &true)
+                .field("replayable", &source.is_some())
+                .finish(),
         }
     }
 }
@@ -222,7 +385,7 @@ impl http_body::Body for Body {
             Kind::Full(bytes) => {
                 Poll::Ready((!bytes.is_empty()).then(|| Ok(Frame::data(std::mem::take(bytes)))))
             }
-            Kind::Stream(stream) => stream.get_mut().as_mut().poll_frame(cx),
+            Kind::Stream(stream, _) => stream.get_mut().as_mut().poll_frame(cx),
         }
     }
 
@@ -231,7 +394,7 @@ impl http_body::Body for Body {
         match &self.kind {
             Kind::Full(bytes) => bytes.is_empty(),
             // `SyncWrapper` only lends `&mut`, so a shared look is not possible.
-            Kind::Stream(_) => false,
+            Kind::Stream(..) => false,
         }
     }
 
@@ -239,7 +402,13 @@ impl http_body::Body for Body {
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
             Kind::Full(bytes) => SizeHint::with_exact(bytes.len() as u64),
-            Kind::Stream(_) => SizeHint::default(),
+            // A replayable stream's length is known before it is read (the
+            // transport asks before it sends); a one-shot stream's is not.
+            Kind::Stream(_, Some(source)) => match source.len {
+                Some(len) => SizeHint::with_exact(len),
+                None => SizeHint::default(),
+            },
+            Kind::Stream(_, None) => SizeHint::default(),
         }
     }
 }
