@@ -1,7 +1,7 @@
 //! A guided tour of `http_session::Session` against an embedded loopback
 //! server: defaults, JSON and form bodies, connection reuse, errors,
 //! redirects, cookies, retries, session files, multipart uploads, a
-//! download with a progress bar, and close.
+//! download with a progress bar, one-off calls, and close.
 //!
 //! Run it with `cargo run --example tour`. No network is needed.
 
@@ -266,6 +266,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "6g. downloaded {} MiB with a progress bar",
         data.len() >> 20
+    );
+
+    // 6h. One-off calls, as requests.get(url): a fresh session for one
+    //     request, nothing kept; keep a Session to reuse connections.
+    let once = http_session::get(server.url("/data")).await?;
+    println!(
+        "6h. http_session::get(..) -> {} (a fresh session: {} connection(s) accepted so far)",
+        once.status(),
+        server.connections()
     );
 
     // 7. close() runs the close hooks; dropping the last clone frees the pool.

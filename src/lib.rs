@@ -48,9 +48,14 @@
 #![deny(missing_docs)]
 
 mod builder;
+#[cfg(feature = "hyper")]
+pub mod oneoff;
 mod session;
 #[cfg(feature = "cookies")]
 pub mod state;
+
+#[cfg(feature = "hyper")]
+pub use oneoff::{delete, get, head, options, patch, post, put, request};
 
 pub use builder::SessionBuilder;
 pub use session::Session;

@@ -113,3 +113,33 @@ fn pem_that_is_not_a_certificate_is_a_builder_error() {
         .unwrap_err()
         .is_builder());
 }
+
+#[tokio::test]
+async fn a_fresh_session_with_the_same_settings_resumes_the_tls_session() {
+    let ca = Ca::new("resumption ca");
+    let srv = server::https(ca.leaf(&["localhost"]).server_config(), hello);
+    let build = |pem: &str| {
+        Session::builder()
+            .add_root_certificate_pem(pem.as_bytes())
+            .build()
+            .unwrap()
+    };
+    // Sessions built one after the other, each dropped before the next:
+    // the TLS configuration (and its session cache) is shared by settings.
+    for _ in 0..3 {
+        let session = build(&ca.cert_pem);
+        let res = session.get(srv.https_url("/")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        res.bytes().await.unwrap();
+    }
+    assert_eq!(srv.connections(), 3);
+    assert_eq!(srv.tls_resumptions(), 2, "the 2nd and 3rd session resumed");
+
+    // Other roots are other settings: a full handshake.
+    let other = Ca::new("another ca");
+    let both = format!("{}{}", ca.cert_pem, other.cert_pem);
+    let session = build(&both);
+    session.get(srv.https_url("/")).send().await.unwrap();
+    assert_eq!(srv.connections(), 4);
+    assert_eq!(srv.tls_resumptions(), 2, "no resumption across settings");
+}

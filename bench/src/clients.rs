@@ -25,6 +25,12 @@ pub enum Bench {
     RawJar(Client<HttpConnector, Empty<Bytes>>, Arc<MiniJar>),
     /// Raw hyper-util over hyper-rustls, trusting the test CA only.
     RawTls(Client<HttpsConnector<HttpConnector>, Empty<Bytes>>),
+    /// A fresh raw hyper-util client for each request.
+    OneOffRaw,
+    /// `http_session::get(url)`: a fresh session for each request.
+    OneOffSession,
+    /// `reqwest::get(url)`: a fresh client for each request.
+    OneOffReqwest,
 }
 
 /// The least a cookie round trip needs: name/value pairs, replaced by name
@@ -112,12 +118,21 @@ impl Bench {
             Bench::SessionRetry(_) => "session + retry",
             Bench::RawJar(..) => "hyper-util + jar",
             Bench::RawTls(_) => "hyper-rustls (raw)",
+            Bench::OneOffRaw => "hyper-util, fresh client",
+            Bench::OneOffSession => "http_session::get",
+            Bench::OneOffReqwest => "reqwest::get",
         }
     }
 
     /// The three clients, each with its default settings.
     pub fn all() -> Vec<Bench> {
         vec![Bench::raw(), Bench::session(), Bench::reqwest()]
+    }
+
+    /// A fresh client per request: raw hyper-util, the session's one-off
+    /// `http_session::get`, and `reqwest::get`.
+    pub fn one_off_all() -> Vec<Bench> {
+        vec![Bench::OneOffRaw, Bench::OneOffSession, Bench::OneOffReqwest]
     }
 
     pub fn raw() -> Bench {
@@ -213,6 +228,25 @@ impl Bench {
                 jar.store(res.headers());
                 body_len(res).await
             }
+            Bench::OneOffRaw => {
+                let uri: http::Uri = url.parse().expect("uri");
+                let res = raw_client().get(uri).await.expect("raw get");
+                body_len(res).await
+            }
+            Bench::OneOffSession => http_session::get(url)
+                .await
+                .expect("one-off get")
+                .bytes()
+                .await
+                .expect("body")
+                .len(),
+            Bench::OneOffReqwest => reqwest::get(url)
+                .await
+                .expect("reqwest::get")
+                .bytes()
+                .await
+                .expect("body")
+                .len(),
             Bench::Reqwest(c) => c
                 .get(url)
                 .send()

@@ -212,11 +212,37 @@ pub fn build_cost() -> String {
         start.elapsed() / n
     };
     let session = mean(2000, &|| drop(http_session::Session::new()));
+    let ca = &crate::server::tls_pair().1;
+    let with_root = mean(2000, &|| {
+        let built = http_session::Session::builder()
+            .add_root_certificate_pem(ca.as_bytes())
+            .build();
+        drop(built.expect("session with a root"));
+    });
+    // A machine with `SSL_CERT_FILE` set: the system bundle as extra roots.
+    let bundle = "/etc/ssl/certs/ca-certificates.crt";
+    let with_env = std::path::Path::new(bundle).exists().then(|| {
+        std::env::set_var("SSL_CERT_FILE", bundle);
+        let t = mean(2000, &|| {
+            let built = http_session::Session::builder()
+                .add_root_certificate_pem(ca.as_bytes())
+                .build();
+            drop(built.expect("session with SSL_CERT_FILE"));
+        });
+        std::env::remove_var("SSL_CERT_FILE");
+        t
+    });
     let raw = mean(2000, &|| drop(crate::clients::Bench::raw()));
     let reqwest = mean(20, &|| drop(reqwest::Client::new()));
+    let env_line = with_env.map_or_else(
+        || format!("  (no {bundle}: the SSL_CERT_FILE row is skipped)\n"),
+        |t| format!("  the same, SSL_CERT_FILE set      {t:>10.2?}   ({bundle})\n"),
+    );
     format!(
         "== building a client (mean, after a first build)\n\
          http-session Session::new()   {session:>10.2?}\n\
+         http-session, an extra root   {with_root:>10.2?}\n\
+         {env_line}\
          hyper-util Client (raw)       {raw:>10.2?}\n\
          reqwest Client::new()         {reqwest:>10.2?}   ({:.0}x ours)\n",
         reqwest.as_secs_f64() / session.as_secs_f64()

@@ -2,7 +2,8 @@
 //! reqwest on one loopback server, reported as ratios to raw hyper-util.
 //!
 //! Options: `--quick` (fewer requests), `--only NAME` (`build`, `http`,
-//! `retry`, `cookies`, `https`, `overhead`, `jar`, `burst`, `instructions`),
+//! `retry`, `cookies`, `https`, `oneoff`, `overhead`, `jar`, `burst`,
+//! `instructions`),
 //! `--profile CLIENT` (one client alone, for perf).
 
 mod burst;
@@ -116,6 +117,20 @@ fn main() {
             pin: Some(0),
             tls: false,
             clients: clients::Bench::retry_pair,
+        };
+        println!("{}", http::run(&s));
+    }
+    if wants("oneoff") {
+        let s = http::Scenario {
+            title: "one-off GETs: a fresh client (and connection) per request, 13 B body, client and server pinned to CPU 0, 9 rounds"
+                .into(),
+            path: "/small",
+            requests: 100 * scale,
+            rounds: 9,
+            concurrency: 1,
+            pin: Some(0),
+            tls: false,
+            clients: clients::Bench::one_off_all,
         };
         println!("{}", http::run(&s));
     }

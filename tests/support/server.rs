@@ -52,6 +52,7 @@ type Handler = Arc<
 pub struct Server {
     addr: SocketAddr,
     connections: Arc<AtomicUsize>,
+    resumed: Arc<AtomicUsize>,
     panic: Arc<Mutex<Option<String>>>,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<thread::JoinHandle<()>>,
@@ -79,6 +80,11 @@ impl Server {
     /// Connections accepted so far.
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
+    }
+
+    /// TLS handshakes that resumed an earlier session.
+    pub fn tls_resumptions(&self) -> usize {
+        self.resumed.load(Ordering::SeqCst)
     }
 }
 
@@ -179,9 +185,11 @@ fn start(handler: Handler, tls: Option<Arc<rustls::ServerConfig>>) -> Server {
     std_listener.set_nonblocking(true).unwrap();
     let addr = std_listener.local_addr().unwrap();
     let connections = Arc::new(AtomicUsize::new(0));
+    let resumed = Arc::new(AtomicUsize::new(0));
     let panic = Arc::new(Mutex::new(None));
     let (tx, mut rx) = oneshot::channel::<()>();
     let (conns, panics) = (connections.clone(), panic.clone());
+    let resumptions = resumed.clone();
     let thread = thread::Builder::new()
         .name(format!("test-server-{addr}"))
         .spawn(move || {
@@ -205,6 +213,7 @@ fn start(handler: Handler, tls: Option<Arc<rustls::ServerConfig>>) -> Server {
                     let handler = handler.clone();
                     let panics = panics.clone();
                     let acceptor = acceptor.clone();
+                    let resumed = resumptions.clone();
                     tokio::spawn(async move {
                         let service = hyper::service::service_fn(move |req| {
                             let fut = handler(req);
@@ -242,6 +251,11 @@ fn start(handler: Handler, tls: Option<Arc<rustls::ServerConfig>>) -> Server {
                                 };
                                 if tls_hello {
                                     if let Ok(tls) = acceptor.accept(stream).await {
+                                        if tls.get_ref().1.handshake_kind()
+                                            == Some(rustls::HandshakeKind::Resumed)
+                                        {
+                                            resumed.fetch_add(1, Ordering::SeqCst);
+                                        }
                                         let _ = builder
                                             .serve_connection(TokioIo::new(tls), service)
                                             .await;
@@ -262,6 +276,7 @@ fn start(handler: Handler, tls: Option<Arc<rustls::ServerConfig>>) -> Server {
     Server {
         addr,
         connections,
+        resumed,
         panic,
         shutdown: Some(tx),
         thread: Some(thread),

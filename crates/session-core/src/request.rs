@@ -566,6 +566,25 @@ impl RequestBuilder {
     }
 }
 
+/// `builder.await` sends it, as [`send`](RequestBuilder::send) does.
+///
+/// ```
+/// # use session_core::{mock::MockTransport, Session};
+/// # async fn run() -> Result<(), session_core::Error> {
+/// # let session = Session::builder().transport(MockTransport::new()).build()?;
+/// let response = session.get("http://api.test/items").header("x-trace", "1").await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
+impl std::future::IntoFuture for RequestBuilder {
+    type Output = Result<crate::response::Response>;
+    type IntoFuture = Pending;
+
+    fn into_future(self) -> Pending {
+        self.send()
+    }
+}
+
 fn set_default_content_type(headers: &mut HeaderMap, value: &'static str) {
     if !headers.contains_key(CONTENT_TYPE) {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));

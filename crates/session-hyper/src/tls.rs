@@ -29,12 +29,64 @@ pub(crate) struct TlsSettings {
     pub(crate) env_roots: Option<PathBuf>,
 }
 
-/// What makes two configurations without client certificate or extra roots
-/// the same: the flags, and the environment's bundle file as it is now.
+/// Everything that shapes a client configuration: the flags, the
+/// environment's bundle file as it is now, and a digest of the extra roots
+/// and of the client certificate and key (a digest, so the cache's keys
+/// hold no secret).
 #[derive(Clone, PartialEq, Eq, Hash)]
-struct CacheKey {
+struct ConfigKey {
     flags: [bool; 5],
-    env_roots: Option<(PathBuf, Option<SystemTime>, u64)>,
+    env_roots: Option<EnvBundle>,
+    extra_roots: Option<[u8; 32]>,
+    identity: Option<[u8; 32]>,
+}
+
+/// The roots every configuration with these sources starts from.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct RootsKey {
+    built_in: bool,
+    native: bool,
+    env_roots: Option<EnvBundle>,
+}
+
+/// A CA bundle file as it is now: a changed file is read again.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct EnvBundle {
+    path: PathBuf,
+    modified: Option<SystemTime>,
+    len: u64,
+}
+
+/// A cache entry: configurations with a client certificate are held weakly,
+/// so its private key lives no longer than the sessions that use it.
+enum Cached {
+    Strong(Arc<ClientConfig>),
+    Weak(std::sync::Weak<ClientConfig>),
+}
+
+impl Cached {
+    fn get(&self) -> Option<Arc<ClientConfig>> {
+        match self {
+            Cached::Strong(config) => Some(config.clone()),
+            Cached::Weak(config) => config.upgrade(),
+        }
+    }
+}
+
+/// The most configurations (and root stores) kept; beyond it the cache
+/// starts again, so changed settings leave nothing behind for long.
+const CACHE_ENTRIES: usize = 32;
+
+/// A digest of byte strings, each prefixed by its length.
+fn digest<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> [u8; 32] {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    for part in parts {
+        ctx.update(&(part.len() as u64).to_be_bytes());
+        ctx.update(part);
+    }
+    let mut out = [0; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
 }
 
 impl Default for TlsSettings {
@@ -60,24 +112,17 @@ fn provider() -> Arc<CryptoProvider> {
 }
 
 impl TlsSettings {
-    /// The client configuration. Configurations without a client
-    /// certificate or extra roots are built once per process and shared
-    /// (the default one, and one per `SSL_CERT_FILE` while the file is
-    /// unchanged), so building a transport costs microseconds.
+    /// The client configuration. Configurations are built once per process
+    /// for each set of settings and shared (extra roots and a client
+    /// certificate are part of the key, as digests), so building a
+    /// transport costs microseconds, and sessions with the same settings
+    /// share one TLS session cache and resume each other's sessions. The
+    /// roots a configuration starts from (the bundled ones, the system's,
+    /// the `SSL_CERT_FILE` bundle while the file is unchanged) are parsed
+    /// once per process too.
     pub(crate) fn client_config(&self) -> Result<Arc<ClientConfig>, BoxError> {
-        if self.identity.is_some() || !self.extra_roots.is_empty() {
-            return self.build();
-        }
-        let env_roots = match &self.env_roots {
-            Some(path) => {
-                let meta = std::fs::metadata(path).map_err(|err| {
-                    format!("cannot read SSL_CERT_FILE {}: {err}", path.display())
-                })?;
-                Some((path.clone(), meta.modified().ok(), meta.len()))
-            }
-            None => None,
-        };
-        let key = CacheKey {
+        let env_roots = self.env_bundle()?;
+        let key = ConfigKey {
             flags: [
                 self.built_in_roots,
                 self.native_roots,
@@ -85,27 +130,52 @@ impl TlsSettings {
                 self.alpn_h2,
                 self.min_tls13,
             ],
-            env_roots,
+            env_roots: env_roots.clone(),
+            extra_roots: (!self.extra_roots.is_empty())
+                .then(|| digest(self.extra_roots.iter().map(|c| c.as_ref()))),
+            identity: self.identity.as_ref().map(|(chain, key)| {
+                digest(chain.iter().map(|c| c.as_ref()).chain([key.secret_der()]))
+            }),
         };
-        static CACHE: OnceLock<Mutex<HashMap<CacheKey, Arc<ClientConfig>>>> = OnceLock::new();
+        static CACHE: OnceLock<Mutex<HashMap<ConfigKey, Cached>>> = OnceLock::new();
         let cache = CACHE.get_or_init(Default::default);
-        if let Some(config) = cache
+        let cached = cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(&key)
-        {
-            return Ok(config.clone());
+            .and_then(Cached::get);
+        if let Some(config) = cached {
+            return Ok(config);
         }
-        let config = self.build()?;
+        let config = self.build(env_roots)?;
         let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
-        // A changed bundle file leaves stale entries behind; keep the cache small.
-        if cache.len() >= 16 {
+        if cache.len() >= CACHE_ENTRIES {
             cache.clear();
         }
-        Ok(cache.entry(key).or_insert(config).clone())
+        let entry = if self.identity.is_some() {
+            Cached::Weak(Arc::downgrade(&config))
+        } else {
+            Cached::Strong(config.clone())
+        };
+        cache.insert(key, entry);
+        Ok(config)
     }
 
-    fn build(&self) -> Result<Arc<ClientConfig>, BoxError> {
+    /// The `SSL_CERT_FILE` bundle as it is now, if one is named.
+    fn env_bundle(&self) -> Result<Option<EnvBundle>, BoxError> {
+        let Some(path) = &self.env_roots else {
+            return Ok(None);
+        };
+        let meta = std::fs::metadata(path)
+            .map_err(|err| format!("cannot read SSL_CERT_FILE {}: {err}", path.display()))?;
+        Ok(Some(EnvBundle {
+            path: path.clone(),
+            modified: meta.modified().ok(),
+            len: meta.len(),
+        }))
+    }
+
+    fn build(&self, env_roots: Option<EnvBundle>) -> Result<Arc<ClientConfig>, BoxError> {
         let versions: &[&rustls::SupportedProtocolVersion] = if self.min_tls13 {
             &[&rustls::version::TLS13]
         } else {
@@ -118,7 +188,7 @@ impl TlsSettings {
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider())))
         } else {
-            builder.with_root_certificates(self.roots()?)
+            builder.with_root_certificates(self.roots(env_roots)?)
         };
         let mut config = match &self.identity {
             Some((chain, key)) => builder.with_client_auth_cert(chain.clone(), key.clone_key())?,
@@ -132,36 +202,68 @@ impl TlsSettings {
         Ok(Arc::new(config))
     }
 
-    fn roots(&self) -> Result<RootCertStore, BoxError> {
-        let mut roots = RootCertStore::empty();
-        #[cfg(feature = "webpki-roots")]
-        if self.built_in_roots {
-            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    /// The base roots (cached) plus the extra ones.
+    fn roots(&self, env_roots: Option<EnvBundle>) -> Result<Arc<RootCertStore>, BoxError> {
+        let base = base_roots(RootsKey {
+            built_in: self.built_in_roots,
+            native: self.native_roots,
+            env_roots,
+        })?;
+        if self.extra_roots.is_empty() {
+            return Ok(base);
         }
-        #[cfg(feature = "native-roots")]
-        if self.native_roots {
-            let found = rustls_native_certs::load_native_certs();
-            for cert in found.certs {
-                // A certificate the store cannot parse is skipped, as browsers do.
-                let _ = roots.add(cert);
-            }
-        }
+        let mut roots = RootCertStore::clone(&base);
         for cert in &self.extra_roots {
             roots.add(cert.clone())?;
         }
-        if let Some(path) = &self.env_roots {
-            let pem = std::fs::read(path)
-                .map_err(|err| format!("cannot read SSL_CERT_FILE {}: {err}", path.display()))?;
-            // A system bundle may hold certificates rustls cannot use; skip those.
-            let (added, _ignored) = roots.add_parsable_certificates(certs_from_pem(&pem)?);
-            if added == 0 {
-                return Err(
-                    format!("no usable certificate in SSL_CERT_FILE {}", path.display()).into(),
-                );
-            }
-        }
-        Ok(roots)
+        Ok(Arc::new(roots))
     }
+}
+
+/// The bundled roots, the system's and the `SSL_CERT_FILE` bundle, as
+/// asked: parsed once per process (a bundle again when its file changes).
+fn base_roots(key: RootsKey) -> Result<Arc<RootCertStore>, BoxError> {
+    static CACHE: OnceLock<Mutex<HashMap<RootsKey, Arc<RootCertStore>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(roots) = cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+    {
+        return Ok(roots.clone());
+    }
+    let mut roots = RootCertStore::empty();
+    #[cfg(feature = "webpki-roots")]
+    if key.built_in {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    }
+    #[cfg(feature = "native-roots")]
+    if key.native {
+        let found = rustls_native_certs::load_native_certs();
+        for cert in found.certs {
+            // A certificate the store cannot parse is skipped, as browsers do.
+            let _ = roots.add(cert);
+        }
+    }
+    if let Some(bundle) = &key.env_roots {
+        let path = &bundle.path;
+        let pem = std::fs::read(path)
+            .map_err(|err| format!("cannot read SSL_CERT_FILE {}: {err}", path.display()))?;
+        // A system bundle may hold certificates rustls cannot use; skip those.
+        let (added, _ignored) = roots.add_parsable_certificates(certs_from_pem(&pem)?);
+        if added == 0 {
+            return Err(
+                format!("no usable certificate in SSL_CERT_FILE {}", path.display()).into(),
+            );
+        }
+    }
+    let roots = Arc::new(roots);
+    let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
+    if cache.len() >= CACHE_ENTRIES {
+        cache.clear();
+    }
+    cache.insert(key, roots.clone());
+    Ok(roots)
 }
 
 /// A client certificate chain and its private key, for mTLS.
@@ -333,5 +435,51 @@ impl ServerCertVerifier for AcceptAnyCert {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn der(name: &str) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec![name.to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let secret = PrivateKeyDer::try_from(key.serialize_der()).unwrap();
+        (cert.der().clone(), secret)
+    }
+
+    #[test]
+    fn configurations_are_shared_by_settings_extra_roots_and_identity_included() {
+        let (root_a, _) = der("a.test");
+        let (root_b, _) = der("b.test");
+        let with = |roots: Vec<CertificateDer<'static>>| TlsSettings {
+            extra_roots: roots,
+            ..TlsSettings::default()
+        };
+        let a1 = with(vec![root_a.clone()]).client_config().unwrap();
+        let a2 = with(vec![root_a.clone()]).client_config().unwrap();
+        let b = with(vec![root_b]).client_config().unwrap();
+        assert!(Arc::ptr_eq(&a1, &a2));
+        assert!(!Arc::ptr_eq(&a1, &b));
+
+        let (cert, key) = der("client.test");
+        let identity = TlsSettings {
+            identity: Some((vec![cert], Arc::new(key))),
+            ..TlsSettings::default()
+        };
+        let i1 = identity.client_config().unwrap();
+        let i2 = identity.client_config().unwrap();
+        assert!(Arc::ptr_eq(&i1, &i2), "shared while in use");
+        assert!(!Arc::ptr_eq(&i1, &a1));
+        let weak = Arc::downgrade(&i1);
+        drop((i1, i2));
+        assert!(
+            weak.upgrade().is_none(),
+            "the cache keeps no client key alive"
+        );
     }
 }
