@@ -246,6 +246,16 @@ impl HyperTransportBuilder {
         }
     }
 
+    /// URLs matching `key` (as for [`proxy`](Self::proxy)) connect
+    /// directly, whatever a less specific key or the environment says
+    /// (requests' `proxies={key: None}`).
+    pub fn direct(mut self, key: &str) -> Self {
+        match self.proxies.add_direct(key) {
+            Ok(()) => self,
+            Err(err) => self.fail(err),
+        }
+    }
+
     /// Hosts reached directly, as a comma-separated list (`localhost,
     /// .corp.test, 10.0.0.0/8`). An entry that is not a host, address or
     /// range is a builder error.
@@ -312,6 +322,14 @@ impl HyperTransportBuilder {
     /// The oldest TLS version accepted (default: TLS 1.2).
     pub fn tls_min_version(mut self, version: TlsVersion) -> Self {
         self.tls.min_tls13 = version == TlsVersion::Tls13;
+        self
+    }
+
+    /// Sends `name` in SNI and verifies certificates for it instead of each
+    /// URL's host, on every TLS connection of this transport (mount a
+    /// transport with it on one prefix to rename one host).
+    pub fn tls_server_name(mut self, name: &str) -> Self {
+        self.tls.server_name = Some(name.to_owned());
         self
     }
 
@@ -400,6 +418,7 @@ impl HyperTransportBuilder {
         let clients = recipe.clients(&recipe.tls, proxies.clone(), counters.clone(), 0)?;
         let limits = Limits {
             read_timeout: self.read_timeout,
+            connect_timeout: None,
             max_body: self.max_body,
             max_decompressed: self.max_decompressed,
             decompress: self.decompress,

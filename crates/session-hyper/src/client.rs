@@ -83,6 +83,7 @@ impl Recipe {
             resolver,
             proxy_tls: std::sync::OnceLock::new(),
             tls: config,
+            server_name: tls.server_name.clone(),
             timeout: self.connect_timeout,
             counters,
             proxies,

@@ -70,6 +70,8 @@ pub(crate) struct ConnectorParts {
     /// `tls` offering only HTTP/1.1, for `https://` proxies; made on first use.
     pub(crate) proxy_tls: std::sync::OnceLock<Arc<ClientConfig>>,
     pub(crate) tls: Arc<ClientConfig>,
+    /// Sent in SNI and verified instead of the URL's host.
+    pub(crate) server_name: Option<String>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) counters: Arc<Counters>,
     pub(crate) proxies: Arc<ProxyRules>,
@@ -278,7 +280,7 @@ impl Connector {
     where
         IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
-        let host = bare_host(dst);
+        let host = self.server_name.as_deref().unwrap_or(bare_host(dst));
         let name = ServerName::try_from(host.to_owned())?;
         let tls = TlsConnector::from(self.tls.clone())
             .connect(name, io)
@@ -315,14 +317,13 @@ impl Connector {
     }
 
     /// Passes the gates, then connects under the connect timeout.
-    async fn gated(self, dst: Uri) -> Result<Conn, BoxError> {
+    async fn gated(self, dst: Uri, timeout: Option<Duration>) -> Result<Conn, BoxError> {
         let key = format!("{}#{dst}", self.profile);
         let gates = self.gates.clone();
         let gate = gates.host(&key);
         let permit = gates.permit(&gate).await?;
         let gated = self.h2_gate && dst.scheme_str() == Some("https");
         let leader = if gated { gate.h2_turn().await? } else { None };
-        let timeout = self.timeout;
         let connect = self.connect(dst);
         let mut conn = match timeout {
             None => connect.await?,
@@ -354,7 +355,10 @@ impl tower_service::Service<Uri> for Connector {
     }
 
     fn call(&mut self, dst: Uri) -> Self::Future {
-        Box::pin(self.clone().gated(dst))
+        // The connect timeout of the request being polled, when it has its
+        // own (see `timeout::request_connect_timeout`), else the transport's.
+        let timeout = crate::timeout::request_connect_timeout().or(self.timeout);
+        Box::pin(self.clone().gated(dst, timeout))
     }
 }
 

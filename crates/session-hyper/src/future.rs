@@ -25,6 +25,8 @@ use crate::HyperTransport;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Limits {
     pub(crate) read_timeout: Option<Duration>,
+    /// The request's own connect timeout (`RequestConnectTimeout`).
+    pub(crate) connect_timeout: Option<Duration>,
     pub(crate) max_body: Option<u64>,
     pub(crate) max_decompressed: u64,
     pub(crate) decompress: bool,
@@ -83,7 +85,11 @@ impl Future for ResponseFuture {
                 .unwrap_or_else(|| "polled after completion".into());
             return Poll::Ready(Err(err));
         };
-        let result = match Pin::new(inner).poll(cx) {
+        let polled = match this.limits.connect_timeout {
+            None => Pin::new(inner).poll(cx),
+            Some(limit) => crate::timeout::with_connect_timeout(limit, || Pin::new(inner).poll(cx)),
+        };
+        let result = match polled {
             Poll::Ready(result) => result,
             Poll::Pending => {
                 if let Some(sleep) = this.sleep.as_mut() {

@@ -128,7 +128,7 @@ pub use builder::{
 pub use decompress::MAX_CODINGS;
 pub use framing::FramingError;
 pub use future::ResponseFuture;
-pub use proxy::{InvalidProxy, Proxy, ProxyError, RequestProxy};
+pub use proxy::{InvalidProxy, Proxy, ProxyError, RequestProxies, RequestProxy};
 pub use service::HyperTransport;
 pub use timeout::{LimitExceeded, RequestConnectTimeout, RequestReadTimeout};
 pub use tls::{Identity, RequestTls, TlsVersion};

@@ -7,8 +7,8 @@
 //!
 //! | precedence | source | how it is set |
 //! |---|---|---|
-//! | 1 | the request | a [`RequestProxy`] extension (`RequestProxy::new(url)` or `RequestProxy::direct()`); `no_proxy` does not apply |
-//! | 2 | the transport | [`proxy(key, url)`](crate::HyperTransportBuilder::proxy), keys most specific first: `scheme://host` > `scheme` > `all://host` > `all`; hosts listed in [`no_proxy`](crate::HyperTransportBuilder::no_proxy) go direct |
+//! | 1 | the request | a [`RequestProxy`] extension (`RequestProxy::new(url)` or `RequestProxy::direct()`), else a [`RequestProxies`] map's most specific key for the URL; `no_proxy` does not apply |
+//! | 2 | the transport | [`proxy(key, url)`](crate::HyperTransportBuilder::proxy) and [`direct(key)`](crate::HyperTransportBuilder::direct), keys most specific first: `scheme://host` > `scheme` > `all://host` > `all`; hosts listed in [`no_proxy`](crate::HyperTransportBuilder::no_proxy) go direct |
 //! | 3 | the environment | only with [`trust_env(true)`](crate::HyperTransportBuilder::trust_env) (the default): `http_proxy`, `https_proxy`, `all_proxy`, lowercase first, then uppercase; hosts in `no_proxy`/`NO_PROXY` or the builder's `no_proxy` go direct |
 //! | 4 | none | direct connection |
 //!
@@ -17,7 +17,9 @@
 //! this table's.
 //!
 //! requests lets the environment beat the session's own `proxies`; we don't:
-//! what the program says beats what the environment says.
+//! what the program says beats what the environment says. The proxy is
+//! chosen for each URL a request goes to: a redirect to another host or
+//! scheme is chosen again, from the same request's map.
 //!
 //! # What a proxy sees
 //!
@@ -361,14 +363,15 @@ fn normalize(list: &str) -> Result<String, InvalidProxy> {
     Ok(entries.join(","))
 }
 
-/// One `proxy(key, url)` rule.
+/// One `proxy(key, url)` (or `direct(key)`) rule.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Rule {
     /// `None` for `all`.
     scheme: Option<String>,
     /// `None` for every host.
     host: Option<String>,
-    proxy: Proxy,
+    /// `None`: connect directly (requests' `{key: None}`).
+    proxy: Option<Proxy>,
 }
 
 impl Rule {
@@ -408,38 +411,116 @@ struct EnvProxies {
     https: Option<Proxy>,
 }
 
-/// Every proxy rule of a transport: its own, then the environment's.
+/// Rules by key, most specific first; a key set again replaces its rule.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+struct RuleList(Vec<Rule>);
+
+impl RuleList {
+    fn set(&mut self, key: &str, proxy: Option<Proxy>) -> Result<(), InvalidProxy> {
+        let rule = parse_rule(key, proxy)?;
+        self.0
+            .retain(|r| r.scheme != rule.scheme || r.host != rule.host);
+        self.0.push(rule);
+        self.0.sort_by_key(|r| std::cmp::Reverse(r.rank()));
+        Ok(())
+    }
+
+    /// The most specific rule for this scheme and host.
+    fn find(&self, scheme: &str, host: &str) -> Option<&Rule> {
+        self.0.iter().find(|r| r.applies(scheme, host))
+    }
+}
+
+/// A request's own proxy map, as requests' `proxies=` argument: keys as the
+/// transport's [`proxy`](crate::HyperTransportBuilder::proxy) takes them
+/// (`http`, `https`, `all`, optionally with `://host`), each to a proxy or
+/// to a direct connection. For each URL (the first request and every
+/// redirect hop) its most specific key answers; a URL no key matches falls
+/// back to the transport's rules and the environment. `no_proxy` does not
+/// apply to the map's own keys (as in requests).
+///
+/// ```
+/// use session_hyper::RequestProxies;
+///
+/// let proxies = RequestProxies::new()
+///     .proxy("https", "http://proxy.test:3128").unwrap()
+///     .direct("https://internal.test");
+/// let mut req = http::Request::new(session_core::Body::empty());
+/// req.extensions_mut().insert(proxies.unwrap());
+/// ```
+///
+/// Requests with a map use connections made for the same map only.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct RequestProxies(RuleList);
+
+impl RequestProxies {
+    /// An empty map: every URL falls back to the transport's rules.
+    pub fn new() -> Self {
+        RequestProxies::default()
+    }
+
+    /// URLs matching `key` go through the proxy at `url`.
+    ///
+    /// # Errors
+    /// [`InvalidProxy`] for a key or URL that is not valid.
+    pub fn proxy(mut self, key: &str, url: &str) -> Result<Self, InvalidProxy> {
+        self.0.set(key, Some(Proxy::new(url)?))?;
+        Ok(self)
+    }
+
+    /// URLs matching `key` connect directly (requests' `{key: None}`).
+    ///
+    /// # Errors
+    /// [`InvalidProxy`] for a key that is not valid.
+    pub fn direct(mut self, key: &str) -> Result<Self, InvalidProxy> {
+        self.0.set(key, None)?;
+        Ok(self)
+    }
+}
+
+/// Every proxy rule of a transport: its own, then the environment's; or a
+/// request's own map over them.
 #[derive(Debug, Default)]
 pub(crate) struct ProxyRules {
-    rules: Vec<Rule>,
+    rules: RuleList,
     no_proxy: NoProxy,
     env: Option<EnvProxies>,
+    /// A request's map: asked first; its rules bypass `no_proxy`.
+    request: Option<(RuleList, std::sync::Arc<ProxyRules>)>,
 }
 
 impl ProxyRules {
     /// Adds a rule: `key` is `http`, `https`, `all`, or one of those with
     /// `://host`.
     pub(crate) fn add(&mut self, key: &str, url: &str) -> Result<(), InvalidProxy> {
-        let rule = parse_rule(key, Proxy::new(url)?)?;
-        self.rules
-            .retain(|r| r.scheme != rule.scheme || r.host != rule.host);
-        self.rules.push(rule);
-        self.rules.sort_by_key(|r| std::cmp::Reverse(r.rank()));
-        Ok(())
+        self.rules.set(key, Some(Proxy::new(url)?))
+    }
+
+    /// URLs matching `key` connect directly, whatever the environment says.
+    pub(crate) fn add_direct(&mut self, key: &str) -> Result<(), InvalidProxy> {
+        self.rules.set(key, None)
     }
 
     /// Rules for a request's own choice: every URL through `proxy`, or
     /// none.
     pub(crate) fn single(proxy: Option<Proxy>) -> ProxyRules {
         ProxyRules {
-            rules: proxy
-                .into_iter()
-                .map(|proxy| Rule {
-                    scheme: None,
-                    host: None,
-                    proxy,
-                })
-                .collect(),
+            rules: RuleList(vec![Rule {
+                scheme: None,
+                host: None,
+                proxy,
+            }]),
+            ..ProxyRules::default()
+        }
+    }
+
+    /// A request's map over the transport's rules.
+    pub(crate) fn with_request(
+        map: &RequestProxies,
+        transport: std::sync::Arc<ProxyRules>,
+    ) -> ProxyRules {
+        ProxyRules {
+            request: Some((map.0.clone(), transport)),
             ..ProxyRules::default()
         }
     }
@@ -493,7 +574,7 @@ impl ProxyRules {
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.rules.is_empty() && self.env.is_none()
+        self.rules.0.is_empty() && self.env.is_none() && self.request.is_none()
     }
 
     /// The proxy for `uri`, or `None` to connect directly.
@@ -503,8 +584,14 @@ impl ProxyRules {
         }
         let scheme = uri.scheme_str().unwrap_or("http");
         let host = uri.host().unwrap_or("");
-        let proxy = match self.rules.iter().find(|r| r.applies(scheme, host)) {
-            Some(rule) => &rule.proxy,
+        if let Some((map, transport)) = &self.request {
+            return match map.find(scheme, host) {
+                Some(rule) => rule.proxy.as_ref(),
+                None => transport.select(uri),
+            };
+        }
+        let proxy = match self.rules.find(scheme, host) {
+            Some(rule) => rule.proxy.as_ref()?,
             None => {
                 let env = self.env.as_ref()?;
                 env.matcher.intercept(uri)?;
@@ -518,7 +605,7 @@ impl ProxyRules {
     }
 }
 
-fn parse_rule(key: &str, proxy: Proxy) -> Result<Rule, InvalidProxy> {
+fn parse_rule(key: &str, proxy: Option<Proxy>) -> Result<Rule, InvalidProxy> {
     let bad = |why| InvalidProxy {
         url: key.to_owned(),
         why,

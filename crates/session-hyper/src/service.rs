@@ -18,7 +18,7 @@ use crate::connect::Counters;
 use crate::decompress;
 use crate::future::{Limits, ResponseFuture};
 use crate::host;
-use crate::proxy::{ProxyKind, ProxyRules, RequestProxy};
+use crate::proxy::{ProxyKind, ProxyRules, RequestProxies, RequestProxy};
 use crate::timeout::{RequestConnectTimeout, RequestReadTimeout};
 use crate::tls::RequestTls;
 
@@ -47,11 +47,12 @@ struct Shared {
 }
 
 /// What sets a request's connections apart from the default pool: its TLS
-/// settings, its proxy, its connect timeout.
+/// settings, its proxy or proxy map. (Its timeouts do not: a request with
+/// its own connect or read timeout shares the default pool.)
 type ProfileKey = (
     Option<RequestTls>,
     Option<RequestProxy>,
-    Option<RequestConnectTimeout>,
+    Option<RequestProxies>,
 );
 
 impl fmt::Debug for HyperTransport {
@@ -95,13 +96,16 @@ impl HyperTransport {
         &self,
         tls: Option<&RequestTls>,
         proxy: Option<&RequestProxy>,
-        connect: Option<&RequestConnectTimeout>,
+        map: Option<&RequestProxies>,
     ) -> Result<(Clients, Arc<ProxyRules>), BoxError> {
         let shared = &self.shared;
-        let key = (tls.cloned(), proxy.cloned(), connect.copied());
-        let rules = match proxy {
-            Some(p) => Arc::new(ProxyRules::single(p.0.clone())),
-            None => shared.proxies.clone(),
+        // A single proxy for the request wins over its map.
+        let map = map.filter(|_| proxy.is_none());
+        let key = (tls.cloned(), proxy.cloned(), map.cloned());
+        let rules = match (proxy, map) {
+            (Some(p), _) => Arc::new(ProxyRules::single(p.0.clone())),
+            (None, Some(map)) => Arc::new(ProxyRules::with_request(map, shared.proxies.clone())),
+            (None, None) => shared.proxies.clone(),
         };
         let mut profiles = shared.profiles.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(clients) = profiles.get(&key) {
@@ -112,11 +116,10 @@ impl HyperTransport {
             None => shared.recipe.tls.clone(),
         };
         let id = shared.next_profile.fetch_add(1, Ordering::Relaxed);
-        let mut recipe = shared.recipe.clone();
-        if let Some(RequestConnectTimeout(t)) = connect {
-            recipe.connect_timeout = Some(*t);
-        }
-        let clients = recipe.clients(&settings, rules.clone(), shared.counters.clone(), id)?;
+        let clients =
+            shared
+                .recipe
+                .clients(&settings, rules.clone(), shared.counters.clone(), id)?;
         if profiles.len() >= MAX_PROFILES {
             profiles.clear();
         }
@@ -180,15 +183,18 @@ impl SharedTransport for HyperTransport {
         };
         let head = req.method() == http::Method::HEAD;
         let ext = req.extensions();
+        if let Some(RequestConnectTimeout(t)) = ext.get::<RequestConnectTimeout>() {
+            limits.connect_timeout = Some(*t);
+        }
         let (tls, proxy) = (ext.get::<RequestTls>(), ext.get::<RequestProxy>());
-        let connect = ext.get::<RequestConnectTimeout>();
-        let inner = if tls.is_none() && proxy.is_none() && connect.is_none() {
+        let map = ext.get::<RequestProxies>();
+        let inner = if tls.is_none() && proxy.is_none() && map.is_none() {
             if !self.shared.proxies.is_empty() {
                 forward_auth(&self.shared.proxies, &mut req);
             }
             self.shared.clients.pick(plain).request(req)
         } else {
-            match self.profile_client(tls, proxy, connect) {
+            match self.profile_client(tls, proxy, map) {
                 Ok((clients, rules)) => {
                     forward_auth(&rules, &mut req);
                     clients.pick(plain).request(req)

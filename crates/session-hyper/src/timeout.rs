@@ -193,8 +193,9 @@ pub struct RequestReadTimeout(pub std::time::Duration);
 
 /// A per-request connect timeout (TCP, proxy handshake and TLS together),
 /// replacing the transport's for one request: put it in the request's
-/// extensions. Connections are pooled per timeout, so a request with its own
-/// connect timeout does not ride the default pool's connections (nor they its).
+/// extensions. It bounds a connection this request makes; the request still
+/// takes an idle pooled connection when there is one (the pool is the
+/// transport's: only the timeout differs, so nothing is less safe to share).
 ///
 /// ```
 /// use std::time::Duration;
@@ -205,3 +206,25 @@ pub struct RequestReadTimeout(pub std::time::Duration);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RequestConnectTimeout(pub std::time::Duration);
+
+tokio::task_local! {
+    /// The connect timeout of the request whose future is being polled.
+    ///
+    /// hyper-util's client gives its connector only the URI, and calls it
+    /// while the request's future is polled; the response future sets this
+    /// around that poll (only for a request with a [`RequestConnectTimeout`])
+    /// so that the connection made for it gets the request's timeout. A
+    /// connect that outlives the request (hyper-util finishes it in the
+    /// background for the pool) keeps the timeout it started with.
+    static REQUEST_CONNECT_TIMEOUT: std::time::Duration;
+}
+
+/// Polls `f` with `limit` as the connect timeout of connections it starts.
+pub(crate) fn with_connect_timeout<R>(limit: std::time::Duration, f: impl FnOnce() -> R) -> R {
+    REQUEST_CONNECT_TIMEOUT.sync_scope(limit, f)
+}
+
+/// The connect timeout of the request being polled, if it has its own.
+pub(crate) fn request_connect_timeout() -> Option<std::time::Duration> {
+    REQUEST_CONNECT_TIMEOUT.try_with(|limit| *limit).ok()
+}

@@ -27,6 +27,9 @@ pub(crate) struct TlsSettings {
     /// A CA bundle file named by `SSL_CERT_FILE`, read when the
     /// configuration is built (and cached while the file is unchanged).
     pub(crate) env_roots: Option<PathBuf>,
+    /// The name sent in SNI and verified in the certificate, instead of the
+    /// URL's host.
+    pub(crate) server_name: Option<String>,
 }
 
 /// Everything that shapes a client configuration: the flags, the
@@ -100,6 +103,7 @@ impl Default for TlsSettings {
             alpn_h2: true,
             min_tls13: false,
             env_roots: None,
+            server_name: None,
         }
     }
 }
@@ -316,21 +320,32 @@ impl std::fmt::Debug for Identity {
 }
 
 /// Overrides TLS settings for one request: put it in the request's
-/// extensions. The request then rides only connections made under exactly
-/// these settings (a pool per security profile), never one made under
-/// weaker ones.
+/// extensions (or use the facade's `RequestBuilderExt::tls`). The request
+/// then rides only connections made under exactly these settings (a pool
+/// per security profile), never one made under weaker ones.
 ///
 /// ```
-/// use session_hyper::RequestTls;
+/// use session_hyper::{RequestTls, TlsVersion};
 ///
+/// # let key = rcgen::KeyPair::generate().unwrap();
+/// # let ca = rcgen::CertificateParams::new(vec![]).unwrap().self_signed(&key).unwrap();
+/// # let internal_ca_pem = ca.pem();
+/// // requests: verify='internal-ca.pem'; plus TLS 1.3 and a name override.
+/// let tls = RequestTls::new()
+///     .root_certificates_pem(internal_ca_pem.as_bytes()).unwrap()
+///     .min_version(TlsVersion::Tls13)
+///     .server_name("api.internal.test");
 /// let mut req = http::Request::new(session_core::Body::empty());
-/// req.extensions_mut().insert(RequestTls::new().danger_accept_invalid_certs(true));
+/// req.extensions_mut().insert(tls);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 #[must_use]
 pub struct RequestTls {
     pub(crate) accept_invalid_certs: Option<bool>,
     pub(crate) identity: Option<Identity>,
+    pub(crate) roots: Option<Vec<CertificateDer<'static>>>,
+    pub(crate) min_tls13: Option<bool>,
+    pub(crate) server_name: Option<String>,
 }
 
 impl RequestTls {
@@ -352,6 +367,44 @@ impl RequestTls {
         self
     }
 
+    /// Trusts exactly the certificates of this PEM bundle for this request,
+    /// instead of the transport's roots (requests' `verify='bundle.pem'`);
+    /// verification is on.
+    ///
+    /// # Errors
+    /// A PEM with no certificate, or one that does not parse.
+    pub fn root_certificates_pem(mut self, pem: &[u8]) -> Result<Self, BoxError> {
+        self.roots = Some(certs_from_pem(pem)?);
+        Ok(self)
+    }
+
+    /// [`root_certificates_pem`](Self::root_certificates_pem) from a file.
+    ///
+    /// # Errors
+    /// A file that cannot be read, or a PEM that does not parse.
+    pub fn root_certificates_file(
+        self,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<Self, BoxError> {
+        let path = path.as_ref();
+        let pem = std::fs::read(path)
+            .map_err(|err| format!("cannot read CA bundle {}: {err}", path.display()))?;
+        self.root_certificates_pem(&pem)
+    }
+
+    /// The oldest TLS version accepted for this request.
+    pub fn min_version(mut self, version: TlsVersion) -> Self {
+        self.min_tls13 = Some(version == TlsVersion::Tls13);
+        self
+    }
+
+    /// Sends `name` in SNI and verifies the certificate for it, instead of
+    /// the URL's host (reaching `https://10.0.0.7/` as `api.internal.test`).
+    pub fn server_name(mut self, name: impl Into<String>) -> Self {
+        self.server_name = Some(name.into());
+        self
+    }
+
     /// These settings applied over a transport's.
     pub(crate) fn apply(&self, base: &TlsSettings) -> TlsSettings {
         let mut tls = base.clone();
@@ -360,6 +413,19 @@ impl RequestTls {
         }
         if let Some(id) = &self.identity {
             tls.identity = Some((id.chain.clone(), id.key.clone()));
+        }
+        if let Some(roots) = &self.roots {
+            tls.built_in_roots = false;
+            tls.native_roots = false;
+            tls.env_roots = None;
+            tls.extra_roots = roots.clone();
+            tls.accept_invalid_certs = self.accept_invalid_certs.unwrap_or(false);
+        }
+        if let Some(min_tls13) = self.min_tls13 {
+            tls.min_tls13 = min_tls13;
+        }
+        if let Some(name) = &self.server_name {
+            tls.server_name = Some(name.clone());
         }
         tls
     }
