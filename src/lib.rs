@@ -18,6 +18,9 @@
 //! | [`cookies`] (`session-cookies`) | the RFC 6265bis cookie jar, persistence, a tower layer | `cookies` |
 //! | [`retry`] (`session-retry`) | urllib3's `Retry` as tower layers | `retry` |
 //!
+//! For code that is not async, [`blocking`] has the same session with
+//! blocking calls (feature `blocking`).
+//!
 //! # Example
 //!
 //! ```no_run
@@ -37,6 +40,8 @@
 //! - `hyper`: the hyper transport, and `Session::new()` / `Session::builder()` wired with it.
 //! - `cookies`: a cookie jar in every session (`Session::cookies`), on by default.
 //! - `retry`: `SessionBuilder::retry`, and the retry layers for mounts.
+//! - `blocking`: [`blocking::Session`], the same session for code that is not
+//!   async, driven by a runtime on a background thread.
 //!
 //! # MSRV
 //!
@@ -45,6 +50,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod builder;
 mod session;
 
