@@ -587,7 +587,10 @@ fn works_from_a_plain_thread() {
 #[test]
 fn one_clone_serves_a_pool_of_threads() {
     fn assert_send_sync_clone<T: Send + Sync + Clone>() {}
+    fn assert_send<T: Send>() {}
     assert_send_sync_clone::<blocking::Session>();
+    assert_send::<blocking::RequestBuilder>();
+    assert_send::<blocking::Response>();
 
     let srv = Arc::new(cookie_server());
     let session = cookie_session();
