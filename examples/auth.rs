@@ -1,6 +1,7 @@
 //! Authentication, as in the requests guide: HTTP Basic auth set once on the
 //! session and sent on every request (`s.auth = HTTPBasicAuth(user, pw)`),
-//! then HTTP Digest auth, against an embedded loopback server.
+//! then HTTP Digest auth, against an embedded loopback server; then both
+//! with a blocking session.
 //!
 //! Run it with `cargo run --example auth`. No network is needed.
 
@@ -10,7 +11,7 @@ use std::collections::HashMap;
 
 use md5::{Digest as _, Md5};
 
-use http_session::Session;
+use http_session::{blocking, Session};
 use support::{reply, Req};
 
 const REALM: &str = "example";
@@ -105,6 +106,31 @@ async fn app(req: Req) -> http::Response<http_body_util::Full<bytes::Bytes>> {
     }
 }
 
+/// Basic and Digest with blocking sessions (run from `spawn_blocking` below:
+/// blocking calls belong off the async workers).
+fn blocking_auth(basic: String, digest: String) -> Result<(), http_session::Error> {
+    let session = blocking::Session::builder()
+        .basic_auth("user", Some("pass"))
+        .build_blocking()?;
+    let res = session.get(&basic).send()?;
+    println!(
+        "4. blocking GET /basic -> {} {:?}",
+        res.status(),
+        res.text()?
+    );
+
+    let session = blocking::Session::builder()
+        .digest_auth("alice", "wonderland")
+        .build_blocking()?;
+    let res = session.post(&digest).body("replayed on the retry").send()?;
+    println!(
+        "5. blocking POST /digest -> {} {:?}",
+        res.status(),
+        res.text()?
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = support::serve(app).await;
@@ -147,5 +173,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     session.close().await?;
     digest.close().await?;
+
+    let (basic, digest) = (server.url("/basic"), server.url("/digest"));
+    tokio::task::spawn_blocking(move || blocking_auth(basic, digest)).await??;
     Ok(())
 }

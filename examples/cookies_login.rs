@@ -1,12 +1,13 @@
 //! Cookies (the requests guide's login example): POST a login form, then GET
-//! a protected page; the session sends the cookie the login set.
+//! a protected page; the session sends the cookie the login set. Then the
+//! same login with a blocking session.
 //!
 //! Run it with `cargo run --example cookies_login`.
 
 mod support;
 
 use http::header::{COOKIE, SET_COOKIE};
-use http_session::Session;
+use http_session::{blocking, Session};
 use support::{reply, Req};
 
 async fn app(req: Req) -> http::Response<http_body_util::Full<bytes::Bytes>> {
@@ -29,6 +30,24 @@ async fn app(req: Req) -> http::Response<http_body_util::Full<bytes::Bytes>> {
         "/protected" => reply(403, "please log in"),
         _ => reply(404, ""),
     }
+}
+
+/// The same login with a blocking session (run from `spawn_blocking` below:
+/// blocking calls belong off the async workers).
+fn blocking_login(login: String, protected: String) -> Result<(), http_session::Error> {
+    let session = blocking::Session::new();
+    let res = session
+        .post(&login)
+        .form(&[("username", "ada"), ("password", "lovelace")])
+        .send()?;
+    println!("blocking POST /login -> {}", res.status());
+    let page = session.get(&protected).send()?;
+    println!(
+        "blocking GET /protected -> {} {:?}",
+        page.status(),
+        page.text()?
+    );
+    session.close()
 }
 
 #[tokio::main]
@@ -67,5 +86,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     session.close().await?;
+
+    let (login, protected) = (server.url("/login"), server.url("/protected"));
+    tokio::task::spawn_blocking(move || blocking_login(login, protected)).await??;
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! A guided tour of `http_session::Session` against an embedded loopback
 //! server: defaults, JSON and form bodies, connection reuse, errors,
 //! redirects, cookies, retries, session files, multipart uploads, a
-//! download with a progress bar, one-off calls, and close.
+//! download with a progress bar, the blocking session, one-off calls, and
+//! close.
 //!
 //! Run it with `cargo run --example tour`. No network is needed.
 
@@ -268,11 +269,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         data.len() >> 20
     );
 
-    // 6h. One-off calls, as requests.get(url): a fresh session for one
+    // 6h. The same session for code that is not async (feature `blocking`):
+    //     the same builder, defaults and stack, driven by a runtime on a
+    //     thread of its own; calls return results, not futures. In async
+    //     code, blocking calls belong off the workers: spawn_blocking.
+    let url = server.url("/data");
+    let (status, body) = tokio::task::spawn_blocking(move || {
+        let blocking = http_session::blocking::Session::builder()
+            .user_agent("MyApp/1.0 (blocking)")
+            .build_blocking()?;
+        let res = blocking.get(&url).send()?;
+        Ok::<_, http_session::Error>((res.status(), res.text()?))
+    })
+    .await??;
+    println!("6h. blocking GET /data -> {status} {body}");
+
+    // 6i. One-off calls, as requests.get(url): a fresh session for one
     //     request, nothing kept; keep a Session to reuse connections.
     let once = http_session::get(server.url("/data")).await?;
     println!(
-        "6h. http_session::get(..) -> {} (a fresh session: {} connection(s) accepted so far)",
+        "6i. http_session::get(..) -> {} (a fresh session: {} connection(s) accepted so far)",
         once.status(),
         server.connections()
     );

@@ -489,6 +489,16 @@ impl SessionBuilder {
             state,
         })
     }
+
+    /// Builds a [`blocking::Session`](crate::blocking::Session): this session,
+    /// driven by a runtime on a background thread that it starts.
+    ///
+    /// # Errors
+    /// As [`build`](Self::build), or the OS cannot start the runtime's thread.
+    #[cfg(feature = "blocking")]
+    pub fn build_blocking(self) -> Result<crate::blocking::Session> {
+        crate::blocking::Session::from_builder(self)
+    }
 }
 
 /// What the facade puts around the router of any transport: the cookie jar

@@ -18,6 +18,9 @@
 //! | [`cookies`] (`session-cookies`) | the RFC 6265bis cookie jar, persistence, a tower layer | `cookies` |
 //! | [`retry`] (`session-retry`) | urllib3's `Retry` as tower layers | `retry` |
 //!
+//! For code that is not async, [`blocking`] has the same session with
+//! blocking calls (feature `blocking`).
+//!
 //! # Example
 //!
 //! ```no_run
@@ -39,6 +42,8 @@
 //! - `retry`: `SessionBuilder::retry`, and the retry layers for mounts.
 //! - `multipart`: `multipart/form-data` bodies ([`multipart::Form`],
 //!   `RequestBuilder::multipart`), file parts read in chunks.
+//! - `blocking`: [`blocking::Session`], the same session for code that is not
+//!   async, driven by a runtime on a background thread.
 //!
 //! # MSRV
 //!
@@ -47,6 +52,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod builder;
 #[cfg(feature = "hyper")]
 pub mod oneoff;
