@@ -402,6 +402,10 @@ impl SessionBuilder {
         fn identity_pem(cert_chain: &[u8], key: &[u8]);
         /// Accepts TLS 1.3 only.
         fn tls_min_version_1_3();
+        /// Sends this name in SNI and verifies certificates for it, instead of each URL's host.
+        fn tls_server_name(name: &str);
+        /// URLs matching `key` connect directly (requests' `proxies={key: None}`).
+        fn direct(key: &str);
         /// **Dangerous**: accepts any server certificate. Tests only.
         fn danger_accept_invalid_certs(accept: bool);
         /// Sends URLs matching `key` (`http`, `https`, `all`, optionally `://host`) through the proxy at `url`.

@@ -57,12 +57,16 @@ pub mod blocking;
 mod builder;
 #[cfg(feature = "hyper")]
 pub mod oneoff;
+#[cfg(feature = "hyper")]
+pub mod request_ext;
 mod session;
 #[cfg(feature = "cookies")]
 pub mod state;
 
 #[cfg(feature = "hyper")]
 pub use oneoff::{delete, get, head, options, patch, post, put, request};
+#[cfg(feature = "hyper")]
+pub use request_ext::RequestBuilderExt;
 
 pub use builder::SessionBuilder;
 pub use session::Session;

@@ -599,3 +599,77 @@ fn bad_proxy_settings_are_builder_errors() {
     }
     assert!(RequestProxy::new("socks4://x").is_err());
 }
+
+#[tokio::test]
+async fn a_request_proxy_map_is_chosen_again_on_every_hop() {
+    use http_session::hyper::RequestProxies;
+    use http_session::RequestBuilderExt as _;
+    let (target, seen) = server::recording(|req| response(200, format!("final {}", req.uri)));
+    let location = format!("http://localhost:{}/final", target.port());
+    let start = server::http(move |_req: Req| {
+        let location = location.clone();
+        async move {
+            let mut res = response(302, "");
+            res.headers_mut()
+                .insert(http::header::LOCATION, location.parse().unwrap());
+            res
+        }
+    });
+    let proxy = start_proxy(Answer::Tunnel).await;
+    let session = Session::builder().trust_env(false).build().unwrap();
+    // requests: proxies={'http://127.0.0.1': P, 'http://localhost': None}
+    let map = RequestProxies::new()
+        .proxy("http://127.0.0.1", &proxy.url())
+        .unwrap()
+        .direct("http://localhost")
+        .unwrap();
+    let res = session
+        .get(start.url("/start"))
+        .proxies(map)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.text().await.unwrap(), "final /final");
+    // The first hop went through the proxy, the redirected one directly.
+    let heads = proxy.heads();
+    assert_eq!(heads.len(), 1, "{heads:?}");
+    assert!(
+        heads[0].starts_with(&format!("GET http://{}/start ", start.addr())),
+        "{heads:?}"
+    );
+    let at_target = seen.lock().unwrap();
+    assert_eq!(at_target.len(), 1);
+    assert_eq!(
+        at_target[0].uri, "/final",
+        "origin-form: not through a proxy"
+    );
+}
+
+#[tokio::test]
+async fn a_direct_key_in_the_session_map_beats_a_wider_proxy() {
+    let origin = server::http(echo_headers);
+    let proxy = start_proxy(Answer::Tunnel).await;
+    // requests: s.proxies = {'all': P, 'http://localhost': None}
+    let session = Session::builder()
+        .trust_env(false)
+        .proxy("all", &proxy.url())
+        .direct("http://localhost")
+        .build()
+        .unwrap();
+    let direct = format!("http://localhost:{}/direct", origin.port());
+    let seen = session
+        .get(direct)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(seen.starts_with("GET /direct"), "{seen}");
+    assert!(proxy.heads().is_empty());
+    session.get(origin.url("/via")).send().await.unwrap();
+    assert_eq!(proxy.heads().len(), 1, "127.0.0.1 is not the direct key");
+    // A bad key is a builder error.
+    let err = Session::builder().direct("ftp://x").build().unwrap_err();
+    assert!(err.is_builder());
+}

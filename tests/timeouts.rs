@@ -230,3 +230,33 @@ async fn a_per_request_connect_timeout_replaces_the_session_one() {
     assert_eq!(ok.text().await.unwrap(), "fast");
     drop(listener);
 }
+
+#[tokio::test]
+async fn a_request_with_its_own_timeouts_rides_the_pooled_connection() {
+    use http_session::RequestBuilderExt as _;
+    let srv = stalling_server();
+    let session = Session::new();
+    let first = session.get(srv.url("/")).send().await.unwrap();
+    assert!(!first.connection().unwrap().reused);
+    first.bytes().await.unwrap();
+    // requests: timeout=(5, 5): only timeouts differ, so the same pool.
+    let second = session
+        .get(srv.url("/"))
+        .connect_timeout(Duration::from_secs(5))
+        .read_timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .unwrap();
+    assert!(second.connection().unwrap().reused);
+    assert_eq!(second.text().await.unwrap(), "fast");
+    assert_eq!(srv.connections(), 1);
+    // The request's read timeout applies to it alone.
+    let err = session
+        .get(srv.url("/slow"))
+        .read_timeout(Duration::from_millis(200))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{}", chain(&err));
+    assert!(chain(&err).contains("read timed out"), "{}", chain(&err));
+}

@@ -17,6 +17,18 @@ async fn hello(_req: Req) -> http::Response<server::ResBody> {
     response(200, "hello")
 }
 
+/// A server configuration for `leaf` that speaks TLS 1.2 only.
+fn tls12_only(leaf: &Leaf) -> Arc<rustls::ServerConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(leaf.chain.clone(), leaf.key.clone_key())
+        .unwrap();
+    Arc::new(config)
+}
+
 async fn failure(session: &Session, url: String) -> String {
     let err = session.get(url).send().await.unwrap_err();
     assert!(err.is_connect(), "{err:?}");
@@ -158,15 +170,7 @@ async fn verify_off_then_on_opens_a_new_connection_and_fails() {
 #[tokio::test]
 async fn minimum_version_refuses_an_older_server() {
     let ca = Ca::new("v ca");
-    let leaf = ca.leaf(&["localhost"]);
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS12])
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(leaf.chain.clone(), leaf.key.clone_key())
-        .unwrap();
-    let srv = server::https(Arc::new(config), hello);
+    let srv = server::https(tls12_only(&ca.leaf(&["localhost"])), hello);
     let base = || {
         Session::builder()
             .trust_env(false)
@@ -183,4 +187,68 @@ async fn minimum_version_refuses_an_older_server() {
         text.contains("version") || text.contains("protocol"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn a_request_brings_its_own_roots_minimum_version_and_server_name() {
+    use http_session::RequestBuilderExt as _;
+    let ca = Ca::new("per-request ca");
+    // A TLS 1.2 server whose certificate names only `api.internal.test`.
+    let srv = server::https(tls12_only(&ca.leaf(&["api.internal.test"])), hello);
+    let url = format!("https://127.0.0.1:{}/", srv.port());
+    let session = Session::builder().trust_env(false).build().unwrap();
+    let roots = || {
+        RequestTls::new()
+            .root_certificates_pem(ca.cert_pem.as_bytes())
+            .unwrap()
+    };
+
+    // requests: verify='ca.pem', plus the name the certificate has.
+    let ok = session
+        .get(&url)
+        .tls(roots().server_name("api.internal.test"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.text().await.unwrap(), "hello");
+
+    // The same roots without the name: the certificate is not for 127.0.0.1.
+    let err = session.get(&url).tls(roots()).send().await.unwrap_err();
+    assert!(err.is_connect(), "{err:?}");
+    let text = chain(&err).to_ascii_lowercase();
+    assert!(
+        text.contains("not valid for") || text.contains("name"),
+        "{text}"
+    );
+
+    // A request asking for TLS 1.3 refuses this server.
+    let err = session
+        .get(&url)
+        .tls(
+            roots()
+                .server_name("api.internal.test")
+                .min_version(TlsVersion::Tls13),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_connect(), "{err:?}");
+
+    // Without the request's roots the session's (bundled) roots refuse it:
+    // the connection verified with the request's roots is not reused.
+    let text = failure(&session, url.clone()).await;
+    assert!(
+        text.contains("unknown") || text.contains("issuer"),
+        "{text}"
+    );
+
+    // The session-wide name override, with the CA as an extra root.
+    let renamed = Session::builder()
+        .trust_env(false)
+        .add_root_certificate_pem(ca.cert_pem.as_bytes())
+        .tls_server_name("api.internal.test")
+        .build()
+        .unwrap();
+    let res = renamed.get(&url).send().await.unwrap();
+    assert_eq!(res.text().await.unwrap(), "hello");
 }
