@@ -11,7 +11,7 @@ use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, TRANSFER_ENCODING};
 use http_body::Body as _;
 use tokio::time::Sleep;
 
-use session_core::error::{Connect, NotSent, TimedOut};
+use session_core::error::{Connect, NotSent, TimedOut, TimeoutKind};
 use session_core::{Body, BoxError, ConnectionTag};
 
 use crate::timeout::{limited, LimitExceeded, ReadTimeout};
@@ -91,7 +91,7 @@ impl Future for ResponseFuture {
                         // Dropping the client's future cancels the request;
                         // hyper closes an HTTP/1.1 connection it was on.
                         this.inner = None;
-                        return Poll::Ready(Err(Box::new(TimedOut("read"))));
+                        return Poll::Ready(Err(Box::new(TimedOut(TimeoutKind::Read))));
                     }
                 }
                 return Poll::Pending;

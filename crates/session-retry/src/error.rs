@@ -304,7 +304,9 @@ mod tests {
     #[cfg(feature = "session-core")]
     #[test]
     fn connect_and_timeout_walk_the_chain() {
-        let connect = session_core::error::Connect::new(session_core::error::TimedOut("connect"));
+        let connect = session_core::error::Connect::new(session_core::error::TimedOut(
+            session_core::error::TimeoutKind::Connect,
+        ));
         let err = Error::exhausted(Box::new(connect), RetryHistory::default());
         assert!(err.is_connect());
         assert!(err.is_timeout());
