@@ -520,6 +520,39 @@ async fn bodies_over_a_limit_are_too_large() {
     assert!(err.is_too_large() && err.is_body(), "{why}");
 }
 
+/// A response head over `max_response_header_size` is too large as well
+/// (a request error: no response was had).
+#[tokio::test]
+async fn a_head_over_the_limit_is_too_large() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf).await;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nx-filler: {}\r\ncontent-length: 0\r\n\r\n",
+                "a".repeat(64 * 1024)
+            );
+            let _ = stream.write_all(head.as_bytes()).await;
+        }
+    });
+    let err = builder()
+        .max_response_header_size(16 * 1024)
+        .build()
+        .unwrap()
+        .get(format!("http://{addr}/"))
+        .send()
+        .await
+        .unwrap_err();
+    let why = answers(&err);
+    assert!(err.is_too_large() && err.is_request(), "{why}");
+    assert!(!err.is_connect() && !err.is_body(), "{why}");
+    let limit = find::<TooLarge>(&err).unwrap();
+    assert_eq!((limit.what(), limit.limit()), ("response head", 16 * 1024));
+    server.abort();
+}
+
 /// requests' `ContentDecodingError`: a body whose `Content-Encoding` lies,
 /// or that ends in the middle of its coding. `is_decode()`, not
 /// `is_body()`; the coding is named.

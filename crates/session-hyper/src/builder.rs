@@ -428,6 +428,8 @@ impl HyperTransportBuilder {
             read_timeout: self.read_timeout,
             max_body: self.max_body,
             max_decompressed: self.max_decompressed,
+            // hyper's HTTP/1.1 read buffer is at least 8 KiB (client.rs).
+            max_head: self.max_header_size.max(8192) as u64,
             decompress: self.decompress,
         };
         Ok(HyperTransport::from_parts(

@@ -27,6 +27,8 @@ pub(crate) struct Limits {
     pub(crate) read_timeout: Option<Duration>,
     pub(crate) max_body: Option<u64>,
     pub(crate) max_decompressed: u64,
+    /// The largest HTTP/1.1 response head hyper reads, for its error.
+    pub(crate) max_head: u64,
     pub(crate) decompress: bool,
 }
 
@@ -102,6 +104,10 @@ impl Future for ResponseFuture {
             Ok(res) => finish(res, this.sleep.take(), this.limits, this.head),
             Err(err) if err.is_connect() => Err(Box::new(Connect::new(err))),
             Err(err) if refused_stream(&err) => Err(Box::new(NotSent::new(err))),
+            Err(err) if head_too_large(&err) => Err(Box::new(LimitExceeded::new(
+                "response head",
+                this.limits.max_head,
+            ))),
             Err(err) => Err(Box::new(err)),
         })
     }
@@ -120,6 +126,18 @@ fn refused_stream(err: &(dyn std::error::Error + 'static)) -> bool {
             let refused = h2.is_reset() && h2.reason() == Some(h2::Reason::REFUSED_STREAM);
             let above_go_away = h2.is_go_away() && h2.reason() == Some(h2::Reason::NO_ERROR);
             return h2.is_remote() && (refused || above_go_away);
+        }
+        next = err.source();
+    }
+    false
+}
+
+/// Did hyper refuse a response head over its buffer (`max_response_header_size`)?
+fn head_too_large(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(err) = next {
+        if let Some(hyper) = err.downcast_ref::<hyper::Error>() {
+            return hyper.is_parse_too_large();
         }
         next = err.source();
     }

@@ -74,7 +74,7 @@
 //! | a TLS handshake (with the server or an `https://` proxy) | `TlsError`, rustls's error as its cause | `is_tls()`, `certificate_problem()`, `is_connect()` |
 //! | a proxy: refused, `CONNECT` not 2xx, broken tunnel, SOCKS5, its TLS, no tunnel within the connect timeout | [`ProxyError`] | `is_proxy()`, `is_connect()` |
 //! | connect, read, pool wait timeouts | [`TimedOut`] | `is_timeout()`, `timeout_kind()` (connect and pool wait: `is_connect()` too) |
-//! | a body or decompressed body over its limit, too many codings | [`LimitExceeded`] (session-core's `TooLarge`) | `is_too_large()` |
+//! | an HTTP/1.1 response head, a body or a decompressed body over its limit, too many codings | [`LimitExceeded`] (session-core's `TooLarge`) | `is_too_large()` |
 //! | a body whose content coding does not decode | `ContentDecodingError` | `is_decode()` |
 //! | an HTTP/2 stream the server refused | `NotSent` | (retried as a connect error) |
 //!

@@ -551,7 +551,7 @@ fn parse_rule(key: &str, proxy: Proxy) -> Result<Rule, InvalidProxy> {
 }
 
 /// A proxy refused or broke a tunnel: session-core's
-/// [`ProxyError`](session_core::error::ProxyError), which
+/// [`ProxyError`], which
 /// `session_core::Error::is_proxy` looks for.
 pub use session_core::error::ProxyError;
 

@@ -6,8 +6,8 @@ use std::fmt;
 
 use super::BoxError;
 
-/// A response was bigger than a limit of the transport: its body, its
-/// decompressed body, or its number of content codings.
+/// A response was bigger than a limit of the transport: its head, its body,
+/// its decompressed body, or its number of content codings.
 /// [`Error::is_too_large`](super::Error::is_too_large) looks for it (and for
 /// core's own [`LengthLimitError`](crate::body::LengthLimitError) and
 /// [`HistoryTooLarge`](crate::redirect::HistoryTooLarge)).
@@ -35,8 +35,8 @@ impl TooLarge {
         TooLarge { what, limit }
     }
 
-    /// What went over the limit: `"response body"`, `"decompressed body"`
-    /// or `"content codings"` for the hyper transport.
+    /// What went over the limit: `"response head"`, `"response body"`,
+    /// `"decompressed body"` or `"content codings"` for the hyper transport.
     pub fn what(&self) -> &'static str {
         self.what
     }
