@@ -119,11 +119,12 @@ impl Error {
     /// Did the last attempt fail before reaching the server? Walks the chain
     /// of causes for refused connections (io errors of kind
     /// `ConnectionRefused`) and, with the `session-core` feature,
-    /// `session_core::error::Connect`.
+    /// session-core's `Connect`, `DnsError`, `TlsError` and `ProxyError`
+    /// (as `session_core::Error::is_connect` does).
     pub fn is_connect(&self) -> bool {
         self.causes().any(|err| {
             #[cfg(feature = "session-core")]
-            if err.is::<session_core::error::Connect>()
+            if (crate::policy::never_sent(err) && !err.is::<session_core::error::NotSent>())
                 || err
                     .downcast_ref::<session_core::Error>()
                     .is_some_and(session_core::Error::is_connect)
