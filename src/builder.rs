@@ -384,6 +384,9 @@ impl SessionBuilder {
     forward_hyper! {
         /// Sends `host` to `addr` instead of resolving it (curl's `--resolve`).
         fn resolve(host: &str, addr: std::net::SocketAddr);
+        /// Sends `host` to `addrs` instead of resolving it; with no address
+        /// the name does not resolve (`is_dns()`), without asking a resolver.
+        fn resolve_to_addrs(host: &str, addrs: &[std::net::SocketAddr]);
         /// Limits how long connecting (TCP and TLS) may take.
         fn connect_timeout(timeout: Duration);
         /// How long an idle pooled connection is kept (`None`: forever).

@@ -76,7 +76,11 @@ async fn waiting_too_long_for_a_connection_is_a_timeout() {
     }
     let err = session.get(srv.url("/")).send().await.unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
-    assert!(format!("{err:?}").contains("pool wait"), "{err:?}");
+    assert_eq!(
+        err.timeout_kind(),
+        Some(http_session::error::TimeoutKind::Pool),
+        "{err:?}"
+    );
     tx.send(()).unwrap();
     assert_eq!(holder.await.unwrap(), "ok");
     // The slot is free again.

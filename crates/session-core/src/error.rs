@@ -4,6 +4,94 @@
 //! `status()`, `url()`) instead of matching on a kind. The cause of an error is
 //! in [`std::error::Error::source`]; the `Display` of an error only describes
 //! its own level ("error sending request"), as in hyper and reqwest.
+//!
+//! The questions walk the chain of causes for the leaf errors of this module,
+//! which transports put there: a [`DnsError`], a [`TlsError`] (with a
+//! [`CertificateProblem`]), a [`ProxyError`], a [`TimedOut`] (with a
+//! [`TimeoutKind`]), a [`TooLarge`], a [`ContentDecodingError`]. A caller
+//! never needs to downcast into the transport's libraries (hyper, h2,
+//! rustls) or read message text to tell failures apart.
+//!
+//! # From requests' exceptions
+//!
+//! | requests raises | ask the `Error` |
+//! |---|---|
+//! | `ConnectionError` | `is_connect()`: the connection could not be made (DNS, refused, TLS, proxy, connect timeout); the request was not sent |
+//! | `ConnectionError` from name resolution | `is_dns()` |
+//! | `SSLError` | `is_tls()`; `certificate_problem()` says why the server's certificate was refused (expired, unknown issuer, another name...) |
+//! | `ProxyError` | `is_proxy()`; the [`ProxyError`] in the chain names the proxy and the status it answered `CONNECT` with (`407`: credentials) |
+//! | `ConnectTimeout` | `timeout_kind() == Some(TimeoutKind::Connect)` (and `is_connect()`) |
+//! | `ReadTimeout` | `timeout_kind() == Some(TimeoutKind::Read)` |
+//! | `Timeout` | `is_timeout()`; `TimeoutKind::Total` for the session's or request's `timeout`, `TimeoutKind::Pool` for the wait for a pooled connection |
+//! | `TooManyRedirects` | `is_redirect()`; the [`TooManyRedirects`](crate::redirect::TooManyRedirects) in the chain has the history |
+//! | `HTTPError` from `raise_for_status()` | `is_status()`, `status()` (from `Response::error_for_status`) |
+//! | `RetryError` (status retries ran out) | `is_status()`, `status()`; the retry layer's error in the chain has the retry history |
+//! | `ChunkedEncodingError` | `is_body()`: the connection broke or the framing was wrong while the body was read |
+//! | `ContentDecodingError` | `is_decode()`: a `gzip`, `deflate`, `br` or `zstd` body does not decode |
+//! | `JSONDecodeError` (`r.json()`) | `is_decode()` |
+//! | `InvalidURL`, `MissingSchema`, `InvalidSchema`, `URLRequired` | `is_builder()`, with [`InvalidUrl`](crate::InvalidUrl) in the chain (an unsupported scheme: no transport is mounted for it) |
+//! | `InvalidHeader` | `is_builder()` |
+//! | `UnrewindableBodyError` | `is_redirect()`, with [`BodyNotReplayable`](crate::redirect::BodyNotReplayable) in the chain |
+//! | nothing (urllib3 reads on) | `is_too_large()`: a body over `max_body_size` or the transport's limits, a redirect history over its budget |
+//!
+//! The narrower questions imply the wider ones: `is_dns()`, `is_tls()` and
+//! `is_proxy()` errors are `is_connect()`; an error with a `timeout_kind()`
+//! is `is_timeout()`.
+//!
+//! # Example
+//!
+//! What a requests user writes as `except` clauses, in the order a caller
+//! asks (the transport here fails as a resolver would):
+//!
+//! ```
+//! use session_core::error::{CertificateProblem, Connect, DnsError, TimeoutKind};
+//! use session_core::{Body, Error, Session};
+//!
+//! fn describe(err: &Error) -> String {
+//!     if err.is_dns() {
+//!         "no such host".into()
+//!     } else if let Some(problem) = err.certificate_problem() {
+//!         format!("bad certificate: {problem}")
+//!     } else if err.is_tls() {
+//!         "TLS failed".into()
+//!     } else if err.is_proxy() {
+//!         "the proxy failed".into()
+//!     } else if err.timeout_kind() == Some(TimeoutKind::Connect) {
+//!         "could not connect in time".into()
+//!     } else if err.is_connect() {
+//!         "could not connect".into()
+//!     } else if err.is_timeout() {
+//!         "timed out".into()
+//!     } else if let Some(status) = err.status() {
+//!         format!("the server answered {status}")
+//!     } else if err.is_too_large() {
+//!         "too large".into()
+//!     } else {
+//!         err.to_string()
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let resolver_fails = tower::service_fn(|_req: http::Request<Body>| async {
+//!     Err::<http::Response<Body>, _>(Connect::new(DnsError::new("api.example.invalid")))
+//! });
+//! let session = Session::builder().transport(resolver_fails).build().unwrap();
+//! let err = session.get("https://api.example.invalid/").send().await.unwrap_err();
+//! assert_eq!(describe(&err), "no such host");
+//! assert!(err.is_connect() && !err.is_tls() && !err.is_timeout());
+//! assert_eq!(err.url().unwrap().host_str(), Some("api.example.invalid"));
+//! # let _ = CertificateProblem::Expired;
+//! # }
+//! ```
+
+mod body;
+mod connect;
+mod timeout;
+
+pub use body::{ContentDecodingError, TooLarge};
+pub use connect::{CertificateProblem, Connect, DnsError, NotSent, ProxyError, TlsError};
+pub use timeout::{TimedOut, TimeoutKind};
 
 use std::fmt;
 
@@ -61,9 +149,17 @@ impl Error {
         Error::new(Kind::Request, Some(source.into()))
     }
 
-    /// An error while reading or writing a body.
+    /// An error while reading or writing a body. A source with a
+    /// [`ContentDecodingError`] in its chain makes a decode error
+    /// ([`is_decode`](Self::is_decode)) instead.
     pub fn body(source: impl Into<BoxError>) -> Self {
-        Error::new(Kind::Body, Some(source.into()))
+        let source = source.into();
+        let kind = if find::<ContentDecodingError>(Some(&*source)).is_some() {
+            Kind::Decode
+        } else {
+            Kind::Body
+        };
+        Error::new(kind, Some(source))
     }
 
     /// An error while decoding a body (JSON, charset, content coding).
@@ -140,78 +236,143 @@ impl Error {
         }
     }
 
-    /// Is this an error from building a session or a request?
+    /// Is this an error from building a session or a request (a bad URL,
+    /// header or body; no transport mounted for the URL's scheme)?
     pub fn is_builder(&self) -> bool {
         self.inner.kind == Kind::Builder
     }
 
-    /// Is this an error from sending a request (connect, TLS, protocol)?
+    /// Is this an error from sending a request or receiving its response
+    /// head (connect, TLS, protocol)? [`is_connect`](Self::is_connect) tells
+    /// whether the request could have reached the server.
     pub fn is_request(&self) -> bool {
         self.inner.kind == Kind::Request
     }
 
-    /// Is this an error while reading or writing a body?
+    /// Is this an error while reading or writing a body: the connection
+    /// broke, the framing was wrong, a limit or a read timeout was hit
+    /// while the body was read (requests' `ChunkedEncodingError`)?
     pub fn is_body(&self) -> bool {
         self.inner.kind == Kind::Body
     }
 
-    /// Is this an error while decoding a body?
+    /// Is this an error while decoding a body: a content coding that does
+    /// not decode ([`ContentDecodingError`]), or JSON that does not parse?
     pub fn is_decode(&self) -> bool {
-        self.inner.kind == Kind::Decode
+        self.inner.kind == Kind::Decode || self.find::<ContentDecodingError>().is_some()
     }
 
-    /// Is this an error from following redirects?
+    /// Is this an error from following redirects (too many, an invalid
+    /// `Location`, a body that cannot be sent again)?
     pub fn is_redirect(&self) -> bool {
         self.inner.kind == Kind::Redirect
     }
 
-    /// Is this an error made by `error_for_status` (a 4xx or 5xx response)?
+    /// Is this a status error: made by `error_for_status` (a 4xx or 5xx
+    /// response), or the last status of retries that ran out?
     pub fn is_status(&self) -> bool {
         matches!(self.inner.kind, Kind::Status(_))
     }
 
     /// Did a timer fire: a session or request timeout, or a transport's
-    /// connect or read timeout anywhere in the chain of causes?
+    /// connect, read or pool wait timeout anywhere in the chain of causes?
+    /// [`timeout_kind`](Self::timeout_kind) says which.
     pub fn is_timeout(&self) -> bool {
-        if self.inner.kind == Kind::Timeout {
-            return true;
+        self.inner.kind == Kind::Timeout
+            || self.causes().any(|err| {
+                err.is::<TimedOut>()
+                    || err.is::<tokio::time::error::Elapsed>()
+                    || err
+                        .downcast_ref::<std::io::Error>()
+                        .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+            })
+    }
+
+    /// Which timer fired, for a [`TimedOut`] in the chain of causes. An
+    /// operating system's connect timeout (an io error of kind `TimedOut`
+    /// under a connect error) is [`TimeoutKind::Connect`]. `None` when no
+    /// timer fired, or one this crate does not name (tokio's `Elapsed`
+    /// from a user's layer).
+    pub fn timeout_kind(&self) -> Option<TimeoutKind> {
+        if let Some(timed_out) = self.find::<TimedOut>() {
+            return Some(timed_out.kind());
         }
-        let mut source = self.source_ref();
-        while let Some(err) = source {
-            if err.is::<TimedOut>() || err.is::<tokio::time::error::Elapsed>() {
-                return true;
-            }
-            if let Some(io) = err.downcast_ref::<std::io::Error>() {
-                if io.kind() == std::io::ErrorKind::TimedOut {
-                    return true;
-                }
-            }
-            if let Some(inner) = err.downcast_ref::<Error>() {
-                if inner.is_timeout() {
-                    return true;
-                }
-            }
-            source = err.source();
-        }
-        false
+        let os_timeout = self.causes().any(|err| {
+            err.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        });
+        (os_timeout && self.is_connect()).then_some(TimeoutKind::Connect)
     }
 
     /// Did the request fail before it reached the server: DNS, a refused or
-    /// failed connection, a TLS handshake? Transports report these as [`Connect`].
+    /// failed connection, a TLS handshake, a proxy, a connect timeout?
+    /// Transports report these as [`Connect`] (or as a [`DnsError`],
+    /// [`TlsError`] or [`ProxyError`]). The request was not sent, so it is
+    /// safe to send again whatever its method.
     pub fn is_connect(&self) -> bool {
-        let mut source = self.source_ref();
-        while let Some(err) = source {
-            if err.is::<Connect>() {
-                return true;
-            }
-            if let Some(inner) = err.downcast_ref::<Error>() {
-                if inner.is_connect() {
-                    return true;
-                }
-            }
-            source = err.source();
-        }
-        false
+        self.causes().any(|err| {
+            err.is::<Connect>()
+                || err.is::<DnsError>()
+                || err.is::<TlsError>()
+                || err.is::<ProxyError>()
+        })
+    }
+
+    /// Did a host name fail to resolve ([`DnsError`])? Such an error is
+    /// [`is_connect`](Self::is_connect) too.
+    pub fn is_dns(&self) -> bool {
+        self.find::<DnsError>().is_some()
+    }
+
+    /// Did a TLS handshake fail ([`TlsError`]), with the server or with an
+    /// `https://` proxy? [`certificate_problem`](Self::certificate_problem)
+    /// says why when the server's certificate was refused. Such an error is
+    /// [`is_connect`](Self::is_connect) too.
+    pub fn is_tls(&self) -> bool {
+        self.find::<TlsError>().is_some()
+    }
+
+    /// Why the server's certificate was refused, when a TLS handshake
+    /// failed because of it.
+    pub fn certificate_problem(&self) -> Option<CertificateProblem> {
+        self.find::<TlsError>()
+            .and_then(TlsError::certificate_problem)
+    }
+
+    /// Did a proxy fail ([`ProxyError`]): refuse the connection, answer
+    /// `CONNECT` with other than 2xx (`407`: it wants credentials), break
+    /// the tunnel, time out? Such an error is [`is_connect`](Self::is_connect)
+    /// too.
+    pub fn is_proxy(&self) -> bool {
+        self.find::<ProxyError>().is_some()
+    }
+
+    /// Was something bigger than a limit allows: a body over the session's
+    /// `max_body_size` ([`LengthLimitError`](crate::body::LengthLimitError)),
+    /// over a transport's limits ([`TooLarge`]: the body as sent, the body
+    /// decompressed, stacked content codings), or a redirect history over its
+    /// budget ([`HistoryTooLarge`](crate::redirect::HistoryTooLarge))?
+    pub fn is_too_large(&self) -> bool {
+        self.causes().any(|err| {
+            err.is::<TooLarge>()
+                || err.is::<crate::body::LengthLimitError>()
+                || err.is::<crate::redirect::HistoryTooLarge>()
+        })
+    }
+
+    /// The first error of type `T` in the chain of causes.
+    fn find<T: std::error::Error + 'static>(&self) -> Option<&T> {
+        find(self.source_ref())
+    }
+
+    /// The chain of causes, from this error's source down.
+    fn causes(&self) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
+        let mut next = self.source_ref();
+        std::iter::from_fn(move || {
+            let current = next?;
+            next = current.source();
+            Some(current)
+        })
     }
 
     fn source_ref(&self) -> Option<&(dyn std::error::Error + 'static)> {
@@ -278,58 +439,6 @@ pub(crate) fn redacted(url: &Url) -> std::borrow::Cow<'_, Url> {
     std::borrow::Cow::Owned(copy)
 }
 
-/// A transport could not reach the server: name resolution, connection or
-/// TLS handshake failed. The request was never sent, so it is safe to retry
-/// for any method.
-#[derive(Debug)]
-pub struct Connect(BoxError);
-
-impl Connect {
-    /// Wraps the cause of a connect failure.
-    pub fn new(source: impl Into<BoxError>) -> Self {
-        Connect(source.into())
-    }
-}
-
-impl fmt::Display for Connect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "connect error: {}", self.0)
-    }
-}
-
-impl std::error::Error for Connect {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.0)
-    }
-}
-
-/// The server provably did not process the request: an HTTP/2 stream it
-/// refused (`RST_STREAM` with `REFUSED_STREAM`) or that was above the last
-/// stream of its graceful `GOAWAY` (RFC 9113 §8.7). Like
-/// [`Connect`], it is safe to send the request again whatever its method;
-/// retry layers count it as a connect error.
-#[derive(Debug)]
-pub struct NotSent(BoxError);
-
-impl NotSent {
-    /// Wraps the cause.
-    pub fn new(source: impl Into<BoxError>) -> Self {
-        NotSent(source.into())
-    }
-}
-
-impl fmt::Display for NotSent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the server did not process the request: {}", self.0)
-    }
-}
-
-impl std::error::Error for NotSent {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.0)
-    }
-}
-
 /// A status a layer gave up on, such as the last status of a retry layer
 /// whose status retries ran out. In the `source()` chain of an error a
 /// layer returns, it makes the session's [`Error`] a status error
@@ -346,29 +455,24 @@ impl fmt::Display for GaveUpOnStatus {
 
 impl std::error::Error for GaveUpOnStatus {}
 
-/// The status a layer gave up on, found in an error's chain of causes.
-fn gave_up_on(err: &(dyn std::error::Error + 'static)) -> Option<StatusCode> {
-    let mut next = Some(err);
+/// The first error of type `T` in a chain of causes, starting at `err`.
+fn find<'a, T: std::error::Error + 'static>(
+    err: Option<&'a (dyn std::error::Error + 'static)>,
+) -> Option<&'a T> {
+    let mut next = err;
     while let Some(err) = next {
-        if let Some(GaveUpOnStatus(status)) = err.downcast_ref::<GaveUpOnStatus>() {
-            return Some(*status);
+        if let Some(found) = err.downcast_ref::<T>() {
+            return Some(found);
         }
         next = err.source();
     }
     None
 }
 
-/// A timer fired; the message says which one (connect, read, total).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TimedOut(pub &'static str);
-
-impl fmt::Display for TimedOut {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} timed out", self.0)
-    }
+/// The status a layer gave up on, found in an error's chain of causes.
+fn gave_up_on(err: &(dyn std::error::Error + 'static)) -> Option<StatusCode> {
+    find::<GaveUpOnStatus>(Some(err)).map(|gave_up| gave_up.0)
 }
-
-impl std::error::Error for TimedOut {}
 
 /// No mounted transport matches the URL of a request.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -391,12 +495,77 @@ mod tests {
 
     #[test]
     fn timeout_and_connect_walk_the_chain() {
-        let err = Error::request(Connect::new(TimedOut("connect")));
+        let err = Error::request(Connect::new(TimedOut(TimeoutKind::Connect)));
         assert!(err.is_connect());
         assert!(err.is_timeout());
         assert!(!err.is_status());
         let plain = Error::request("boom");
         assert!(!plain.is_connect() && !plain.is_timeout());
+    }
+
+    #[test]
+    fn narrow_questions_imply_is_connect() {
+        let dns = Error::request(DnsError::new("nowhere.invalid"));
+        assert!(dns.is_dns() && dns.is_connect());
+        assert!(!dns.is_tls() && !dns.is_proxy() && dns.timeout_kind().is_none());
+
+        // A TLS failure with an https proxy: both questions answer.
+        let tls = TlsError::new("proxy.test").with_certificate_problem(CertificateProblem::Expired);
+        let proxy = ProxyError::new(
+            "https://proxy.test:443",
+            "TLS handshake with the proxy failed",
+        )
+        .with_source(tls);
+        let err = Error::request(Connect::new(proxy));
+        assert!(err.is_proxy() && err.is_tls() && err.is_connect() && !err.is_dns());
+        assert_eq!(err.certificate_problem(), Some(CertificateProblem::Expired));
+
+        // A proxy that did not answer in time.
+        let slow = ProxyError::new("http://proxy.test:3128", "did not answer in time")
+            .with_source(TimedOut(TimeoutKind::Connect));
+        let err = Error::request(slow);
+        assert!(err.is_proxy() && err.is_timeout());
+        assert_eq!(err.timeout_kind(), Some(TimeoutKind::Connect));
+    }
+
+    #[test]
+    fn timeout_kinds_are_found_in_the_chain() {
+        for kind in [
+            TimeoutKind::Connect,
+            TimeoutKind::Read,
+            TimeoutKind::Total,
+            TimeoutKind::Pool,
+        ] {
+            let err = Error::from_boxed(Box::new(TimedOut(kind)));
+            assert!(err.is_timeout());
+            assert_eq!(err.timeout_kind(), Some(kind));
+        }
+        // The operating system's connect timeout.
+        let os = std::io::Error::from(std::io::ErrorKind::TimedOut);
+        let err = Error::request(Connect::new(os));
+        assert_eq!(err.timeout_kind(), Some(TimeoutKind::Connect));
+        let err = Error::body(std::io::Error::from(std::io::ErrorKind::TimedOut));
+        assert!(err.is_timeout() && err.timeout_kind().is_none());
+    }
+
+    #[test]
+    fn too_large_covers_every_limit() {
+        assert!(Error::body(TooLarge::new("response body", 8)).is_too_large());
+        assert!(Error::body(crate::body::LengthLimitError { limit: 8 }).is_too_large());
+        let history = crate::redirect::HistoryTooLarge { limit: 8 };
+        let err = Error::redirect(history);
+        assert!(err.is_too_large() && err.is_redirect());
+        assert!(!Error::body("reset").is_too_large());
+    }
+
+    #[test]
+    fn a_content_coding_that_does_not_decode_is_a_decode_error() {
+        let bad = ContentDecodingError::new("gzip").with_source("invalid gzip header");
+        let err = Error::body(Box::new(bad) as BoxError);
+        assert!(err.is_decode() && !err.is_body());
+        assert_eq!(err.to_string(), "error decoding response body");
+        let err = Error::body("connection reset");
+        assert!(err.is_body() && !err.is_decode());
     }
 
     #[test]
@@ -426,7 +595,7 @@ mod tests {
     fn from_boxed_takes_back_our_error() {
         let boxed: BoxError = Box::new(Error::redirect("loop"));
         assert!(Error::from_boxed(boxed).is_redirect());
-        let boxed: BoxError = Box::new(TimedOut("read"));
+        let boxed: BoxError = Box::new(TimedOut(TimeoutKind::Read));
         assert!(Error::from_boxed(boxed).is_timeout());
     }
 }

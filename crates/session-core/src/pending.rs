@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::time::{Instant, Sleep};
 
-use crate::error::{Error, Result, TimedOut};
+use crate::error::{Error, Result, TimedOut, TimeoutKind};
 use crate::response::Response;
 use crate::target::TargetUrl;
 use crate::transport::BoxFuture;
@@ -96,7 +96,7 @@ impl Future for Pending {
         if let Some(timer) = sending.timer.as_mut() {
             if timer.as_mut().poll(cx).is_ready() {
                 let url = sending.url.take().expect("Pending polled after completion");
-                let err = Error::timeout(TimedOut("total")).with_url(url.into_url());
+                let err = Error::timeout(TimedOut(TimeoutKind::Total)).with_url(url.into_url());
                 return Poll::Ready(Err(err));
             }
         }

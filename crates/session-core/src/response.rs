@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use crate::body::Body;
-use crate::error::{Error, Result, TimedOut};
+use crate::error::{Error, Result, TimedOut, TimeoutKind};
 use crate::target::TargetUrl;
 use crate::transport::ConnectionInfo;
 
@@ -199,7 +199,7 @@ impl Response {
         match result {
             Ok(Ok(bytes)) => Ok((bytes, url)),
             Ok(Err(err)) => Err(Error::body(err).with_url(url.into_url())),
-            Err(_) => Err(Error::timeout(TimedOut("total")).with_url(url.into_url())),
+            Err(_) => Err(Error::timeout(TimedOut(TimeoutKind::Total)).with_url(url.into_url())),
         }
     }
 
@@ -260,7 +260,8 @@ impl Response {
                 Some(deadline) => match tokio::time::timeout_at(deadline, next).await {
                     Ok(frame) => frame,
                     Err(_) => {
-                        return Err(Error::timeout(TimedOut("total")).with_url(self.url().clone()))
+                        return Err(Error::timeout(TimedOut(TimeoutKind::Total))
+                            .with_url(self.url().clone()))
                     }
                 },
                 None => next.await,

@@ -150,6 +150,32 @@ impl HyperTransportBuilder {
         self
     }
 
+    /// Sends `host` to `addrs` instead of resolving it, replacing what
+    /// [`resolve`](Self::resolve) set for it. With no address, the name does
+    /// not resolve: a request to it fails with a
+    /// `session_core::error::DnsError` (`is_dns()`), as a name with no
+    /// record would, without asking a resolver.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use session_hyper::HyperTransport;
+    ///
+    /// let transport = HyperTransport::builder()
+    ///     .resolve_to_addrs("tracker.example.test", &[])
+    ///     .build()
+    ///     .unwrap();
+    /// let session = session_core::Session::builder().transport(transport).build().unwrap();
+    /// let err = session.get("http://tracker.example.test/").send().await.unwrap_err();
+    /// assert!(err.is_dns() && err.is_connect());
+    /// # }
+    /// ```
+    pub fn resolve_to_addrs(mut self, host: &str, addrs: &[SocketAddr]) -> Self {
+        self.resolve
+            .insert(host.to_ascii_lowercase(), addrs.to_vec());
+        self
+    }
+
     /// Limits how long a connection (TCP, proxy handshake and TLS handshake)
     /// may take. A zero timeout is a builder error.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
@@ -201,7 +227,7 @@ impl HyperTransportBuilder {
 
     /// How long a request waits for a connection under
     /// [`pool_max_connections_per_host`](Self::pool_max_connections_per_host)
-    /// before failing with `TimedOut("pool wait")`.
+    /// before failing with `TimedOut(TimeoutKind::Pool)` (`is_timeout()`, `timeout_kind()`).
     pub fn pool_wait_timeout(mut self, timeout: Duration) -> Self {
         match nonzero(timeout, "pool wait") {
             Ok(t) => {
@@ -421,6 +447,8 @@ impl HyperTransportBuilder {
             connect_timeout: None,
             max_body: self.max_body,
             max_decompressed: self.max_decompressed,
+            // hyper's HTTP/1.1 read buffer is at least 8 KiB (client.rs).
+            max_head: self.max_header_size.max(8192) as u64,
             decompress: self.decompress,
         };
         Ok(HyperTransport::from_parts(

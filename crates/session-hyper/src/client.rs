@@ -77,7 +77,7 @@ impl Recipe {
         http.enforce_http(false);
         http.set_nodelay(self.nodelay);
         // The connect timeout is applied around TCP, proxy and TLS together
-        // (in the connector), so it fails as `TimedOut("connect")`.
+        // (in the connector), so it fails as `TimedOut(TimeoutKind::Connect)`.
         let connector = Connector::new(ConnectorParts {
             http,
             resolver,

@@ -30,12 +30,13 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use session_core::error::TimedOut;
+use session_core::error::{ProxyError, TimedOut, TimeoutKind};
 use session_core::BoxError;
 
 use crate::dns::Resolver;
+use crate::errors;
 use crate::pool::{Gates, H2Alive};
-use crate::proxy::{Proxy, ProxyError, ProxyKind, ProxyRules};
+use crate::proxy::{Proxy, ProxyKind, ProxyRules};
 
 /// Counters shared by a transport and its connector.
 #[derive(Debug, Default)]
@@ -145,14 +146,14 @@ where
         Ok(()) => tcp.flush().await,
         Err(e) => Err(e),
     };
-    sent.map_err(|e| ProxyError::new(proxy, "could not send CONNECT").source(e))?;
+    sent.map_err(|e| ProxyError::new(proxy, "could not send CONNECT").with_source(e))?;
     let mut buf = Vec::with_capacity(512);
     let mut chunk = [0u8; 512];
     loop {
         let n = tcp
             .read(&mut chunk)
             .await
-            .map_err(|e| ProxyError::new(proxy, "failed while answering CONNECT").source(e))?;
+            .map_err(|e| ProxyError::new(proxy, "failed while answering CONNECT").with_source(e))?;
         if n == 0 {
             return Err(ProxyError::new(
                 proxy,
@@ -184,13 +185,21 @@ where
         )),
         Some(code) if code.is_success() => Ok(()),
         Some(code) => {
-            Err(ProxyError::new(proxy, format!("refused CONNECT to {target}")).status(code))
+            Err(ProxyError::new(proxy, format!("refused CONNECT to {target}")).with_status(code))
         }
     }
 }
 
 impl Connector {
-    async fn connect(self, dst: Uri) -> Result<Conn, BoxError> {
+    /// Connects to `dst`, through `proxy` if one was chosen; `through` is
+    /// set once the proxy has done its part (the tunnel is open, or the
+    /// connection to a forward proxy is made).
+    async fn connect(
+        self,
+        dst: Uri,
+        proxy: Option<Proxy>,
+        through: &mut bool,
+    ) -> Result<Conn, BoxError> {
         let mut http = self.http.clone();
         let https = match dst.scheme_str() {
             Some("http") => false,
@@ -198,7 +207,7 @@ impl Connector {
             other => return Err(format!("unsupported URL scheme {other:?}").into()),
         };
         let mut forward = false;
-        let base = match self.proxies.select(&dst).cloned() {
+        let base = match proxy {
             None => Base::Tcp(
                 tower_service::Service::call(&mut http, dst.clone())
                     .await?
@@ -207,7 +216,7 @@ impl Connector {
             Some(proxy) if matches!(proxy.kind, ProxyKind::Http | ProxyKind::Https) => {
                 let tcp = tower_service::Service::call(&mut http, proxy.uri.clone())
                     .await
-                    .map_err(|e| ProxyError::new(&proxy, "could not connect").source(e))?
+                    .map_err(|e| ProxyError::new(&proxy, "could not connect").with_source(e))?
                     .into_inner();
                 let mut base = if proxy.kind == ProxyKind::Https {
                     Base::Tls(Box::new(self.proxy_handshake(&proxy, tcp).await?))
@@ -222,6 +231,7 @@ impl Connector {
                 } else {
                     forward = true;
                 }
+                *through = true;
                 base
             }
             Some(proxy) => {
@@ -231,8 +241,7 @@ impl Connector {
                 // hands the proxy an address.
                 let target = if proxy.kind == ProxyKind::Socks5 {
                     resolved(&self.resolver, &target).await.map_err(|e| {
-                        ProxyError::new(&proxy, "could not resolve the target")
-                            .source(e.to_string())
+                        ProxyError::new(&proxy, "could not resolve the target").with_source(e)
                     })?
                 } else {
                     target
@@ -244,9 +253,11 @@ impl Connector {
                 let tcp = tower_service::Service::call(&mut socks, target)
                     .await
                     .map_err(|e| {
-                        ProxyError::new(&proxy, "SOCKS5 handshake failed").source(e.to_string())
+                        ProxyError::new(&proxy, "SOCKS5 handshake failed")
+                            .with_source(e.to_string())
                     })?
                     .into_inner();
+                *through = true;
                 Base::Tcp(tcp)
             }
         };
@@ -285,10 +296,7 @@ impl Connector {
         let tls = TlsConnector::from(self.tls.clone())
             .connect(name, io)
             .await
-            .map_err(|source| TlsHandshake {
-                host: host.to_owned(),
-                source,
-            })?;
+            .map_err(|e| errors::tls_failed(host, e))?;
         Ok(tls)
     }
 
@@ -309,11 +317,14 @@ impl Connector {
             Arc::new(config)
         });
         let name = ServerName::try_from(bare_host(&proxy.uri).to_owned())
-            .map_err(|e| ProxyError::new(proxy, "has no valid TLS name").source(e))?;
+            .map_err(|e| ProxyError::new(proxy, "has no valid TLS name").with_source(e))?;
         TlsConnector::from(config.clone())
             .connect(name, tcp)
             .await
-            .map_err(|e| ProxyError::new(proxy, "TLS handshake with the proxy failed").source(e))
+            .map_err(|e| {
+                ProxyError::new(proxy, "TLS handshake with the proxy failed")
+                    .with_source(errors::tls_failed(bare_host(&proxy.uri), e))
+            })
     }
 
     /// Passes the gates, then connects under the connect timeout.
@@ -324,12 +335,27 @@ impl Connector {
         let permit = gates.permit(&gate).await?;
         let gated = self.h2_gate && dst.scheme_str() == Some("https");
         let leader = if gated { gate.h2_turn().await? } else { None };
-        let connect = self.connect(dst);
+        let proxy = self.proxies.select(&dst).cloned();
+        let mut through = false;
+        let connect = self.connect(dst, proxy.clone(), &mut through);
         let mut conn = match timeout {
             None => connect.await?,
             Some(limit) => match tokio::time::timeout(limit, connect).await {
                 Ok(result) => result?,
-                Err(_) => return Err(Box::new(TimedOut("connect"))),
+                Err(_) => {
+                    let timed_out = TimedOut(TimeoutKind::Connect);
+                    return Err(match proxy.filter(|_| !through) {
+                        // The proxy had not done its part in time.
+                        Some(proxy) => Box::new(
+                            ProxyError::new(
+                                &proxy,
+                                "did not open the way within the connect timeout",
+                            )
+                            .with_source(timed_out),
+                        ),
+                        None => Box::new(timed_out),
+                    });
+                }
             },
         };
         let h2 = conn.is_h2();
@@ -360,16 +386,6 @@ impl tower_service::Service<Uri> for Connector {
         let timeout = crate::timeout::request_connect_timeout().or(self.timeout);
         Box::pin(self.clone().gated(dst, timeout))
     }
-}
-
-/// The TLS handshake failed; the message says which check (the rustls
-/// error: an expired certificate, an unknown issuer, a wrong host name).
-#[derive(Debug, thiserror::Error)]
-#[error("TLS handshake with {host} failed: {source}")]
-pub(crate) struct TlsHandshake {
-    host: String,
-    #[source]
-    source: io::Error,
 }
 
 /// Offers no client certificate (to a proxy).

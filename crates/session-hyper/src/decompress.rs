@@ -15,6 +15,7 @@ use http_body::{Body as HttpBody, Frame};
 use tokio::io::{AsyncBufRead, AsyncRead};
 use tokio_util::io::{poll_read_buf, StreamReader};
 
+use session_core::error::ContentDecodingError;
 use session_core::{Body, BoxError};
 
 use crate::timeout::{limited, LimitExceeded};
@@ -36,6 +37,18 @@ enum Coding {
     Deflate,
     Br,
     Zstd,
+}
+
+impl Coding {
+    /// The coding's name, as errors give it.
+    fn name(self) -> &'static str {
+        match self {
+            Coding::Gzip => "gzip",
+            Coding::Deflate => "deflate",
+            Coding::Br => "br",
+            Coding::Zstd => "zstd",
+        }
+    }
 }
 
 fn known(coding: &str) -> Option<Coding> {
@@ -117,6 +130,7 @@ fn decode_one(coding: Coding, body: Body) -> Body {
         }
     };
     Body::wrap(Decoded {
+        coding: coding.name(),
         decoder,
         buf: BytesMut::new(),
         done: false,
@@ -189,11 +203,12 @@ fn from_body(err: &io::Error) -> bool {
     err.get_ref().is_some_and(|e| e.is::<BodyError>())
 }
 
-/// The error a decoder returned: the body's own (a read timeout stays a
-/// `TimedOut`, an over-limit body a `LimitExceeded`), or the decoder's.
-fn from_io(err: io::Error) -> BoxError {
+/// The error a decoder of `coding` returned: the body's own (a read
+/// timeout stays a `TimedOut`, an over-limit body a `LimitExceeded`), or
+/// the decoder's, as a [`ContentDecodingError`].
+fn from_io(err: io::Error, coding: &'static str) -> BoxError {
     if !from_body(&err) {
-        return err.into();
+        return Box::new(ContentDecodingError::new(coding).with_source(err));
     }
     match err.into_inner().map(|e| e.downcast::<BodyError>()) {
         Some(Ok(body)) => body.0,
@@ -207,6 +222,8 @@ fn from_io(err: io::Error) -> BoxError {
 /// stream ends, the rest of the body must be empty (anything else is an
 /// error, not something to ignore) and its trailers follow the data.
 struct Decoded {
+    /// The coding's name, for errors.
+    coding: &'static str,
     decoder: Box<dyn Decoder>,
     buf: BytesMut,
     /// The decoder has said the coded stream has ended.
@@ -238,7 +255,7 @@ impl HttpBody for Decoded {
                 Err(err) if !from_body(&err) && !this.decoder.input().get_ref().read_some => {
                     this.done = true;
                 }
-                Err(err) => return Poll::Ready(Some(Err(from_io(err)))),
+                Err(err) => return Poll::Ready(Some(Err(from_io(err, this.coding)))),
             }
         }
         let input = this.decoder.input();
@@ -250,10 +267,11 @@ impl HttpBody for Decoded {
                     .take()
                     .map(|t| Ok(Frame::trailers(t))),
             ),
-            Ok(_) => Poll::Ready(Some(Err(
-                "bytes after the end of the compressed body".into()
-            ))),
-            Err(err) => Poll::Ready(Some(Err(from_io(err)))),
+            Ok(_) => Poll::Ready(Some(Err(Box::new(
+                ContentDecodingError::new(this.coding)
+                    .with_source("bytes after the end of the compressed body"),
+            )))),
+            Err(err) => Poll::Ready(Some(Err(from_io(err, this.coding)))),
         }
     }
 }
@@ -348,7 +366,25 @@ mod tests {
             .collect()
             .await
             .unwrap_err();
-        assert!(err.to_string().contains("after the end"), "{err}");
+        let bad = err
+            .downcast_ref::<ContentDecodingError>()
+            .expect("a decoding error");
+        assert_eq!(bad.coding(), "deflate");
+        let cause = std::error::Error::source(bad).unwrap().to_string();
+        assert!(cause.contains("after the end"), "{cause}");
+
+        // Bytes that are not gzip at all.
+        let err = decoded("gzip", chunked(b"not gzip at all", 100))
+            .unwrap()
+            .collect()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.downcast_ref::<ContentDecodingError>()
+                .map(|e| e.coding()),
+            Some("gzip"),
+            "{err:?}"
+        );
     }
 
     #[tokio::test]

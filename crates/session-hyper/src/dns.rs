@@ -1,4 +1,6 @@
-//! Name resolution with per-host overrides (curl's `--resolve`).
+//! Name resolution with per-host overrides (curl's `--resolve`). Failures
+//! are `session_core::error::DnsError`s: the system resolver's error, or an
+//! override with no address (a name made not to resolve).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -10,6 +12,8 @@ use std::task::{Context, Poll};
 use hyper_util::client::legacy::connect::dns::{GaiResolver, Name};
 
 use session_core::BoxError;
+
+use crate::errors;
 
 /// Resolves through the system (`getaddrinfo`) unless a host has an override.
 #[derive(Clone, Debug)]
@@ -40,12 +44,21 @@ impl tower_service::Service<Name> for Resolver {
 
     fn call(&mut self, name: Name) -> Self::Future {
         if let Some(addrs) = self.overrides.get(&name.as_str().to_ascii_lowercase()) {
-            let addrs = addrs.clone();
-            return Box::pin(async move { Ok(addrs.into_iter()) });
+            let result = if addrs.is_empty() {
+                Err(errors::dns_failed(
+                    name.as_str(),
+                    "no address (an override)",
+                ))
+            } else {
+                Ok(addrs.clone().into_iter())
+            };
+            return Box::pin(std::future::ready(result));
         }
-        let lookup = self.system.call(name);
+        let lookup = self.system.call(name.clone());
         Box::pin(async move {
-            let addrs = lookup.await?;
+            let addrs = lookup
+                .await
+                .map_err(|err| errors::dns_failed(name.as_str(), err))?;
             Ok(addrs.collect::<Vec<_>>().into_iter())
         })
     }

@@ -11,7 +11,7 @@ use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, TRANSFER_ENCODING};
 use http_body::Body as _;
 use tokio::time::Sleep;
 
-use session_core::error::{Connect, NotSent, TimedOut};
+use session_core::error::{Connect, NotSent, TimedOut, TimeoutKind};
 use session_core::{Body, BoxError, ConnectionTag};
 
 use crate::timeout::{limited, LimitExceeded, ReadTimeout};
@@ -29,6 +29,8 @@ pub(crate) struct Limits {
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) max_body: Option<u64>,
     pub(crate) max_decompressed: u64,
+    /// The largest HTTP/1.1 response head hyper reads, for its error.
+    pub(crate) max_head: u64,
     pub(crate) decompress: bool,
 }
 
@@ -97,7 +99,7 @@ impl Future for ResponseFuture {
                         // Dropping the client's future cancels the request;
                         // hyper closes an HTTP/1.1 connection it was on.
                         this.inner = None;
-                        return Poll::Ready(Err(Box::new(TimedOut("read"))));
+                        return Poll::Ready(Err(Box::new(TimedOut(TimeoutKind::Read))));
                     }
                 }
                 return Poll::Pending;
@@ -108,6 +110,10 @@ impl Future for ResponseFuture {
             Ok(res) => finish(res, this.sleep.take(), this.limits, this.head),
             Err(err) if err.is_connect() => Err(Box::new(Connect::new(err))),
             Err(err) if refused_stream(&err) => Err(Box::new(NotSent::new(err))),
+            Err(err) if head_too_large(&err) => Err(Box::new(LimitExceeded::new(
+                "response head",
+                this.limits.max_head,
+            ))),
             Err(err) => Err(Box::new(err)),
         })
     }
@@ -126,6 +132,18 @@ fn refused_stream(err: &(dyn std::error::Error + 'static)) -> bool {
             let refused = h2.is_reset() && h2.reason() == Some(h2::Reason::REFUSED_STREAM);
             let above_go_away = h2.is_go_away() && h2.reason() == Some(h2::Reason::NO_ERROR);
             return h2.is_remote() && (refused || above_go_away);
+        }
+        next = err.source();
+    }
+    false
+}
+
+/// Did hyper refuse a response head over its buffer (`max_response_header_size`)?
+fn head_too_large(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(err) = next {
+        if let Some(hyper) = err.downcast_ref::<hyper::Error>() {
+            return hyper.is_parse_too_large();
         }
         next = err.source();
     }

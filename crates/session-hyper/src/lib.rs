@@ -27,7 +27,7 @@
 //! - **Timeouts**: connect, read (the longest wait for the response head or
 //!   between two body reads) and the pool wait. Each fails with a
 //!   [`TimedOut`] naming it in the error's
-//!   chain, so `is_timeout()` is true. The total deadline is the session's
+//!   chain, so `is_timeout()` is true and `timeout_kind()` says which. The total deadline is the session's
 //!   `timeout`. Per request: [`RequestReadTimeout`], [`RequestConnectTimeout`]
 //!   (which pools its connections apart) and the request's own `timeout`.
 //! - **TLS**: extra roots (PEM bytes, a file, `SSL_CERT_FILE`), a client
@@ -60,6 +60,23 @@
 //! ([`max_decompressed_size`](HyperTransportBuilder::max_decompressed_size)).
 //! A response without `Transfer-Encoding` whose length is within the limit
 //! costs one pass over its header names and a branch per rule.
+//!
+//! # Errors
+//!
+//! Every failure reaches the caller as session-core's leaf errors in the
+//! chain of causes, so a `session_core::Error` answers for it without a
+//! downcast into hyper, h2 or rustls:
+//!
+//! | failure | in the chain | the `Error` answers |
+//! |---|---|---|
+//! | a name does not resolve (the system resolver, or [`resolve_to_addrs`](HyperTransportBuilder::resolve_to_addrs) with no address) | `DnsError` | `is_dns()`, `is_connect()` |
+//! | a refused or failed TCP connection | `Connect` (hyper-util's error, the io error) | `is_connect()` |
+//! | a TLS handshake (with the server or an `https://` proxy) | `TlsError`, rustls's error as its cause | `is_tls()`, `certificate_problem()`, `is_connect()` |
+//! | a proxy: refused, `CONNECT` not 2xx, broken tunnel, SOCKS5, its TLS, no tunnel within the connect timeout | [`ProxyError`] | `is_proxy()`, `is_connect()` |
+//! | connect, read, pool wait timeouts | [`TimedOut`] | `is_timeout()`, `timeout_kind()` (connect and pool wait: `is_connect()` too) |
+//! | an HTTP/1.1 response head, a body or a decompressed body over its limit, too many codings | [`LimitExceeded`] (session-core's `TooLarge`) | `is_too_large()` |
+//! | a body whose content coding does not decode | `ContentDecodingError` | `is_decode()` |
+//! | an HTTP/2 stream the server refused | `NotSent` | (retried as a connect error) |
 //!
 //! # Example
 //!
@@ -112,6 +129,7 @@ mod client;
 mod connect;
 mod decompress;
 mod dns;
+mod errors;
 mod framing;
 mod future;
 mod host;

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
-use session_core::error::TimedOut;
+use session_core::error::{TimedOut, TimeoutKind};
 use session_core::BoxError;
 
 /// How long a connect waits while an HTTP/2 connection to its host is open
@@ -115,7 +115,7 @@ impl Gates {
     /// Waits for a free connection slot of `gate` (none without a cap).
     ///
     /// # Errors
-    /// `TimedOut("pool wait")` after the pool wait timeout.
+    /// `TimedOut(TimeoutKind::Pool)` after the pool wait timeout.
     pub(crate) async fn permit(
         &self,
         gate: &HostGate,
@@ -128,7 +128,7 @@ impl Gates {
             None => acquire.await,
             Some(limit) => tokio::time::timeout(limit, acquire)
                 .await
-                .map_err(|_| Box::new(TimedOut("pool wait")) as BoxError)?,
+                .map_err(|_| Box::new(TimedOut(TimeoutKind::Pool)) as BoxError)?,
         };
         Ok(Some(permit?))
     }

@@ -47,8 +47,6 @@ use base64::Engine as _;
 use http::{HeaderValue, Uri};
 use hyper_util::client::proxy::matcher::Matcher;
 
-use session_core::BoxError;
-
 /// The kind of a proxy, from its URL scheme.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum ProxyKind {
@@ -639,64 +637,10 @@ fn parse_rule(key: &str, proxy: Option<Proxy>) -> Result<Rule, InvalidProxy> {
     })
 }
 
-/// A proxy refused or broke a tunnel: the `CONNECT` got a non-2xx answer or
-/// no answer, or the SOCKS handshake failed.
-#[derive(Debug)]
-pub struct ProxyError {
-    proxy: String,
-    status: Option<http::StatusCode>,
-    what: String,
-    source: Option<BoxError>,
-}
-
-impl ProxyError {
-    pub(crate) fn new(proxy: &Proxy, what: impl Into<String>) -> ProxyError {
-        ProxyError {
-            proxy: proxy.to_string(),
-            status: None,
-            what: what.into(),
-            source: None,
-        }
-    }
-
-    pub(crate) fn status(mut self, status: http::StatusCode) -> Self {
-        self.status = Some(status);
-        self
-    }
-
-    pub(crate) fn source(mut self, source: impl Into<BoxError>) -> Self {
-        self.source = Some(source.into());
-        self
-    }
-
-    /// The proxy's URL, without credentials.
-    pub fn proxy(&self) -> &str {
-        &self.proxy
-    }
-
-    /// The status the proxy answered `CONNECT` with, if it answered.
-    pub fn connect_status(&self) -> Option<http::StatusCode> {
-        self.status
-    }
-}
-
-impl fmt::Display for ProxyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "proxy {}: {}", self.proxy, self.what)?;
-        if let Some(status) = self.status {
-            write!(f, " ({status})")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ProxyError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
-            .as_deref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
-    }
-}
+/// A proxy refused or broke a tunnel: session-core's
+/// [`ProxyError`], which
+/// `session_core::Error::is_proxy` looks for.
+pub use session_core::error::ProxyError;
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,6 @@
 //! connection when they fail: hyper never returns a connection whose body
 //! was not read to the end to the pool.
 
-use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -18,11 +17,11 @@ use http_body::{Body as HttpBody, Frame, SizeHint};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tokio::time::{Instant, Sleep};
 
-use session_core::error::TimedOut;
+use session_core::error::{TimedOut, TimeoutKind};
 use session_core::{Body, BoxError};
 
 pin_project_lite::pin_project! {
-    /// A body that fails with `TimedOut("read")` when a frame takes longer
+    /// A body that fails with `TimedOut(TimeoutKind::Read)` when a frame takes longer
     /// than the read timeout.
     pub(crate) struct ReadTimeout<B> {
         #[pin]
@@ -64,7 +63,7 @@ where
                 Poll::Ready(frame.map(|f| f.map_err(Into::into)))
             }
             Poll::Pending => match this.sleep.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(TimedOut("read"))))),
+                Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(TimedOut(TimeoutKind::Read))))),
                 Poll::Pending => Poll::Pending,
             },
         }
@@ -79,46 +78,15 @@ where
     }
 }
 
-/// A response was bigger than a limit of the transport.
+/// A response was bigger than a limit of the transport: session-core's
+/// [`TooLarge`](session_core::error::TooLarge), which
+/// `session_core::Error::is_too_large` looks for.
 ///
 /// Found in the `source()` chain of the error reading the body, or of the
 /// request error: for too many content codings, and for a `Content-Length`
 /// over the body limit, refused with the head (see the crate docs'
 /// "Framing and limits").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LimitExceeded {
-    what: &'static str,
-    limit: u64,
-}
-
-impl LimitExceeded {
-    pub(crate) fn new(what: &'static str, limit: u64) -> Self {
-        LimitExceeded { what, limit }
-    }
-
-    /// What went over: `"response body"`, `"decompressed body"` or
-    /// `"content codings"`.
-    pub fn what(&self) -> &'static str {
-        self.what
-    }
-
-    /// The limit (bytes, or codings).
-    pub fn limit(&self) -> u64 {
-        self.limit
-    }
-}
-
-impl fmt::Display for LimitExceeded {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.what == "content codings" {
-            write!(f, "more than {} stacked content codings", self.limit)
-        } else {
-            write!(f, "{} is over the limit of {} bytes", self.what, self.limit)
-        }
-    }
-}
-
-impl std::error::Error for LimitExceeded {}
+pub use session_core::error::TooLarge as LimitExceeded;
 
 /// `body`, failing with [`LimitExceeded`] once it has yielded more than
 /// `limit` bytes. http-body-util's [`Limited`] counts; its

@@ -119,11 +119,12 @@ impl Error {
     /// Did the last attempt fail before reaching the server? Walks the chain
     /// of causes for refused connections (io errors of kind
     /// `ConnectionRefused`) and, with the `session-core` feature,
-    /// `session_core::error::Connect`.
+    /// session-core's `Connect`, `DnsError`, `TlsError` and `ProxyError`
+    /// (as `session_core::Error::is_connect` does).
     pub fn is_connect(&self) -> bool {
         self.causes().any(|err| {
             #[cfg(feature = "session-core")]
-            if err.is::<session_core::error::Connect>()
+            if (crate::policy::never_sent(err) && !err.is::<session_core::error::NotSent>())
                 || err
                     .downcast_ref::<session_core::Error>()
                     .is_some_and(session_core::Error::is_connect)
@@ -304,7 +305,9 @@ mod tests {
     #[cfg(feature = "session-core")]
     #[test]
     fn connect_and_timeout_walk_the_chain() {
-        let connect = session_core::error::Connect::new(session_core::error::TimedOut("connect"));
+        let connect = session_core::error::Connect::new(session_core::error::TimedOut(
+            session_core::error::TimeoutKind::Connect,
+        ));
         let err = Error::exhausted(Box::new(connect), RetryHistory::default());
         assert!(err.is_connect());
         assert!(err.is_timeout());

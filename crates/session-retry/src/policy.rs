@@ -94,8 +94,8 @@ impl<P: Policy + ?Sized> Policy for Arc<P> {
 ///
 /// - an io error of kind `ConnectionRefused`, `AddrNotAvailable` or
 ///   `NotConnected`, or (with the `session-core` feature)
-///   `session_core::error::Connect` or `session_core::error::NotSent` (an
-///   HTTP/2 stream the server refused): [`ErrorKind::Connect`];
+///   `session_core::error::Connect`, `NotSent` (an HTTP/2 stream the server
+///   refused), `DnsError`, `TlsError` or `ProxyError`: [`ErrorKind::Connect`];
 /// - with the `session-core` feature, a `session_core::Error` that is a
 ///   builder, redirect or decode error: [`ErrorKind::Fatal`];
 /// - anything else: [`ErrorKind::Read`] (it may have reached the server).
@@ -108,7 +108,7 @@ fn standard_classification(error: &(dyn StdError + 'static)) -> ErrorKind {
     let mut next = Some(error);
     while let Some(err) = next {
         #[cfg(feature = "session-core")]
-        if err.is::<session_core::error::Connect>() || err.is::<session_core::error::NotSent>() {
+        if never_sent(err) {
             return ErrorKind::Connect;
         }
         if let Some(io) = err.downcast_ref::<io::Error>() {
@@ -133,6 +133,18 @@ fn standard_classification(error: &(dyn StdError + 'static)) -> ErrorKind {
         next = err.source();
     }
     ErrorKind::Read
+}
+
+/// Is `err` one of session-core's errors for a request that never reached
+/// the server?
+#[cfg(feature = "session-core")]
+pub(crate) fn never_sent(err: &(dyn StdError + 'static)) -> bool {
+    use session_core::error::{Connect, DnsError, NotSent, ProxyError, TlsError};
+    err.is::<Connect>()
+        || err.is::<NotSent>()
+        || err.is::<DnsError>()
+        || err.is::<TlsError>()
+        || err.is::<ProxyError>()
 }
 
 /// A [`Policy`] from a closure; see [`classify_fn`].
@@ -214,6 +226,14 @@ mod tests {
         assert_eq!(classify(&reset), ErrorKind::Read);
         let builder = session_core::Error::builder("bad url");
         assert_eq!(classify(&builder), ErrorKind::Fatal);
+        // Core's connect leaf errors, even when a transport reports them
+        // without a `Connect` around them.
+        let dns = session_core::error::DnsError::new("nowhere.invalid");
+        assert_eq!(classify(&dns), ErrorKind::Connect);
+        let tls = session_core::Error::request(session_core::error::TlsError::new("h.test"));
+        assert_eq!(classify(&tls), ErrorKind::Connect);
+        let proxy = session_core::error::ProxyError::new("http://p.test:3128", "refused");
+        assert_eq!(classify(&proxy), ErrorKind::Connect);
     }
 
     #[test]
