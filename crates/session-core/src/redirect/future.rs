@@ -6,12 +6,14 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use pin_project_lite::pin_project;
+use tracing::Span;
 
 use super::policy::Policy;
 use super::service::Unanswered;
 
 use crate::body::Body;
 use crate::error::BoxError;
+use crate::trace;
 
 pub(crate) type BoxFuture =
     Pin<Box<dyn Future<Output = Result<http::Response<Body>, BoxError>> + Send>>;
@@ -40,6 +42,8 @@ pin_project! {
             #[pin]
             future: S::Future,
             hop: Option<Unanswered<S, P>>,
+            // The first hop's span, entered while polled.
+            span: Span,
         },
         Follow {
             future: BoxFuture,
@@ -52,11 +56,12 @@ where
     S: tower_service::Service<http::Request<Body>>,
 {
     #[inline]
-    pub(crate) fn sent(future: S::Future, hop: Unanswered<S, P>) -> Self {
+    pub(crate) fn sent(future: S::Future, hop: Unanswered<S, P>, span: Span) -> Self {
         ResponseFuture {
             state: State::Sent {
                 future,
                 hop: Some(hop),
+                span,
             },
         }
     }
@@ -88,8 +93,17 @@ where
         loop {
             let mut this = self.as_mut().project();
             match this.state.as_mut().project() {
-                StateProj::Sent { future, hop } => {
-                    let result = ready!(future.poll(cx)).map_err(Into::into);
+                StateProj::Sent { future, hop, span } => {
+                    let result = {
+                        let _entered = span.enter();
+                        ready!(future.poll(cx)).map_err(Into::into)
+                    };
+                    match &result {
+                        Ok(res) => trace::record_response(span, res),
+                        Err(err) => trace::record_boxed_error(span, err),
+                    }
+                    // The hop is over: its span closes before the next one opens.
+                    *span = Span::none();
                     let hop = hop.take().expect("polled after completion");
                     match hop.answered(result) {
                         Ok(done) => return Poll::Ready(done),
