@@ -4,8 +4,11 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use hyper_util::client::legacy::connect::dns::{GaiResolver, Name};
 
@@ -16,6 +19,8 @@ use session_core::BoxError;
 pub(crate) struct Resolver {
     overrides: Arc<HashMap<String, Vec<SocketAddr>>>,
     system: GaiResolver,
+    /// Where the time each resolution took is added, for one connection.
+    clock: Option<Arc<DnsClock>>,
 }
 
 impl Resolver {
@@ -23,7 +28,32 @@ impl Resolver {
         Resolver {
             overrides: Arc::new(overrides),
             system: GaiResolver::new(),
+            clock: None,
         }
+    }
+
+    /// This resolver, adding the time its resolutions take to `clock`.
+    pub(crate) fn timed(&self, clock: Arc<DnsClock>) -> Self {
+        Resolver {
+            clock: Some(clock),
+            ..self.clone()
+        }
+    }
+}
+
+/// The time one connection spent resolving names (`None` until a name was
+/// resolved).
+#[derive(Debug, Default)]
+pub(crate) struct DnsClock(Mutex<Option<Duration>>);
+
+impl DnsClock {
+    pub(crate) fn add(&self, spent: Duration) {
+        let mut total = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *total = Some(total.unwrap_or_default() + spent);
+    }
+
+    pub(crate) fn total(&self) -> Option<Duration> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -39,14 +69,22 @@ impl tower_service::Service<Name> for Resolver {
     }
 
     fn call(&mut self, name: Name) -> Self::Future {
+        let start = Instant::now();
+        let clock = self.clock.clone();
         if let Some(addrs) = self.overrides.get(&name.as_str().to_ascii_lowercase()) {
             let addrs = addrs.clone();
+            if let Some(clock) = clock {
+                clock.add(start.elapsed());
+            }
             return Box::pin(async move { Ok(addrs.into_iter()) });
         }
         let lookup = self.system.call(name);
         Box::pin(async move {
-            let addrs = lookup.await?;
-            Ok(addrs.collect::<Vec<_>>().into_iter())
+            let addrs = lookup.await;
+            if let Some(clock) = clock {
+                clock.add(start.elapsed());
+            }
+            Ok(addrs?.collect::<Vec<_>>().into_iter())
         })
     }
 }
