@@ -7,12 +7,11 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::time::{Instant, Sleep};
-use tracing::Span;
 
 use crate::error::{Error, Result, TimedOut};
 use crate::response::Response;
 use crate::target::TargetUrl;
-use crate::trace;
+use crate::trace::{self, SpanSlot};
 use crate::transport::BoxFuture;
 
 /// A request on its way through the session's stack; resolves to the
@@ -43,7 +42,7 @@ struct Sending {
     timer: Option<Pin<Box<Sleep>>>,
     max_body: usize,
     /// The request's span (see [`trace`]), entered while polled.
-    span: Span,
+    span: SpanSlot,
 }
 
 impl Pending {
@@ -52,7 +51,7 @@ impl Pending {
         url: TargetUrl,
         timeout: Option<Duration>,
         max_body: usize,
-        span: Span,
+        span: SpanSlot,
     ) -> Self {
         let start = Instant::now();
         let timer = timeout.map(|t| Box::pin(tokio::time::sleep_until(start + t)));
@@ -91,7 +90,7 @@ impl Future for Pending {
             let deadline = sending.timer.as_ref().map(|t| t.deadline());
             return Poll::Ready(match result {
                 Ok(response) => {
-                    trace::record_response(&sending.span, &response);
+                    trace::record_response(sending.span.get(), &response);
                     Ok(Response::new(
                         response,
                         url,
@@ -102,7 +101,7 @@ impl Future for Pending {
                 }
                 Err(err) => {
                     let err = Error::from_boxed(err);
-                    trace::record_error(&sending.span, &err);
+                    trace::record_error(sending.span.get(), &err);
                     Err(err.with_url(url.into_url()))
                 }
             });
@@ -111,7 +110,7 @@ impl Future for Pending {
             if timer.as_mut().poll(cx).is_ready() {
                 let url = sending.url.take().expect("Pending polled after completion");
                 let err = Error::timeout(TimedOut("total"));
-                trace::record_error(&sending.span, &err);
+                trace::record_error(sending.span.get(), &err);
                 return Poll::Ready(Err(err.with_url(url.into_url())));
             }
         }

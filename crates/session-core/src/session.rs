@@ -159,7 +159,7 @@ impl Session {
         timeout: Option<std::time::Duration>,
     ) -> Pending {
         // The request's span is the parent of what the stack does for it.
-        let span = crate::trace::request_span(&request);
+        let span = crate::trace::SpanSlot::new(crate::trace::request_span(&request));
         let future = {
             let _entered = span.enter();
             self.inner.stack.send(request)

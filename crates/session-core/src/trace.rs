@@ -104,6 +104,40 @@ const SECRET_PARAMS: [&str; 4] = ["AWSAccessKeyId", "Signature", "sig", "X-Goog-
 /// What replaces a secret in `url.full`.
 const REDACTED: &str = "REDACTED";
 
+/// A span a future keeps: boxed when it is enabled, and when it is not
+/// (no subscriber interested), nothing but a null pointer to move.
+#[derive(Debug)]
+pub(crate) struct SpanSlot(Option<Box<Span>>);
+
+impl SpanSlot {
+    #[inline]
+    pub(crate) fn new(span: Span) -> Self {
+        if span.is_disabled() {
+            SpanSlot(None)
+        } else {
+            SpanSlot(Some(Box::new(span)))
+        }
+    }
+
+    /// Enters the span, if there is one, until the guard drops.
+    #[inline]
+    pub(crate) fn enter(&self) -> Option<tracing::span::Entered<'_>> {
+        self.0.as_deref().map(Span::enter)
+    }
+
+    /// The span, if there is one.
+    #[inline]
+    pub(crate) fn get(&self) -> Option<&Span> {
+        self.0.as_deref()
+    }
+
+    /// Closes the span (its work is done).
+    #[inline]
+    pub(crate) fn close(&mut self) {
+        self.0 = None;
+    }
+}
+
 /// The span of one request, from `send()` to its response head. Its URL
 /// fields are written only when it is enabled.
 #[inline]
@@ -122,19 +156,23 @@ pub(crate) fn request_span(req: &http::Request<Body>) -> Span {
         error.type = Empty,
     );
     if !span.is_disabled() {
-        record_url(&span, req.uri());
-        let uri = req.uri();
-        if let Some(host) = uri.host() {
-            span.record(
-                "server.address",
-                host.trim_start_matches('[').trim_end_matches(']'),
-            );
-        }
-        if let Some(port) = port_of(uri) {
-            span.record("server.port", port);
-        }
+        record_server(&span, req.uri());
     }
     span
+}
+
+#[cold]
+fn record_server(span: &Span, uri: &http::Uri) {
+    record_url(span, uri);
+    if let Some(host) = uri.host() {
+        span.record(
+            "server.address",
+            host.trim_start_matches('[').trim_end_matches(']'),
+        );
+    }
+    if let Some(port) = port_of(uri) {
+        span.record("server.port", port);
+    }
 }
 
 /// The span of one hop of a redirect chain: the request as sent is hop 0.
@@ -160,34 +198,38 @@ pub(crate) fn hop_span(req: &http::Request<Body>, index: usize) -> Span {
 
 /// Records what a response says on `span` (enabled or not).
 #[inline]
-pub(crate) fn record_response<B>(span: &Span, res: &http::Response<B>) {
-    if span.is_disabled() {
-        return;
+pub(crate) fn record_response<B>(span: Option<&Span>, res: &http::Response<B>) {
+    match span {
+        Some(span) if !span.is_disabled() => record_head(span, res.status(), res.version()),
+        _ => {}
     }
-    let status = res.status();
+}
+
+#[cold]
+fn record_head(span: &Span, status: http::StatusCode, version: http::Version) {
     span.record("http.response.status_code", status.as_u16());
     if status.is_client_error() || status.is_server_error() {
         span.record("error.type", status.as_str());
     }
-    if let Some(version) = protocol_version(res.version()) {
+    if let Some(version) = protocol_version(version) {
         span.record("network.protocol.version", version);
     }
 }
 
 /// Records the class of an error on `span` (enabled or not).
 #[inline]
-pub(crate) fn record_error(span: &Span, err: &Error) {
-    if !span.is_disabled() {
+pub(crate) fn record_error(span: Option<&Span>, err: &Error) {
+    if let Some(span) = span.filter(|s| !s.is_disabled()) {
         span.record("error.type", error_type(err));
     }
 }
 
 /// Records the class of a boxed error on `span` (enabled or not).
 #[inline]
-pub(crate) fn record_boxed_error(span: &Span, err: &crate::BoxError) {
-    if span.is_disabled() {
+pub(crate) fn record_boxed_error(span: Option<&Span>, err: &crate::BoxError) {
+    let Some(span) = span.filter(|s| !s.is_disabled()) else {
         return;
-    }
+    };
     let class = match err.downcast_ref::<Error>() {
         Some(err) => error_type(err),
         None => boxed_error_type(&**err),

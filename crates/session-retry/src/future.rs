@@ -38,8 +38,8 @@ pin_project! {
         template: Option<Box<Template<B>>>,
         tracker: Tracker,
         // The attempt in flight's span, entered while it is polled; none
-        // between attempts.
-        span: Span,
+        // between attempts, and none when no subscriber wants it.
+        span: Option<Box<Span>>,
     }
 }
 
@@ -78,7 +78,7 @@ where
         template: Option<Box<Template<B>>>,
         config: Arc<Config>,
         idempotent: bool,
-        span: Span,
+        span: Option<Box<Span>>,
     ) -> Self {
         ResponseFuture {
             state: State::Calling { future },
@@ -90,25 +90,32 @@ where
     }
 }
 
-/// The span of one attempt: `resend_count` attempts were made before it.
+/// The span of one attempt (`resend_count` attempts were made before it),
+/// boxed; none when no subscriber wants it, so that a future moves 8 bytes
+/// for it.
 #[inline]
-pub(crate) fn attempt_span(resend_count: usize) -> Span {
-    tracing::debug_span!(
+pub(crate) fn attempt_span(resend_count: usize) -> Option<Box<Span>> {
+    let span = tracing::debug_span!(
         "attempt",
         http.request.resend_count = resend_count,
         http.response.status_code = Empty,
         error.type = Empty,
         retry.reason = Empty,
         retry.delay_ms = Empty,
-    )
+    );
+    (!span.is_disabled()).then(|| Box::new(span))
 }
 
 /// Records an attempt's answer on its span.
 #[inline]
-fn record_status(span: &Span, status: StatusCode) {
-    if span.is_disabled() {
-        return;
+fn record_status(span: Option<&Span>, status: StatusCode) {
+    if let Some(span) = span {
+        record_status_on(span, status);
     }
+}
+
+#[cold]
+fn record_status_on(span: &Span, status: StatusCode) {
     span.record("http.response.status_code", status.as_u16());
     if status.is_client_error() || status.is_server_error() {
         span.record("error.type", status.as_str());
@@ -116,10 +123,10 @@ fn record_status(span: &Span, status: StatusCode) {
 }
 
 /// Records on an attempt's span why it is retried, and after how long.
-fn record_retry(span: &Span, reason: &str, delay: Duration) {
-    if span.is_disabled() {
+fn record_retry(span: Option<&Span>, reason: &str, delay: Duration) {
+    let Some(span) = span else {
         return;
-    }
+    };
     span.record("retry.reason", reason);
     span.record(
         "retry.delay_ms",
@@ -142,18 +149,18 @@ where
             match this.state.as_mut().project() {
                 StateProj::Calling { future } => {
                     let result = {
-                        let _entered = this.span.enter();
+                        let _entered = this.span.as_deref().map(Span::enter);
                         ready!(future.poll(cx))
                     };
                     let replayable = this.template.is_some();
                     match result {
                         Ok(response) => {
-                            record_status(this.span, response.status());
+                            record_status(this.span.as_deref(), response.status());
                             match this.tracker.on_response(response, replayable) {
                                 Next::Done(result) => return Poll::Ready(result),
                                 Next::Retry(body, delay) => {
-                                    record_retry(this.span, "status", delay);
-                                    *this.span = Span::none();
+                                    record_retry(this.span.as_deref(), "status", delay);
+                                    *this.span = None;
                                     let limit = this.tracker.config.drain_limit;
                                     if body.is_end_stream()
                                         || body.size_hint().lower() > limit as u64
@@ -170,10 +177,14 @@ where
                             }
                         }
                         Err(err) => {
-                            match this.tracker.on_error(err.into(), replayable, this.span) {
+                            match this.tracker.on_error(
+                                err.into(),
+                                replayable,
+                                this.span.as_deref(),
+                            ) {
                                 Err(err) => return Poll::Ready(Err(err)),
                                 Ok(delay) => {
-                                    *this.span = Span::none();
+                                    *this.span = None;
                                     this.state.set(sleep_before_retry(delay));
                                 }
                             }
@@ -229,7 +240,7 @@ where
                     };
                     let span = attempt_span(this.tracker.history.len());
                     let future = {
-                        let _entered = span.enter();
+                        let _entered = span.as_deref().map(Span::enter);
                         this.service.call(request)
                     };
                     *this.span = span;
@@ -375,10 +386,10 @@ impl Tracker {
         &mut self,
         err: BoxError,
         replayable: bool,
-        span: &Span,
+        span: Option<&Span>,
     ) -> Result<Duration, BoxError> {
         let kind = self.config.policy.classify_error(&*err);
-        if !span.is_disabled() {
+        if let Some(span) = span {
             span.record("error.type", kind.as_str());
         }
         self.history.push(

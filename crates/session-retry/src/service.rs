@@ -123,7 +123,7 @@ where
         let mut service = std::mem::replace(&mut self.inner, clone);
         let span = crate::future::attempt_span(0);
         let future = {
-            let _entered = span.enter();
+            let _entered = span.as_deref().map(tracing::Span::enter);
             service.call(req)
         };
         ResponseFuture::new(future, service, template, config, idempotent, span)

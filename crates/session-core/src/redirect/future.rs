@@ -6,14 +6,13 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use pin_project_lite::pin_project;
-use tracing::Span;
 
 use super::policy::Policy;
 use super::service::Unanswered;
 
 use crate::body::Body;
 use crate::error::BoxError;
-use crate::trace;
+use crate::trace::{self, SpanSlot};
 
 pub(crate) type BoxFuture =
     Pin<Box<dyn Future<Output = Result<http::Response<Body>, BoxError>> + Send>>;
@@ -43,7 +42,7 @@ pin_project! {
             future: S::Future,
             hop: Option<Unanswered<S, P>>,
             // The first hop's span, entered while polled.
-            span: Span,
+            span: SpanSlot,
         },
         Follow {
             future: BoxFuture,
@@ -56,7 +55,7 @@ where
     S: tower_service::Service<http::Request<Body>>,
 {
     #[inline]
-    pub(crate) fn sent(future: S::Future, hop: Unanswered<S, P>, span: Span) -> Self {
+    pub(crate) fn sent(future: S::Future, hop: Unanswered<S, P>, span: SpanSlot) -> Self {
         ResponseFuture {
             state: State::Sent {
                 future,
@@ -99,11 +98,11 @@ where
                         ready!(future.poll(cx)).map_err(Into::into)
                     };
                     match &result {
-                        Ok(res) => trace::record_response(span, res),
-                        Err(err) => trace::record_boxed_error(span, err),
+                        Ok(res) => trace::record_response(span.get(), res),
+                        Err(err) => trace::record_boxed_error(span.get(), err),
                     }
                     // The hop is over: its span closes before the next one opens.
-                    *span = Span::none();
+                    span.close();
                     let hop = hop.take().expect("polled after completion");
                     match hop.answered(result) {
                         Ok(done) => return Poll::Ready(done),

@@ -174,7 +174,7 @@ where
         // The common case: send the first request now, and only build the
         // redirect machinery if the answer is a redirect.
         let saved = Replay::of(&req);
-        let span = trace::hop_span(&req, 0);
+        let span = trace::SpanSlot::new(trace::hop_span(&req, 0));
         let first = {
             let _entered = span.enter();
             inner.call(req)
@@ -356,8 +356,8 @@ where
                 .instrument(span.clone())
                 .await;
                 match &sent {
-                    Ok(res) => trace::record_response(&span, res),
-                    Err(err) => trace::record_boxed_error(&span, err),
+                    Ok(res) => trace::record_response(Some(&span), res),
+                    Err(err) => trace::record_boxed_error(Some(&span), err),
                 }
                 (saved, sent)
             }
