@@ -34,6 +34,18 @@
 //! # let _ = data; Ok(()) }
 //! ```
 //!
+//! # Tracing
+//!
+//! Each request is a `tracing` span (`request`, level `INFO`), each
+//! redirect hop (`hop`) and retry attempt (`attempt`) a span inside it, with
+//! the OpenTelemetry HTTP client fields (`http.request.method`, `url.full`
+//! with credentials redacted, `http.response.status_code`,
+//! `network.protocol.version`, `http.request.resend_count`, `error.type`);
+//! the transport adds `connection opened`, `connection reused` and
+//! `pool wait` events. Each response also tells how its connection was made
+//! and how long its first byte took ([`ConnectionTimings`], through
+//! `Response::connection()`). See [`trace`] for the whole list.
+//!
 //! # Features
 //!
 //! - `full` (default): everything below.
@@ -73,9 +85,9 @@ pub use session::Session;
 
 pub use session_core::http;
 pub use session_core::{
-    auth, body, defaults, error, middleware, mock, progress, redirect, transport, Body, BoxError,
-    ConnectionInfo, Defaults, Error, History, HistoryEntry, IntoUrl, RequestBuilder, Response,
-    Result, Url,
+    auth, body, defaults, error, middleware, mock, progress, redirect, trace, transport, Body,
+    BoxError, ConnectionInfo, ConnectionTimings, Defaults, Error, History, HistoryEntry, IntoUrl,
+    RequestBuilder, Response, Result, Url,
 };
 
 /// `multipart/form-data` bodies: `Form` and `Part` (`session_core::multipart`).

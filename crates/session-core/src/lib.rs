@@ -56,6 +56,17 @@
 //!
 //! The merge rules for defaults are in one table in [`defaults`].
 //!
+//! # Tracing
+//!
+//! Each request is a `tracing` span, each redirect hop and each retry
+//! attempt one inside it, with the OpenTelemetry HTTP client fields
+//! (`http.request.method`, `url.full` with credentials redacted,
+//! `http.response.status_code`, ...); a transport adds what it knows of its
+//! connections, and the phases' timings on
+//! [`ConnectionInfo::timings`](transport::ConnectionInfo::timings). With no
+//! subscriber, a span costs a level check. See [`trace`] for the spans,
+//! fields and events.
+//!
 //! # Features
 //!
 //! - `json` (default): `RequestBuilder::json` and `Response::json`.
@@ -90,6 +101,7 @@ mod request;
 mod response;
 mod session;
 mod target;
+pub mod trace;
 pub mod transport;
 
 pub use body::Body;
@@ -102,7 +114,8 @@ pub use request::{IntoUrl, InvalidUrl, RequestBuilder, ZeroTimeout};
 pub use response::{FinalUrl, History, HistoryEntry, Response};
 pub use session::{CloseFuture, CloseHook, Session};
 pub use transport::{
-    BodyService, BoxTransport, ConnectionInfo, ConnectionTag, HttpService, OrBoxed, SharedTransport,
+    BodyService, BoxTransport, ConnectionInfo, ConnectionTag, ConnectionTimings, HttpService,
+    OrBoxed, SharedTransport,
 };
 
 pub use http;

@@ -11,6 +11,7 @@ use tokio::time::{Instant, Sleep};
 use crate::error::{Error, Result, TimedOut, TimeoutKind};
 use crate::response::Response;
 use crate::target::TargetUrl;
+use crate::trace::{self, SpanSlot};
 use crate::transport::BoxFuture;
 
 /// A request on its way through the session's stack; resolves to the
@@ -40,6 +41,8 @@ struct Sending {
     /// The session's or request's timeout, as a timer (only when one is set).
     timer: Option<Pin<Box<Sleep>>>,
     max_body: usize,
+    /// The request's span (see [`trace`]), entered while polled.
+    span: SpanSlot,
 }
 
 impl Pending {
@@ -48,6 +51,7 @@ impl Pending {
         url: TargetUrl,
         timeout: Option<Duration>,
         max_body: usize,
+        span: SpanSlot,
     ) -> Self {
         let start = Instant::now();
         let timer = timeout.map(|t| Box::pin(tokio::time::sleep_until(start + t)));
@@ -58,6 +62,7 @@ impl Pending {
                 start,
                 timer,
                 max_body,
+                span,
             }),
         }
     }
@@ -79,25 +84,34 @@ impl Future for Pending {
             }
             State::Sending(sending) => sending,
         };
+        let _entered = sending.span.enter();
         if let Poll::Ready(result) = sending.future.as_mut().poll(cx) {
             let url = sending.url.take().expect("Pending polled after completion");
             let deadline = sending.timer.as_ref().map(|t| t.deadline());
             return Poll::Ready(match result {
-                Ok(response) => Ok(Response::new(
-                    response,
-                    url,
-                    (sending.start, Instant::now()),
-                    deadline,
-                    sending.max_body,
-                )),
-                Err(err) => Err(Error::from_boxed(err).with_url(url.into_url())),
+                Ok(response) => {
+                    trace::record_response(sending.span.get(), &response);
+                    Ok(Response::new(
+                        response,
+                        url,
+                        (sending.start, Instant::now()),
+                        deadline,
+                        sending.max_body,
+                    ))
+                }
+                Err(err) => {
+                    let err = Error::from_boxed(err);
+                    trace::record_error(sending.span.get(), &err);
+                    Err(err.with_url(url.into_url()))
+                }
             });
         }
         if let Some(timer) = sending.timer.as_mut() {
             if timer.as_mut().poll(cx).is_ready() {
                 let url = sending.url.take().expect("Pending polled after completion");
-                let err = Error::timeout(TimedOut(TimeoutKind::Total)).with_url(url.into_url());
-                return Poll::Ready(Err(err));
+                let err = Error::timeout(TimedOut(TimeoutKind::Total));
+                trace::record_error(sending.span.get(), &err);
+                return Poll::Ready(Err(err.with_url(url.into_url())));
             }
         }
         Poll::Pending

@@ -158,8 +158,13 @@ impl Session {
         url: TargetUrl,
         timeout: Option<std::time::Duration>,
     ) -> Pending {
-        let future = self.inner.stack.send(request);
-        Pending::new(future, url, timeout, self.inner.max_body)
+        // The request's span is the parent of what the stack does for it.
+        let span = crate::trace::SpanSlot::new(crate::trace::request_span(&request));
+        let future = {
+            let _entered = span.enter();
+            self.inner.stack.send(request)
+        };
+        Pending::new(future, url, timeout, self.inner.max_body, span)
     }
 
     /// Closes the session: runs the close hooks (a persistent cookie jar is

@@ -11,6 +11,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use futures_util::TryFutureExt;
 use tower::ServiceExt;
@@ -284,15 +285,19 @@ pub struct ConnectionInfo {
     pub reused: bool,
     /// The peer's address, when the connection is over TCP.
     pub remote_addr: Option<SocketAddr>,
+    /// How long making the connection took, phase by phase, and how long
+    /// this response's head took to come (when the transport measures them).
+    pub timings: ConnectionTimings,
 }
 
 impl ConnectionInfo {
-    /// Describes a connection.
+    /// Describes a connection (with no timings).
     pub fn new(id: u64, reused: bool, remote_addr: Option<SocketAddr>) -> Self {
         ConnectionInfo {
             id,
             reused,
             remote_addr,
+            timings: ConnectionTimings::default(),
         }
     }
 
@@ -317,6 +322,75 @@ impl ConnectionInfo {
     }
 }
 
+/// How long the phases of a connection took, as Go's `httptrace` reports
+/// them: name resolution, connect, TLS handshake; and for each response,
+/// the time to its first byte. A phase that did not happen (no name to
+/// resolve for an IP address, no TLS for `http://`) or that the transport
+/// does not measure is `None`.
+///
+/// A connection's phases are measured once, when it is made: a response
+/// over a reused connection reports them as they were, with
+/// [`ConnectionInfo::reused`] set. The time to first byte is the
+/// response's own.
+///
+/// The hyper transport measures all four. Over a proxy, `dns` is the
+/// proxy's name (or, for SOCKS5, the target's), `connect` includes the
+/// proxy's own TLS handshake and `CONNECT` tunnel, and `tls` is the
+/// handshake with the origin.
+///
+/// ```
+/// use std::time::Duration;
+/// use session_core::transport::{ConnectionInfo, ConnectionTag, ConnectionTimings};
+///
+/// // What a transport does when it has made a connection...
+/// let mut timings = ConnectionTimings::default();
+/// timings.dns = Some(Duration::from_millis(3));
+/// timings.connect = Some(Duration::from_millis(12));
+/// timings.tls = Some(Duration::from_millis(30));
+/// let tag = ConnectionTag::new(1, None).with_timings(timings);
+///
+/// // ... and for each response over it.
+/// let mut res = http::Response::new(());
+/// let mut copy = tag.clone();
+/// copy.record_use();
+/// copy.info_mut().timings.ttfb = Some(Duration::from_millis(41));
+/// res.extensions_mut().insert(copy);
+///
+/// // What a caller reads (`Response::connection()` in a session).
+/// let info = ConnectionInfo::from_extensions(res.extensions()).unwrap();
+/// assert!(!info.reused);
+/// assert_eq!(info.timings.tls, Some(Duration::from_millis(30)));
+/// assert_eq!(info.timings.setup(), Some(Duration::from_millis(45)));
+/// assert_eq!(info.timings.ttfb, Some(Duration::from_millis(41)));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ConnectionTimings {
+    /// Resolving the host name to addresses.
+    pub dns: Option<Duration>,
+    /// Opening the TCP connection (through a proxy: up to the tunnel being
+    /// open), after the name was resolved.
+    pub connect: Option<Duration>,
+    /// The TLS handshake with the origin.
+    pub tls: Option<Duration>,
+    /// Time to first byte: from the moment the request could be sent (the
+    /// transport got it, or its connection was ready, whichever came
+    /// later) to the response head's arrival. It includes the server's
+    /// time to answer and a round trip.
+    pub ttfb: Option<Duration>,
+}
+
+impl ConnectionTimings {
+    /// The time the connection took to make: `dns`, `connect` and `tls`
+    /// added up (`None` when none was measured).
+    pub fn setup(&self) -> Option<Duration> {
+        [self.dns, self.connect, self.tls]
+            .into_iter()
+            .flatten()
+            .reduce(|a, b| a + b)
+    }
+}
+
 /// The bit of a tag's use counter that says the connection is retired.
 const RETIRED: u64 = 1 << 63;
 
@@ -331,15 +405,33 @@ const RETIRED: u64 = 1 << 63;
 pub struct ConnectionTag {
     info: ConnectionInfo,
     uses: Arc<AtomicU64>,
+    ready_at: tokio::time::Instant,
 }
 
 impl ConnectionTag {
-    /// The tag of a new connection, not used yet.
+    /// The tag of a new connection, not used yet, ready now (see
+    /// [`ready_at`](Self::ready_at)).
     pub fn new(id: u64, remote_addr: Option<SocketAddr>) -> Self {
         ConnectionTag {
             info: ConnectionInfo::new(id, false, remote_addr),
             uses: Arc::new(AtomicU64::new(0)),
+            ready_at: tokio::time::Instant::now(),
         }
+    }
+
+    /// Sets how long making the connection took (the tag's `ttfb` is left
+    /// to each response).
+    #[must_use]
+    pub fn with_timings(mut self, timings: ConnectionTimings) -> Self {
+        self.info.timings = timings;
+        self
+    }
+
+    /// When the connection was ready to carry a request: when the tag was
+    /// made. A transport measures a response's time to first byte from
+    /// here when the request came before its connection was ready.
+    pub fn ready_at(&self) -> tokio::time::Instant {
+        self.ready_at
     }
 
     /// Counts one more response over the connection; this copy's info then
@@ -366,6 +458,12 @@ impl ConnectionTag {
     /// What this copy knows of the connection.
     pub fn info(&self) -> &ConnectionInfo {
         &self.info
+    }
+
+    /// What this copy knows of the connection, to add what the transport
+    /// measured of one response (its [`ConnectionTimings::ttfb`]).
+    pub fn info_mut(&mut self) -> &mut ConnectionInfo {
+        &mut self.info
     }
 }
 

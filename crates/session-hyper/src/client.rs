@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
@@ -72,15 +71,11 @@ impl Recipe {
         profile: u64,
     ) -> Result<Clients, BoxError> {
         let config = tls.client_config()?;
-        let resolver = Resolver::new(self.resolve.clone());
-        let mut http = HttpConnector::new_with_resolver(resolver.clone());
-        http.enforce_http(false);
-        http.set_nodelay(self.nodelay);
         // The connect timeout is applied around TCP, proxy and TLS together
         // (in the connector), so it fails as `TimedOut(TimeoutKind::Connect)`.
         let connector = Connector::new(ConnectorParts {
-            http,
-            resolver,
+            resolver: Resolver::new(self.resolve.clone()),
+            nodelay: self.nodelay,
             proxy_tls: std::sync::OnceLock::new(),
             tls: config,
             server_name: tls.server_name.clone(),

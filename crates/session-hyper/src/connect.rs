@@ -31,9 +31,10 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
 use session_core::error::{ProxyError, TimedOut, TimeoutKind};
-use session_core::BoxError;
+use session_core::{BoxError, ConnectionTimings};
+use tokio::time::Instant;
 
-use crate::dns::Resolver;
+use crate::dns::{DnsClock, Resolver};
 use crate::errors;
 use crate::pool::{Gates, H2Alive};
 use crate::proxy::{Proxy, ProxyKind, ProxyRules};
@@ -65,9 +66,11 @@ impl std::ops::Deref for Connector {
 
 #[derive(Debug)]
 pub(crate) struct ConnectorParts {
-    pub(crate) http: HttpConnector<Resolver>,
-    /// The resolver `http` uses, for names resolved before a SOCKS5 proxy.
+    /// What TCP connections resolve names with (and names resolved before a
+    /// SOCKS5 proxy).
     pub(crate) resolver: Resolver,
+    /// `TCP_NODELAY` on every connection.
+    pub(crate) nodelay: bool,
     /// `tls` offering only HTTP/1.1, for `https://` proxies; made on first use.
     pub(crate) proxy_tls: std::sync::OnceLock<Arc<ClientConfig>>,
     pub(crate) tls: Arc<ClientConfig>,
@@ -191,6 +194,14 @@ where
 }
 
 impl Connector {
+    /// A TCP connector whose resolutions add their time to `dns`.
+    fn tcp(&self, dns: &Arc<DnsClock>) -> HttpConnector<Resolver> {
+        let mut http = HttpConnector::new_with_resolver(self.resolver.timed(dns.clone()));
+        http.enforce_http(false);
+        http.set_nodelay(self.nodelay);
+        http
+    }
+
     /// Connects to `dst`, through `proxy` if one was chosen; `through` is
     /// set once the proxy has done its part (the tunnel is open, or the
     /// connection to a forward proxy is made).
@@ -200,7 +211,11 @@ impl Connector {
         proxy: Option<Proxy>,
         through: &mut bool,
     ) -> Result<Conn, BoxError> {
-        let mut http = self.http.clone();
+        // The phases are timed for `ConnectionTimings`; the names resolved
+        // on the way add their time to `dns`.
+        let dns = Arc::new(DnsClock::default());
+        let mut http = self.tcp(&dns);
+        let started = Instant::now();
         let https = match dst.scheme_str() {
             Some("http") => false,
             Some("https") => true,
@@ -240,9 +255,11 @@ impl Connector {
                 // resolver (overrides included, off the async workers), and
                 // hands the proxy an address.
                 let target = if proxy.kind == ProxyKind::Socks5 {
-                    resolved(&self.resolver, &target).await.map_err(|e| {
-                        ProxyError::new(&proxy, "could not resolve the target").with_source(e)
-                    })?
+                    resolved(&self.resolver.timed(dns.clone()), &target)
+                        .await
+                        .map_err(|e| {
+                            ProxyError::new(&proxy, "could not resolve the target").with_source(e)
+                        })?
                 } else {
                     target
                 };
@@ -265,6 +282,7 @@ impl Connector {
             Base::Tcp(tcp) => tcp.peer_addr().ok(),
             Base::Tls(tls) => tls.get_ref().0.peer_addr().ok(),
         };
+        let connected = Instant::now();
         let stream = match (https, base) {
             (false, Base::Tcp(tcp)) => Stream::Tcp(TokioIo::new(tcp)),
             (false, Base::Tls(tls)) => Stream::Tls(TokioIo::new(tls)),
@@ -275,10 +293,24 @@ impl Connector {
                 self.origin_handshake(&dst, *tls).await?,
             ))),
         };
+        let mut timings = ConnectionTimings::default();
+        timings.dns = dns.total();
+        let tcp = connected.saturating_duration_since(started);
+        timings.connect = Some(tcp.saturating_sub(timings.dns.unwrap_or_default()));
+        timings.tls = https.then(|| connected.elapsed());
         let id = self.counters.opened.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::debug!(
+            connection.id = id,
+            network.peer.address = remote.map(|a| tracing::field::display(a.ip())),
+            network.peer.port = remote.map(|a| a.port()),
+            dns = timings.dns.map(tracing::field::debug),
+            connect = timings.connect.map(tracing::field::debug),
+            tls = timings.tls.map(tracing::field::debug),
+            "connection opened"
+        );
         Ok(Conn {
             io: stream,
-            tag: ConnectionTag::new(id, remote),
+            tag: ConnectionTag::new(id, remote).with_timings(timings),
             forward,
             _permit: None,
             _h2: None,
@@ -332,7 +364,7 @@ impl Connector {
         let key = format!("{}#{dst}", self.profile);
         let gates = self.gates.clone();
         let gate = gates.host(&key);
-        let permit = gates.permit(&gate).await?;
+        let permit = gates.permit(&gate, &dst).await?;
         let gated = self.h2_gate && dst.scheme_str() == Some("https");
         let leader = if gated { gate.h2_turn().await? } else { None };
         let proxy = self.proxies.select(&dst).cloned();

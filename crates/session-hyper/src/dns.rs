@@ -6,8 +6,11 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use hyper_util::client::legacy::connect::dns::{GaiResolver, Name};
 
@@ -20,6 +23,8 @@ use crate::errors;
 pub(crate) struct Resolver {
     overrides: Arc<HashMap<String, Vec<SocketAddr>>>,
     system: GaiResolver,
+    /// Where the time each resolution took is added, for one connection.
+    clock: Option<Arc<DnsClock>>,
 }
 
 impl Resolver {
@@ -27,7 +32,32 @@ impl Resolver {
         Resolver {
             overrides: Arc::new(overrides),
             system: GaiResolver::new(),
+            clock: None,
         }
+    }
+
+    /// This resolver, adding the time its resolutions take to `clock`.
+    pub(crate) fn timed(&self, clock: Arc<DnsClock>) -> Self {
+        Resolver {
+            clock: Some(clock),
+            ..self.clone()
+        }
+    }
+}
+
+/// The time one connection spent resolving names (`None` until a name was
+/// resolved).
+#[derive(Debug, Default)]
+pub(crate) struct DnsClock(Mutex<Option<Duration>>);
+
+impl DnsClock {
+    pub(crate) fn add(&self, spent: Duration) {
+        let mut total = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *total = Some(total.unwrap_or_default() + spent);
+    }
+
+    pub(crate) fn total(&self) -> Option<Duration> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -43,6 +73,8 @@ impl tower_service::Service<Name> for Resolver {
     }
 
     fn call(&mut self, name: Name) -> Self::Future {
+        let start = Instant::now();
+        let clock = self.clock.clone();
         if let Some(addrs) = self.overrides.get(&name.as_str().to_ascii_lowercase()) {
             let result = if addrs.is_empty() {
                 Err(errors::dns_failed(
@@ -52,13 +84,18 @@ impl tower_service::Service<Name> for Resolver {
             } else {
                 Ok(addrs.clone().into_iter())
             };
+            if let Some(clock) = clock {
+                clock.add(start.elapsed());
+            }
             return Box::pin(std::future::ready(result));
         }
         let lookup = self.system.call(name.clone());
         Box::pin(async move {
-            let addrs = lookup
-                .await
-                .map_err(|err| errors::dns_failed(name.as_str(), err))?;
+            let addrs = lookup.await;
+            if let Some(clock) = clock {
+                clock.add(start.elapsed());
+            }
+            let addrs = addrs.map_err(|err| errors::dns_failed(name.as_str(), err))?;
             Ok(addrs.collect::<Vec<_>>().into_iter())
         })
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, TRANSFER_ENCODING};
 use http_body::Body as _;
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 
 use session_core::error::{Connect, NotSent, TimedOut, TimeoutKind};
 use session_core::{Body, BoxError, ConnectionTag};
@@ -43,28 +43,32 @@ pub struct ResponseFuture {
     sleep: Option<Pin<Box<Sleep>>>,
     limits: Limits,
     head: bool,
+    /// When the transport got the request (for the time to first byte).
+    sent: Instant,
 }
 
 impl ResponseFuture {
     /// Waits for `inner`; the read timeout, if any, starts now.
-    pub(crate) fn new(inner: ClientFuture, limits: Limits, head: bool) -> Self {
+    pub(crate) fn new(inner: ClientFuture, limits: Limits, head: bool, sent: Instant) -> Self {
         ResponseFuture {
             sleep: limits.read_timeout.map(|t| Box::pin(tokio::time::sleep(t))),
             inner: Some(inner),
             error: None,
             limits,
             head,
+            sent,
         }
     }
 
     /// Fails with `error` when first polled.
-    pub(crate) fn failed(error: BoxError, limits: Limits, head: bool) -> Self {
+    pub(crate) fn failed(error: BoxError, limits: Limits, head: bool, sent: Instant) -> Self {
         ResponseFuture {
             inner: None,
             error: Some(error),
             sleep: None,
             limits,
             head,
+            sent,
         }
     }
 }
@@ -107,7 +111,7 @@ impl Future for ResponseFuture {
         };
         this.inner = None;
         Poll::Ready(match result {
-            Ok(res) => finish(res, this.sleep.take(), this.limits, this.head),
+            Ok(res) => finish(res, this.sleep.take(), this.limits, this.head, this.sent),
             Err(err) if err.is_connect() => Err(Box::new(Connect::new(err))),
             Err(err) if refused_stream(&err) => Err(Box::new(NotSent::new(err))),
             Err(err) if head_too_large(&err) => Err(Box::new(LimitExceeded::new(
@@ -217,6 +221,23 @@ fn too_large(max: u64) -> BoxError {
     Box::new(LimitExceeded::new("response body", max))
 }
 
+/// Counts a response over the connection `tag` is a copy of, with its
+/// time to first byte: from `sent`, or from when the connection was ready
+/// if it was made for this request.
+#[inline]
+fn record_use(tag: &mut ConnectionTag, sent: Instant, version: http::Version) {
+    let reused = tag.record_use().reused;
+    let from = sent.max(tag.ready_at());
+    tag.info_mut().timings.ttfb = Some(from.elapsed());
+    if reused {
+        tracing::debug!(
+            connection.id = tag.info().id,
+            network.protocol.version = ?version,
+            "connection reused"
+        );
+    }
+}
+
 /// Turns hyper's response into ours: connection info, framing checks, read
 /// timeout, limits, decompression.
 ///
@@ -227,10 +248,11 @@ fn finish(
     sleep: Option<Pin<Box<Sleep>>>,
     limits: Limits,
     head: bool,
+    sent: Instant,
 ) -> Result<http::Response<Body>, BoxError> {
     let (mut parts, incoming) = res.into_parts();
     if let Some(tag) = parts.extensions.get_mut::<ConnectionTag>() {
-        tag.record_use();
+        record_use(tag, sent, parts.version);
     }
     let fields = scan(&parts.headers);
     if fields.transfer && frames_a_body(parts.status, head) {

@@ -17,6 +17,18 @@
 //! [`ConnectionInfo::from_extensions`](session_core::ConnectionInfo::from_extensions),
 //! or `Response::connection()` in a session), and
 //! [`HyperTransport::connections_opened`] counts the connections made.
+//! It also says how long the connection's phases took when it was made
+//! (name resolution, connect, TLS handshake) and the response's time to
+//! first byte, as Go's `httptrace` does: see
+//! [`ConnectionTimings`](session_core::ConnectionTimings).
+//!
+//! With a `tracing` subscriber listening at `DEBUG`, the transport tells
+//! what happens to connections: `connection opened` (with the phases),
+//! `connection reused`, and `pool wait` / `pool wait over` when a request
+//! waits for one of a host's capped connections
+//! ([`pool_max_connections_per_host`](HyperTransportBuilder::pool_max_connections_per_host)).
+//! In a session these events happen inside the request's spans; see
+//! `session_core::trace`.
 //!
 //! # What it can be customised with
 //!

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, TryAcquireError};
 
 use session_core::error::{TimedOut, TimeoutKind};
 use session_core::BoxError;
@@ -112,24 +112,50 @@ impl Gates {
         self.hosts.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
-    /// Waits for a free connection slot of `gate` (none without a cap).
+    /// Waits for a free connection slot of `gate` (none without a cap) for
+    /// a connection to `dst`. A wait is traced: a `pool wait` event when it
+    /// starts, `pool wait over` when it ends.
     ///
     /// # Errors
     /// `TimedOut(TimeoutKind::Pool)` after the pool wait timeout.
     pub(crate) async fn permit(
         &self,
         gate: &HostGate,
+        dst: &http::Uri,
     ) -> Result<Option<OwnedSemaphorePermit>, BoxError> {
         let Some(permits) = &gate.permits else {
             return Ok(None);
         };
+        match permits.clone().try_acquire_owned() {
+            Ok(permit) => return Ok(Some(permit)),
+            Err(TryAcquireError::Closed) => return Err("the pool is closed".into()),
+            Err(TryAcquireError::NoPermits) => {}
+        }
+        tracing::debug!(
+            server.address = dst.host(),
+            server.port = dst.port_u16(),
+            pool.max_connections = self.max_per_host,
+            "pool wait"
+        );
+        let start = tokio::time::Instant::now();
         let acquire = permits.clone().acquire_owned();
         let permit = match self.pool_wait {
             None => acquire.await,
-            Some(limit) => tokio::time::timeout(limit, acquire)
-                .await
-                .map_err(|_| Box::new(TimedOut(TimeoutKind::Pool)) as BoxError)?,
+            Some(limit) => tokio::time::timeout(limit, acquire).await.map_err(|_| {
+                tracing::debug!(
+                    server.address = dst.host(),
+                    server.port = dst.port_u16(),
+                    "pool wait timed out"
+                );
+                Box::new(TimedOut(TimeoutKind::Pool)) as BoxError
+            })?,
         };
+        tracing::debug!(
+            server.address = dst.host(),
+            server.port = dst.port_u16(),
+            pool.wait_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "pool wait over"
+        );
         Ok(Some(permit?))
     }
 }
@@ -260,7 +286,10 @@ mod tests {
         let gates = Gates::new(Some(2), None);
         // A host with a connection open (a permit held) must keep its gate.
         let busy = gates.host("busy.test");
-        let permit = gates.permit(&busy).await.unwrap();
+        let permit = gates
+            .permit(&busy, &"http://busy.test".parse().unwrap())
+            .await
+            .unwrap();
         drop(busy);
         for i in 0..(PRUNE_ABOVE * 4) {
             let _ = gates.host(&format!("host{i}.test"));
@@ -303,11 +332,12 @@ mod tests {
     async fn the_cap_queues_and_times_out() {
         let gates = Gates::new(Some(1), Some(Duration::from_millis(50)));
         let gate = gates.host("http://a.test");
-        let first = gates.permit(&gate).await.unwrap();
+        let dst: http::Uri = "http://a.test".parse().unwrap();
+        let first = gates.permit(&gate, &dst).await.unwrap();
         assert!(first.is_some());
-        let err = gates.permit(&gate).await.unwrap_err();
+        let err = gates.permit(&gate, &dst).await.unwrap_err();
         assert_eq!(err.to_string(), "pool wait timed out");
         drop(first);
-        assert!(gates.permit(&gate).await.unwrap().is_some());
+        assert!(gates.permit(&gate, &dst).await.unwrap().is_some());
     }
 }

@@ -165,6 +165,7 @@ impl SharedTransport for HyperTransport {
     type Future = ResponseFuture;
 
     fn send(&self, mut req: http::Request<Body>) -> ResponseFuture {
+        let sent = tokio::time::Instant::now();
         let mut limits = self.shared.limits;
         if let Some(RequestReadTimeout(t)) = req.extensions().get::<RequestReadTimeout>() {
             if !t.is_zero() {
@@ -199,10 +200,10 @@ impl SharedTransport for HyperTransport {
                     forward_auth(&rules, &mut req);
                     clients.pick(plain).request(req)
                 }
-                Err(err) => return ResponseFuture::failed(err, limits, head),
+                Err(err) => return ResponseFuture::failed(err, limits, head, sent),
             }
         };
-        ResponseFuture::new(inner, limits, head)
+        ResponseFuture::new(inner, limits, head, sent)
     }
 }
 

@@ -12,6 +12,8 @@ use http::{Request, Response, StatusCode};
 use http_body::Body as _;
 use pin_project_lite::pin_project;
 use tower_service::Service;
+use tracing::field::Empty;
+use tracing::Span;
 
 use crate::body::{ReplayBody, Template};
 use crate::config::{Config, Counters, RETRY_AFTER_STATUS_CODES};
@@ -35,6 +37,9 @@ pin_project! {
         // of every request (retried or not) stays small to move.
         template: Option<Box<Template<B>>>,
         tracker: Tracker,
+        // The attempt in flight's span, entered while it is polled; none
+        // between attempts, and none when no subscriber wants it.
+        span: Option<Box<Span>>,
     }
 }
 
@@ -73,14 +78,60 @@ where
         template: Option<Box<Template<B>>>,
         config: Arc<Config>,
         idempotent: bool,
+        span: Option<Box<Span>>,
     ) -> Self {
         ResponseFuture {
             state: State::Calling { future },
             service,
             template,
             tracker: Tracker::new(config, idempotent),
+            span,
         }
     }
+}
+
+/// The span of one attempt (`resend_count` attempts were made before it),
+/// boxed; none when no subscriber wants it, so that a future moves 8 bytes
+/// for it.
+#[inline]
+pub(crate) fn attempt_span(resend_count: usize) -> Option<Box<Span>> {
+    let span = tracing::debug_span!(
+        "attempt",
+        http.request.resend_count = resend_count,
+        http.response.status_code = Empty,
+        error.type = Empty,
+        retry.reason = Empty,
+        retry.delay_ms = Empty,
+    );
+    (!span.is_disabled()).then(|| Box::new(span))
+}
+
+/// Records an attempt's answer on its span.
+#[inline]
+fn record_status(span: Option<&Span>, status: StatusCode) {
+    if let Some(span) = span {
+        record_status_on(span, status);
+    }
+}
+
+#[cold]
+fn record_status_on(span: &Span, status: StatusCode) {
+    span.record("http.response.status_code", status.as_u16());
+    if status.is_client_error() || status.is_server_error() {
+        span.record("error.type", status.as_str());
+    }
+}
+
+/// Records on an attempt's span why it is retried, and after how long.
+fn record_retry(span: Option<&Span>, reason: &str, delay: Duration) {
+    let Some(span) = span else {
+        return;
+    };
+    span.record("retry.reason", reason);
+    span.record(
+        "retry.delay_ms",
+        u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+    );
 }
 
 impl<S, B, RB> Future for ResponseFuture<S, B, RB>
@@ -97,28 +148,47 @@ where
             let mut this = self.as_mut().project();
             match this.state.as_mut().project() {
                 StateProj::Calling { future } => {
-                    let result = ready!(future.poll(cx));
+                    let result = {
+                        let _entered = this.span.as_deref().map(Span::enter);
+                        ready!(future.poll(cx))
+                    };
                     let replayable = this.template.is_some();
                     match result {
-                        Ok(response) => match this.tracker.on_response(response, replayable) {
-                            Next::Done(result) => return Poll::Ready(result),
-                            Next::Retry(body, delay) => {
-                                let limit = this.tracker.config.drain_limit;
-                                if body.is_end_stream() || body.size_hint().lower() > limit as u64 {
-                                    this.state.set(sleep_before_retry(delay));
-                                } else {
-                                    this.state.set(State::Draining {
-                                        body,
-                                        read: 0,
-                                        delay,
-                                    });
+                        Ok(response) => {
+                            record_status(this.span.as_deref(), response.status());
+                            match this.tracker.on_response(response, replayable) {
+                                Next::Done(result) => return Poll::Ready(result),
+                                Next::Retry(body, delay) => {
+                                    record_retry(this.span.as_deref(), "status", delay);
+                                    *this.span = None;
+                                    let limit = this.tracker.config.drain_limit;
+                                    if body.is_end_stream()
+                                        || body.size_hint().lower() > limit as u64
+                                    {
+                                        this.state.set(sleep_before_retry(delay));
+                                    } else {
+                                        this.state.set(State::Draining {
+                                            body,
+                                            read: 0,
+                                            delay,
+                                        });
+                                    }
                                 }
                             }
-                        },
-                        Err(err) => match this.tracker.on_error(err.into(), replayable) {
-                            Err(err) => return Poll::Ready(Err(err)),
-                            Ok(delay) => this.state.set(sleep_before_retry(delay)),
-                        },
+                        }
+                        Err(err) => {
+                            match this.tracker.on_error(
+                                err.into(),
+                                replayable,
+                                this.span.as_deref(),
+                            ) {
+                                Err(err) => return Poll::Ready(Err(err)),
+                                Ok(delay) => {
+                                    *this.span = None;
+                                    this.state.set(sleep_before_retry(delay));
+                                }
+                            }
+                        }
                     }
                 }
                 StateProj::Draining {
@@ -168,7 +238,12 @@ where
                             }
                         },
                     };
-                    let future = this.service.call(request);
+                    let span = attempt_span(this.tracker.history.len());
+                    let future = {
+                        let _entered = span.as_deref().map(Span::enter);
+                        this.service.call(request)
+                    };
+                    *this.span = span;
                     this.state.set(State::Calling { future });
                 }
             }
@@ -305,8 +380,18 @@ impl Tracker {
     }
 
     /// `Ok(delay)` to retry, or the final error.
-    fn on_error(&mut self, err: BoxError, replayable: bool) -> Result<Duration, BoxError> {
+    /// Records the error's kind on the attempt's `span`, and why it is
+    /// retried.
+    fn on_error(
+        &mut self,
+        err: BoxError,
+        replayable: bool,
+        span: Option<&Span>,
+    ) -> Result<Duration, BoxError> {
         let kind = self.config.policy.classify_error(&*err);
+        if let Some(span) = span {
+            span.record("error.type", kind.as_str());
+        }
         self.history.push(
             Outcome::Error {
                 kind,
@@ -344,6 +429,7 @@ impl Tracker {
             return Err(stop(self, StopReason::BudgetExhausted));
         }
         tracing::debug!(%kind, attempt = self.history.len(), ?delay, "retrying after error");
+        record_retry(span, kind.as_str(), delay);
         self.slept = delay;
         Ok(delay)
     }

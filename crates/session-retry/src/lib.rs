@@ -131,6 +131,19 @@
 //! A plain hyper-util client classifies its errors through a [`Policy`]; see
 //! [`policy`].
 //!
+//! # Tracing
+//!
+//! Each attempt is a `tracing` span named `attempt` (level `DEBUG`), made
+//! inside whatever span is current when the request is sent (in a session,
+//! the redirect hop's). Its fields follow the OpenTelemetry HTTP client
+//! conventions: `http.request.resend_count` (0 for the first attempt),
+//! `http.response.status_code`, `error.type` (the status code of a `4xx` or
+//! `5xx`, or the [`ErrorKind`]), and on an attempt that is retried,
+//! `retry.reason` (`status`, or the error's kind) and `retry.delay_ms`, the
+//! sleep before the next attempt. The events `retrying`, `retrying after
+//! error` and `not retrying` tell the same story as lines. With no
+//! subscriber listening, a span costs a check of its level.
+//!
 //! # Features
 //!
 //! - `session-core` (on by default): depends on session-core, for

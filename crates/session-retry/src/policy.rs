@@ -53,14 +53,21 @@ pub enum ErrorKind {
     Fatal,
 }
 
-impl fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl ErrorKind {
+    /// The kind's name, as `Display` writes it.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
             ErrorKind::Connect => "connect",
             ErrorKind::Read => "read",
             ErrorKind::Other => "other",
             ErrorKind::Fatal => "fatal",
-        })
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

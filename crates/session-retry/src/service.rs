@@ -121,7 +121,11 @@ where
         // leave a fresh clone in its place (as tower's `Retry` does).
         let clone = self.inner.clone();
         let mut service = std::mem::replace(&mut self.inner, clone);
-        let future = service.call(req);
-        ResponseFuture::new(future, service, template, config, idempotent)
+        let span = crate::future::attempt_span(0);
+        let future = {
+            let _entered = span.as_deref().map(tracing::Span::enter);
+            service.call(req)
+        };
+        ResponseFuture::new(future, service, template, config, idempotent, span)
     }
 }

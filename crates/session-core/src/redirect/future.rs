@@ -12,6 +12,7 @@ use super::service::Unanswered;
 
 use crate::body::Body;
 use crate::error::BoxError;
+use crate::trace::{self, SpanSlot};
 
 pub(crate) type BoxFuture =
     Pin<Box<dyn Future<Output = Result<http::Response<Body>, BoxError>> + Send>>;
@@ -40,6 +41,8 @@ pin_project! {
             #[pin]
             future: S::Future,
             hop: Option<Unanswered<S, P>>,
+            // The first hop's span, entered while polled.
+            span: SpanSlot,
         },
         Follow {
             future: BoxFuture,
@@ -52,11 +55,12 @@ where
     S: tower_service::Service<http::Request<Body>>,
 {
     #[inline]
-    pub(crate) fn sent(future: S::Future, hop: Unanswered<S, P>) -> Self {
+    pub(crate) fn sent(future: S::Future, hop: Unanswered<S, P>, span: SpanSlot) -> Self {
         ResponseFuture {
             state: State::Sent {
                 future,
                 hop: Some(hop),
+                span,
             },
         }
     }
@@ -88,8 +92,17 @@ where
         loop {
             let mut this = self.as_mut().project();
             match this.state.as_mut().project() {
-                StateProj::Sent { future, hop } => {
-                    let result = ready!(future.poll(cx)).map_err(Into::into);
+                StateProj::Sent { future, hop, span } => {
+                    let result = {
+                        let _entered = span.enter();
+                        ready!(future.poll(cx)).map_err(Into::into)
+                    };
+                    match &result {
+                        Ok(res) => trace::record_response(span.get(), res),
+                        Err(err) => trace::record_boxed_error(span.get(), err),
+                    }
+                    // The hop is over: its span closes before the next one opens.
+                    span.close();
                     let hop = hop.take().expect("polled after completion");
                     match hop.answered(result) {
                         Ok(done) => return Poll::Ready(done),

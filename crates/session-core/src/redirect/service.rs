@@ -5,6 +5,7 @@ use std::task::{Context, Poll};
 
 use http::header::{HeaderName, HOST};
 use tower::ServiceExt;
+use tracing::Instrument;
 use url::Url;
 
 use super::error::{
@@ -22,6 +23,7 @@ use crate::body::{Body, DRAIN_LIMIT};
 use crate::error::{BoxError, Error};
 use crate::replay::Replay;
 use crate::response::{FinalUrl, History, HistoryEntry};
+use crate::trace;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
@@ -172,7 +174,11 @@ where
         // The common case: send the first request now, and only build the
         // redirect machinery if the answer is a redirect.
         let saved = Replay::of(&req);
-        let first = inner.call(req);
+        let span = trace::SpanSlot::new(trace::hop_span(&req, 0));
+        let first = {
+            let _entered = span.enter();
+            inner.call(req)
+        };
         ResponseFuture::sent(
             first,
             Unanswered {
@@ -181,6 +187,7 @@ where
                 policy,
                 config,
             },
+            span,
         )
     }
 }
@@ -335,15 +342,23 @@ where
             None => {
                 let req = pending.take().expect("a request waits when no answer does");
                 let saved = Replay::of(&req);
-                let sent: Result<http::Response<Body>, BoxError> = if first {
-                    first = false;
-                    inner.call(req).await.map_err(Into::into)
-                } else {
-                    match inner.ready().await.map_err(Into::into) {
-                        Ok(ready) => ready.call(req).await.map_err(Into::into),
-                        Err(err) => Err(err),
+                let span = trace::hop_span(&req, hop.index);
+                let ready_first = std::mem::replace(&mut first, false);
+                let inner = &mut inner;
+                let sent: Result<http::Response<Body>, BoxError> = async move {
+                    if ready_first {
+                        inner.call(req).await.map_err(Into::into)
+                    } else {
+                        let ready = inner.ready().await.map_err(Into::into)?;
+                        ready.call(req).await.map_err(Into::into)
                     }
-                };
+                }
+                .instrument(span.clone())
+                .await;
+                match &sent {
+                    Ok(res) => trace::record_response(Some(&span), res),
+                    Err(err) => trace::record_boxed_error(Some(&span), err),
+                }
                 (saved, sent)
             }
         };
