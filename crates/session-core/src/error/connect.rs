@@ -18,8 +18,9 @@ fn source_of(source: &Option<BoxError>) -> Option<&(dyn std::error::Error + 'sta
 /// A transport could not reach the server: name resolution, connection or
 /// TLS handshake failed. The request was never sent, so it is safe to retry
 /// for any method.
-#[derive(Debug)]
-pub struct Connect(BoxError);
+#[derive(Debug, thiserror::Error)]
+#[error("connect error: {0}")]
+pub struct Connect(#[source] BoxError);
 
 impl Connect {
     /// Wraps the cause of a connect failure.
@@ -28,42 +29,19 @@ impl Connect {
     }
 }
 
-impl fmt::Display for Connect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "connect error: {}", self.0)
-    }
-}
-
-impl std::error::Error for Connect {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.0)
-    }
-}
-
 /// The server provably did not process the request: an HTTP/2 stream it
 /// refused (`RST_STREAM` with `REFUSED_STREAM`) or that was above the last
 /// stream of its graceful `GOAWAY` (RFC 9113 §8.7). Like
 /// [`Connect`], it is safe to send the request again whatever its method;
 /// retry layers count it as a connect error.
-#[derive(Debug)]
-pub struct NotSent(BoxError);
+#[derive(Debug, thiserror::Error)]
+#[error("the server did not process the request: {0}")]
+pub struct NotSent(#[source] BoxError);
 
 impl NotSent {
     /// Wraps the cause.
     pub fn new(source: impl Into<BoxError>) -> Self {
         NotSent(source.into())
-    }
-}
-
-impl fmt::Display for NotSent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the server did not process the request: {}", self.0)
-    }
-}
-
-impl std::error::Error for NotSent {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.0)
     }
 }
 
