@@ -6,7 +6,12 @@ use std::time::Duration;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 
 use session_core::middleware::Middleware;
-#[cfg(any(feature = "hyper", feature = "cookies", feature = "retry"))]
+#[cfg(any(
+    feature = "hyper",
+    feature = "cookies",
+    feature = "retry",
+    feature = "budget"
+))]
 use session_core::Error;
 use session_core::{BoxTransport, CloseFuture, Result};
 
@@ -39,6 +44,8 @@ pub struct SessionBuilder {
     cookies: CookieSettings,
     #[cfg(feature = "retry")]
     retry: Option<session_retry::Retry>,
+    #[cfg(feature = "budget")]
+    budget: Option<(session_budget::Budget, session_budget::Backend)>,
     #[cfg(feature = "cookies")]
     state: StateSettings,
 }
@@ -120,6 +127,8 @@ impl SessionBuilder {
             },
             #[cfg(feature = "retry")]
             retry: None,
+            #[cfg(feature = "budget")]
+            budget: None,
             #[cfg(feature = "cookies")]
             state: StateSettings::default(),
         }
@@ -279,6 +288,39 @@ impl SessionBuilder {
     #[cfg(feature = "retry")]
     pub fn retry(mut self, retry: session_retry::Retry) -> Self {
         self.retry = Some(retry);
+        self
+    }
+
+    /// A per-host politeness budget (rate and concurrency; see
+    /// [`crate::budget`]), kept in `backend`: a
+    /// [`MemoryBudget`](session_budget::MemoryBudget) for this process, or a
+    /// `RedisBudget` (feature `budget-redis`) shared by every process using
+    /// the same Redis. It sits below the retries, so each attempt is
+    /// counted, and waits as long as the budget says before each request;
+    /// a `429` (or `Retry-After` on a `429`/`503`) pauses the host for
+    /// everyone sharing the backend. Share one budget between sessions by
+    /// passing clones of one backend. A bad setting makes
+    /// [`build`](Self::build) fail.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use http_session::budget::{Budget, Limits, MemoryBudget};
+    ///
+    /// let budget = Budget::new()
+    ///     .default_limits(Limits::new().rate(5, Duration::from_secs(1), 1).max_concurrent(2));
+    /// let session = http_session::Session::builder()
+    ///     .budget(budget, MemoryBudget::new())
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = session;
+    /// ```
+    #[cfg(feature = "budget")]
+    pub fn budget(
+        mut self,
+        budget: session_budget::Budget,
+        backend: impl Into<session_budget::Backend>,
+    ) -> Self {
+        self.budget = Some((budget, backend.into()));
         self
     }
 
@@ -461,6 +503,8 @@ impl SessionBuilder {
             cookie_file,
             #[cfg(feature = "retry")]
             retry: self.retry,
+            #[cfg(feature = "budget")]
+            budget: self.budget,
         };
         #[cfg(feature = "hyper")]
         let (core, transport) = if self.custom_transport {
@@ -517,6 +561,8 @@ struct Stack {
     cookie_file: Option<CookieFile>,
     #[cfg(feature = "retry")]
     retry: Option<session_retry::Retry>,
+    #[cfg(feature = "budget")]
+    budget: Option<(session_budget::Budget, session_budget::Backend)>,
 }
 
 impl Stack {
@@ -537,6 +583,15 @@ impl Stack {
             }
             let layer = self.jar.map(session_cookies::CookieLayer::new);
             core.router_layer(tower::util::option_layer(layer))
+        };
+        // The budget, between the jar and the retries: each attempt is
+        // counted. Always a layer: a host without limits passes through it.
+        #[cfg(feature = "budget")]
+        let core = {
+            let (budget, backend) = self.budget.unwrap_or_default();
+            let layer =
+                session_budget::BudgetLayer::new(budget, backend).map_err(Error::builder)?;
+            core.router_layer(layer)
         };
         // Retries are a layer of the stack only when asked for: the stack is
         // built with what the session was configured with.

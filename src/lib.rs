@@ -17,6 +17,7 @@
 //! | [`hyper`] (`session-hyper`) | the pooled hyper + rustls transport | `hyper` |
 //! | [`cookies`] (`session-cookies`) | the RFC 6265bis cookie jar, persistence, a tower layer | `cookies` |
 //! | [`retry`] (`session-retry`) | urllib3's `Retry` as tower layers | `retry` |
+//! | [`budget`] (`session-budget`) | a per-host rate and concurrency budget, local or shared through Redis | `budget` |
 //!
 //! For code that is not async, [`blocking`] has the same session with
 //! blocking calls (feature `blocking`).
@@ -52,6 +53,9 @@
 //! - `hyper`: the hyper transport, and `Session::new()` / `Session::builder()` wired with it.
 //! - `cookies`: a cookie jar in every session (`Session::cookies`), on by default.
 //! - `retry`: `SessionBuilder::retry`, and the retry layers for mounts.
+//! - `budget`: `SessionBuilder::budget`, a per-host politeness budget
+//!   (rate and concurrency) below the retries; `budget-redis` (not in
+//!   `full`) adds its Redis backend, shared by a fleet.
 //! - `multipart`: `multipart/form-data` bodies ([`multipart::Form`],
 //!   `RequestBuilder::multipart`), file parts read in chunks.
 //! - `blocking`: [`blocking::Session`], the same session for code that is not
@@ -109,6 +113,11 @@ pub use session_cookies as cookies;
 /// Retries and backoff (`session-retry`).
 #[cfg(feature = "retry")]
 pub use session_retry as retry;
+
+/// The per-host politeness budget (`session-budget`).
+#[cfg(feature = "budget")]
+#[cfg_attr(docsrs, doc(cfg(feature = "budget")))]
+pub use session_budget as budget;
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

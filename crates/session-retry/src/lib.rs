@@ -192,5 +192,5 @@ pub use error::{BoxError, Error, Result};
 pub use history::{Attempt, Counter, Outcome, RetryHistory, StopReason};
 pub use layer::RetryLayer;
 pub use policy::{ErrorKind, Policy};
-pub use retry_after::DEFAULT_RETRY_AFTER_MAX;
+pub use retry_after::{parse_retry_after, DEFAULT_RETRY_AFTER_MAX};
 pub use service::RetryService;

@@ -47,6 +47,34 @@ pub(crate) fn parse(headers: &HeaderMap, now: SystemTime) -> RetryAfter {
     parse_str(text, now)
 }
 
+/// The wait a response's `Retry-After` header asks for, measuring an HTTP
+/// date from `now`: `None` when the header is absent or is neither a number
+/// of seconds nor an HTTP date (`-5`, `1.5`, `abc`). A date in the past is a
+/// zero wait, and a huge value is returned as it is: the caller caps it
+/// (as `retry_after_max` does here). Other layers that honour `Retry-After` (the `session-budget`
+/// crate's) read the header with this, so that every layer reads it alike.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use http::{header::RETRY_AFTER, HeaderMap, HeaderValue};
+///
+/// let mut headers = HeaderMap::new();
+/// assert_eq!(session_retry::parse_retry_after(&headers, SystemTime::now()), None);
+/// headers.insert(RETRY_AFTER, HeaderValue::from_static("120"));
+/// assert_eq!(
+///     session_retry::parse_retry_after(&headers, SystemTime::now()),
+///     Some(Duration::from_secs(120))
+/// );
+/// headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+/// assert_eq!(session_retry::parse_retry_after(&headers, SystemTime::now()), None);
+/// ```
+pub fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    match parse(headers, now) {
+        RetryAfter::Wait(wait) => Some(wait),
+        RetryAfter::Absent | RetryAfter::Invalid => None,
+    }
+}
+
 pub(crate) fn parse_str(text: &str, now: SystemTime) -> RetryAfter {
     let text = text.trim();
     if text.is_empty() {
