@@ -566,8 +566,8 @@ struct Stack {
 }
 
 impl Stack {
-    /// Puts the jar (innermost) and the retries around the router, as
-    /// concrete layers, and builds the session.
+    /// Puts the jar (innermost), the politeness budget and the retries
+    /// around the router, as concrete layers, and builds the session.
     fn finish<T>(
         self,
         core: session_core::SessionBuilder<tower_layer::Identity, T>,
