@@ -167,12 +167,19 @@ mod jar;
 mod layer;
 mod parse;
 pub mod persist;
+#[cfg(feature = "redis")]
+mod redis_jar;
+mod store;
 mod stored;
 mod time;
 
-pub use crate::error::{Error, Result};
+pub use crate::error::{BoxError, Error, Result};
 pub use crate::jar::{Jar, JarBuilder};
 pub use crate::layer::{CookieLayer, CookieService};
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use crate::redis_jar::{RedisJar, RedisJarBuilder};
+pub use crate::store::{CookieStore, RemoteStore};
 pub use crate::stored::{SameSite, StoredCookie};
 pub use crate::time::{Clock, ManualClock, SystemClock};
 pub use url::Url;
