@@ -49,6 +49,16 @@ impl Link {
         Ok((generation, c))
     }
 
+    /// Whether the connection of `generation` is still the one in use (it
+    /// is not after it broke).
+    pub(super) async fn is_current(&self, generation: u64) -> bool {
+        self.conn
+            .lock()
+            .await
+            .as_ref()
+            .is_some_and(|(g, _)| *g == generation)
+    }
+
     /// Turns a failed command into the jar's error; a failure of the
     /// connection (closed, reset, timed out) drops it, so the next call
     /// connects again.

@@ -333,10 +333,37 @@ impl RedisJar {
     /// The cookies sent to `origin`, from the sites its host reads.
     async fn send_to(&self, origin: &Origin<'_>) -> Result<Vec<StoredCookie>> {
         let sites: Vec<String> = buckets_of(origin).into_iter().map(str::to_owned).collect();
-        let (generation, mut conn) = self.shared.link.get().await?;
-        let (model, _) = self.read(generation, &mut conn, &sites).await?;
-        let (_, now_s) = self.now();
-        Ok(model.sent_to(origin, now_s))
+        let (mut generation, mut conn) = self.shared.link.get().await?;
+        let mut reconnected = false;
+        loop {
+            match self.read(generation, &mut conn, &sites).await {
+                Ok((model, _)) => {
+                    let (_, now_s) = self.now();
+                    return Ok(model.sent_to(origin, now_s));
+                }
+                Err(e) => {
+                    (generation, conn) = self.reconnect(generation, &mut reconnected, e).await?;
+                }
+            }
+        }
+    }
+
+    /// After a command failed with `e` on the connection of `generation`:
+    /// when that connection broke (Redis restarted, say), a new one, once;
+    /// otherwise `e`. A write may be tried again on the new connection
+    /// because it is checked against the versions it read: if the first
+    /// try did land, the next reads its result and has nothing to write.
+    async fn reconnect(
+        &self,
+        generation: u64,
+        reconnected: &mut bool,
+        e: Error,
+    ) -> Result<(u64, MultiplexedConnection)> {
+        if *reconnected || self.shared.link.is_current(generation).await {
+            return Err(e);
+        }
+        *reconnected = true;
+        self.shared.link.get().await
     }
 
     /// Reads `sites`: the model over their cookies, and each one's version.
@@ -427,7 +454,8 @@ impl RedisJar {
         let _queued = self.shared.stripes[stripe(sites.last().map_or("", String::as_str))]
             .lock()
             .await;
-        let (generation, mut conn) = self.shared.link.get().await?;
+        let (mut generation, mut conn) = self.shared.link.get().await?;
+        let mut reconnected = false;
         for domain in shadow_scan_domains(origin, set_cookie) {
             for site in self.sites_under(generation, &mut conn, &domain).await? {
                 if !sites.contains(&site) {
@@ -435,8 +463,15 @@ impl RedisJar {
                 }
             }
         }
-        for attempt in 0..self.shared.max_attempts {
-            let (mut model, versions) = self.read(generation, &mut conn, &sites).await?;
+        let mut attempt = 0;
+        while attempt < self.shared.max_attempts {
+            let (mut model, versions) = match self.read(generation, &mut conn, &sites).await {
+                Ok(read) => read,
+                Err(e) => {
+                    (generation, conn) = self.reconnect(generation, &mut reconnected, e).await?;
+                    continue;
+                }
+            };
             let (now_us, now_s) = self.now();
             let stored = if strict {
                 let line = String::from_utf8_lossy(set_cookie[0].as_bytes());
@@ -500,13 +535,18 @@ impl RedisJar {
             }
             let applied: i64 = match call.invoke_async(&mut conn).await {
                 Ok(applied) => applied,
-                Err(e) => return Err(self.shared.link.failed(generation, e).await),
+                Err(e) => {
+                    let e = self.shared.link.failed(generation, e).await;
+                    (generation, conn) = self.reconnect(generation, &mut reconnected, e).await?;
+                    continue;
+                }
             };
             if applied == 1 {
                 return Ok(stored);
             }
             // Another process wrote one of these sites: read again.
             tokio::time::sleep(pause(attempt)).await;
+            attempt += 1;
         }
         Err(Error::unavailable(
             "other processes kept writing the same site; the write was given up",
