@@ -39,6 +39,8 @@
 //! - `full` (default): everything below.
 //! - `hyper`: the hyper transport, and `Session::new()` / `Session::builder()` wired with it.
 //! - `cookies`: a cookie jar in every session (`Session::cookies`), on by default.
+//! - `redis`: `SessionBuilder::redis_cookie_jar`, one cookie jar in Redis shared by many
+//!   processes (`cookies::RedisJar`).
 //! - `retry`: `SessionBuilder::retry`, and the retry layers for mounts.
 //! - `multipart`: `multipart/form-data` bodies ([`multipart::Form`],
 //!   `RequestBuilder::multipart`), file parts read in chunks.

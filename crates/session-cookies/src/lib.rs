@@ -149,9 +149,22 @@
 //! **Panics** elsewhere do not break the jar: its lock recovers from
 //! poisoning.
 //!
+//! # Many processes, one jar
+//!
+//! [`RedisJar`] (feature `redis`) keeps the jar in Redis, shared by every
+//! process with the same server and key prefix, through the same rules:
+//! [`CookieLayer::with_store`] puts it in a tower stack, and the layer then
+//! awaits Redis before each request and after each response. Concurrent
+//! `Set-Cookie` from different processes never overwrite each other; when
+//! Redis cannot be reached the request fails ([`Error::is_unavailable`]).
+//! [`CookieStore`] is the seam both jars implement.
+//!
 //! # Features
 //!
-//! None; the crate always has the public suffix list and both file formats.
+//! - `redis` (off by default): [`RedisJar`], on the `redis` crate's 1.x
+//!   line with tokio.
+//!
+//! The crate always has the public suffix list and both file formats.
 //!
 //! # MSRV
 //!

@@ -1,34 +1,5 @@
-//! [`RedisJar`]: one cookie jar in Redis, shared by many processes.
-//!
-//! # Data model
-//!
-//! - One hash per site: the key `{prefix}:{site}`, where the site is the
-//!   bucket of the local jar (the registrable domain, `example.co.uk`; an
-//!   IP address or a public suffix is its own site).
-//! - One field per cookie identity (name, domain, host-only flag, path),
-//!   length-prefixed so that two identities never share a field; its value
-//!   is the cookie as JSON (the [`persist`](crate::persist) record) and its
-//!   creation order.
-//! - The field `#v` holds the hash's version, taken from the counter
-//!   `{prefix}#version`, which only goes up.
-//! - Each write sets the key's TTL to the longest time a cookie in it has
-//!   left (a session cookie counts as [`RedisJarBuilder::session_ttl`]), so
-//!   a site nobody writes to goes away with its last cookie.
-//!
-//! # Reads and writes
-//!
-//! A request reads (`HGETALL`, pipelined) the sites of its host and parent
-//! domains, and the same retrieval code as the local jar picks and orders
-//! the cookies. A response's `Set-Cookie` headers are applied in Rust, with
-//! the local jar's storage code, to the sites read; what changed (cookies
-//! set, replaced, deleted, evicted past the per-site cap, or expired) is
-//! written by one Lua script that first checks that no site read has
-//! changed version. If one has (another worker wrote), the jar reads again
-//! and recomputes, a bounded number of times with a short random pause, so
-//! two workers' different cookies both survive and, for the same cookie,
-//! the write that lands last wins whole. No `WATCH`: it is unsound on a
-//! multiplexed connection. Writes of one jar to one site also queue in the
-//! process, so only other processes make a write try again.
+//! [`RedisJar`]: one cookie jar in Redis, shared by many processes (its
+//! docs describe the data model, the reads and writes, and the faults).
 
 mod codec;
 mod link;
@@ -109,7 +80,37 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 /// # }
 /// ```
 ///
-/// See the [module docs](self) for more details.
+/// # Data model
+///
+/// - One hash per site: the key `{prefix}:{site}`, where the site is the
+///   bucket of the local jar (the registrable domain, `example.co.uk`; an
+///   IP address or a public suffix is its own site).
+/// - One field per cookie identity (name, domain, host-only flag, path),
+///   length-prefixed so that two identities never share a field; its value
+///   is the cookie as JSON (the [`persist`](crate::persist) record) and its
+///   creation order.
+/// - The field `#v` holds the hash's version, taken from the counter
+///   `{prefix}#version`, which only goes up.
+/// - Each write sets the key's TTL to the longest time a cookie in it has
+///   left (a session cookie counts as [`RedisJarBuilder::session_ttl`]), so
+///   a site nobody writes to goes away with its last cookie.
+///
+/// # Reads and writes
+///
+/// A request reads (`HGETALL`, pipelined) the sites of its host and parent
+/// domains, and the same retrieval code as the local jar picks and orders
+/// the cookies. A response's `Set-Cookie` headers are applied in Rust, with
+/// the local jar's storage code, to the sites read; what changed (cookies
+/// set, replaced, deleted, evicted past the per-site cap, or expired) is
+/// written by one Lua script that first checks that no site read has
+/// changed version. If one has (another worker wrote), the jar reads again
+/// and recomputes, a bounded number of times with a short random pause, so
+/// two workers' different cookies both survive and, for the same cookie,
+/// the write that lands last wins whole. No `WATCH`: it is unsound on a
+/// multiplexed connection. Writes of one jar to one site also queue in the
+/// process, so only other processes make a write try again.
+///
+/// See the [crate docs](crate) for the rules.
 #[derive(Clone)]
 pub struct RedisJar {
     shared: Arc<Shared>,
@@ -129,7 +130,7 @@ struct Shared {
 /// Builds a [`RedisJar`]: the server, the prefix of its keys, the jar's
 /// rules and the timeouts.
 ///
-/// See the [module docs](self) for more details.
+/// See [`RedisJar`] for more details.
 #[must_use]
 pub struct RedisJarBuilder {
     client: redis::Client,
