@@ -67,6 +67,8 @@ struct CookieSettings {
     enabled: bool,
     jar: Option<session_cookies::Jar>,
     file: Option<CookieFile>,
+    #[cfg(feature = "redis")]
+    redis: Option<session_cookies::RedisJar>,
 }
 
 /// A file the jar is loaded from at build and saved to at close.
@@ -124,6 +126,8 @@ impl SessionBuilder {
                 enabled: true,
                 jar: None,
                 file: None,
+                #[cfg(feature = "redis")]
+                redis: None,
             },
             #[cfg(feature = "retry")]
             retry: None,
@@ -247,6 +251,32 @@ impl SessionBuilder {
     pub fn cookie_jar(mut self, jar: session_cookies::Jar) -> Self {
         self.cookies.enabled = true;
         self.cookies.jar = Some(jar);
+        self
+    }
+
+    /// Keeps cookies in Redis, in a jar that every process using the same
+    /// server and prefix shares ([`session_cookies::RedisJar`]): one
+    /// worker's login is every worker's, and concurrent `Set-Cookie` from
+    /// different workers never overwrite each other. It replaces the local
+    /// jar ([`Session::cookies`] is then `None`); a cookie file cannot be
+    /// used with it (`build` fails).
+    ///
+    /// When Redis cannot be read before a request or written after its
+    /// response, the request fails: the `session_cookies::Error` in its
+    /// chain says so ([`is_unavailable`](session_cookies::Error::is_unavailable)).
+    ///
+    /// ```no_run
+    /// use http_session::cookies::RedisJar;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let jar = RedisJar::builder("redis://127.0.0.1:6379/")?.prefix("crawler:cookies").build();
+    /// let session = http_session::Session::builder().redis_cookie_jar(jar).build()?;
+    /// # let _ = session; Ok(()) }
+    /// ```
+    #[cfg(feature = "redis")]
+    pub fn redis_cookie_jar(mut self, jar: session_cookies::RedisJar) -> Self {
+        self.cookies.enabled = true;
+        self.cookies.redis = Some(jar);
         self
     }
 
@@ -489,7 +519,24 @@ impl SessionBuilder {
     ///
     /// # Errors
     /// The first setter that failed.
-    pub fn build(self) -> Result<Session> {
+    pub fn build(#[allow(unused_mut)] mut self) -> Result<Session> {
+        #[cfg(feature = "redis")]
+        let redis = match (self.cookies.enabled, self.cookies.redis.take()) {
+            (true, Some(_)) if self.cookies.file.is_some() => {
+                return Err(Error::builder(
+                    "a cookie file cannot be used with a Redis cookie jar",
+                ))
+            }
+            (true, Some(redis)) => {
+                self.cookies.enabled = false; // no local jar
+                Some(redis)
+            }
+            _ => None,
+        };
+        #[cfg(feature = "redis")]
+        let shared_jar = redis.is_some();
+        #[cfg(all(feature = "cookies", not(feature = "redis")))]
+        let shared_jar = false;
         #[cfg(feature = "cookies")]
         let (jar, cookie_file) = {
             let settings = self.cookies;
@@ -501,6 +548,8 @@ impl SessionBuilder {
             jar: jar.clone(),
             #[cfg(feature = "cookies")]
             cookie_file,
+            #[cfg(feature = "redis")]
+            redis,
             #[cfg(feature = "retry")]
             retry: self.retry,
             #[cfg(feature = "budget")]
@@ -523,7 +572,9 @@ impl SessionBuilder {
         #[cfg(feature = "cookies")]
         let state = {
             let settings = self.state;
-            let loaded = settings.loaded.map(|l| restore_cookies(jar.as_ref(), l));
+            let loaded = settings
+                .loaded
+                .map(|l| restore_cookies(jar.as_ref(), shared_jar, l));
             std::sync::Arc::new(crate::state::Binding {
                 file: settings.file,
                 loaded,
@@ -559,6 +610,8 @@ struct Stack {
     jar: Option<session_cookies::Jar>,
     #[cfg(feature = "cookies")]
     cookie_file: Option<CookieFile>,
+    #[cfg(feature = "redis")]
+    redis: Option<session_cookies::RedisJar>,
     #[cfg(feature = "retry")]
     retry: Option<session_retry::Retry>,
     #[cfg(feature = "budget")]
@@ -584,6 +637,11 @@ impl Stack {
             let layer = self.jar.map(session_cookies::CookieLayer::new);
             core.router_layer(tower::util::option_layer(layer))
         };
+        // A shared jar instead of the local one (at most one of the two).
+        #[cfg(feature = "redis")]
+        let core = core.router_layer(tower::util::option_layer(
+            self.redis.map(session_cookies::CookieLayer::with_store),
+        ));
         // The budget, between the jar and the retries: each attempt is
         // counted. Always a layer: a host without limits passes through it.
         #[cfg(feature = "budget")]
@@ -657,6 +715,7 @@ fn digest_auth_record(_: &str, _: &str) -> AuthRecordOf {}
 #[cfg(feature = "cookies")]
 fn restore_cookies(
     jar: Option<&session_cookies::Jar>,
+    shared_jar: bool,
     loaded: crate::state::Loaded,
 ) -> crate::state::LoadReport {
     use crate::state::Issue;
@@ -664,10 +723,14 @@ fn restore_cookies(
     let Some(jar) = jar else {
         if !loaded.cookies.is_empty() {
             let n = loaded.cookies.len();
-            report.issues.push(Issue::new(
-                "cookies",
-                format!("{n} not loaded: the session keeps no cookies (cookie_store(false))"),
-            ));
+            let why = if shared_jar {
+                "the session's cookies are in a shared Redis jar, which a session file does not write to"
+            } else {
+                "the session keeps no cookies (cookie_store(false))"
+            };
+            report
+                .issues
+                .push(Issue::new("cookies", format!("{n} not loaded: {why}")));
         }
         return report;
     };

@@ -52,6 +52,8 @@
 //! - `full` (default): everything below.
 //! - `hyper`: the hyper transport, and `Session::new()` / `Session::builder()` wired with it.
 //! - `cookies`: a cookie jar in every session (`Session::cookies`), on by default.
+//! - `redis`: `SessionBuilder::redis_cookie_jar`, one cookie jar in Redis shared by many
+//!   processes (`cookies::RedisJar`).
 //! - `retry`: `SessionBuilder::retry`, and the retry layers for mounts.
 //! - `budget`: `SessionBuilder::budget`, a per-host politeness budget
 //!   (rate and concurrency) below the retries; `budget-redis` (not in

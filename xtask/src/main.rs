@@ -121,6 +121,7 @@ fn ci() -> Result<(), DynError> {
         "",
         "hyper",
         "cookies",
+        "redis",
         "retry",
         "budget",
         "multipart",

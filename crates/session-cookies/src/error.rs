@@ -5,14 +5,17 @@ use std::fmt;
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// A type-erased error, as tower services return it.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// An error from the jar: a rejected cookie, an I/O failure while saving or
-/// loading, or a cookie file that cannot be parsed.
+/// loading, a cookie file that cannot be parsed, or a shared store (Redis)
+/// that cannot be reached.
 ///
 /// Ask it what happened with [`is_rejected`](Error::is_rejected),
-/// [`is_io`](Error::is_io) and [`is_parse`](Error::is_parse); a parse error
-/// says where with [`line`](Error::line) and [`column`](Error::column).
+/// [`is_io`](Error::is_io), [`is_parse`](Error::is_parse) and
+/// [`is_unavailable`](Error::is_unavailable); a parse error says where with
+/// [`line`](Error::line) and [`column`](Error::column).
 pub struct Error {
     inner: Box<Inner>,
 }
@@ -32,6 +35,9 @@ pub(crate) enum Kind {
         column: usize,
         what: &'static str,
     },
+    /// A store outside this process could not be read or written; the text
+    /// says what failed.
+    Unavailable(&'static str),
 }
 
 impl Error {
@@ -56,6 +62,28 @@ impl Error {
         source: Option<BoxError>,
     ) -> Self {
         Error::new(Kind::Parse { line, column, what }, source)
+    }
+
+    pub(crate) fn unavailable(what: &'static str, source: Option<BoxError>) -> Self {
+        Error::new(Kind::Unavailable(what), source)
+    }
+
+    /// The error of a [`CookieStore`](crate::CookieStore) of your own whose
+    /// server could not be read or written; `source` is the cause.
+    /// [`is_unavailable`](Self::is_unavailable) is true for it.
+    pub fn store_unavailable(source: impl Into<BoxError>) -> Self {
+        Error::unavailable("the store failed", Some(source.into()))
+    }
+
+    /// `true` when a cookie store outside this process (a
+    /// [`RedisJar`](crate::RedisJar)) could not be read or written: the
+    /// server is down, restarting or slower than the timeout, answered with
+    /// an error, holds data this jar cannot read, or kept changing under
+    /// concurrent writes past the retry bound. The cause, such as the
+    /// `redis::RedisError`, is the [`source`](std::error::Error::source).
+    /// Trying again later may succeed.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self.inner.kind, Kind::Unavailable(_))
     }
 
     /// `true` when a cookie was refused by a storage rule (bad domain, public
@@ -108,6 +136,7 @@ impl fmt::Display for Error {
         match &self.inner.kind {
             Kind::Rejected(rule) => write!(f, "cookie rejected: {rule}"),
             Kind::Io => f.write_str("error reading or writing a cookie file"),
+            Kind::Unavailable(what) => write!(f, "cookie store unavailable: {what}"),
             Kind::Parse { line, column, what } => {
                 write!(f, "invalid cookie file at line {line}")?;
                 if *column > 0 {

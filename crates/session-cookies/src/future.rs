@@ -1,4 +1,6 @@
-//! [`ResponseFuture`], the future of [`CookieService`](crate::CookieService).
+//! [`ResponseFuture`], the future of [`CookieService`](crate::CookieService)
+//! over the local jar, and [`StoreResponseFuture`], its future over a
+//! [`RemoteStore`](crate::RemoteStore).
 
 use std::fmt;
 use std::future::Future;
@@ -8,6 +10,7 @@ use std::task::{ready, Context, Poll};
 use http::Response;
 use pin_project_lite::pin_project;
 
+use crate::error::BoxError;
 use crate::Jar;
 
 pin_project! {
@@ -48,5 +51,33 @@ where
             this.jar.store_response_headers(uri, res.headers());
         }
         Poll::Ready(Ok(res))
+    }
+}
+
+/// Response future of [`CookieService`](crate::CookieService) over a
+/// [`RemoteStore`](crate::RemoteStore): reads the store, sends the request,
+/// then writes the response's cookies to the store.
+pub struct StoreResponseFuture<T> {
+    inner: Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>>,
+}
+
+impl<T> StoreResponseFuture<T> {
+    pub(crate) fn new(f: impl Future<Output = Result<T, BoxError>> + Send + 'static) -> Self {
+        StoreResponseFuture { inner: Box::pin(f) }
+    }
+}
+
+impl<T> fmt::Debug for StoreResponseFuture<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreResponseFuture")
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Future for StoreResponseFuture<T> {
+    type Output = Result<T, BoxError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.inner.as_mut().poll(cx)
     }
 }

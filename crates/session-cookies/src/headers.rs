@@ -6,6 +6,7 @@ use http::HeaderValue;
 use url::Url;
 
 use crate::jar::Origin;
+use crate::stored::StoredCookie;
 use crate::Jar;
 
 /// Names in a `Cookie` header value (`a=1; b=2; bare` gives `a`, `b`, ``).
@@ -133,8 +134,56 @@ impl Jar {
     }
 }
 
+/// Sets the `Cookie` header of a request from `cookies` (in `Cookie`
+/// header order), as [`Jar::add_cookie_header`] does from the jar: an
+/// explicit `Cookie` header is kept, and a cookie whose name it carries is
+/// left out.
+pub(crate) fn merge_cookie_header(headers: &mut HeaderMap, cookies: &[StoredCookie]) {
+    if cookies.is_empty() {
+        return;
+    }
+    let explicit: Vec<String> = headers
+        .get_all(COOKIE)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
+    let mut out = explicit.join("; ");
+    let mut added = false;
+    for c in cookies {
+        if explicit
+            .iter()
+            .any(|v| explicit_names(v).any(|n| n == c.name))
+        {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        if !c.name.is_empty() {
+            out.push_str(&c.name);
+            out.push('=');
+        }
+        out.push_str(&c.value);
+        added = true;
+    }
+    if added {
+        if let Ok(value) = HeaderValue::from_str(&out) {
+            headers.insert(COOKIE, value);
+        }
+    }
+}
+
+/// The `Cookie` header value of `cookies` (in `Cookie` header order), or
+/// `None` when there is none.
+#[cfg(feature = "redis")]
+pub(crate) fn cookie_header_of(cookies: &[StoredCookie]) -> Option<HeaderValue> {
+    let mut headers = HeaderMap::new();
+    merge_cookie_header(&mut headers, cookies);
+    headers.remove(COOKIE)
+}
+
 /// The URL of an absolute request URI.
-fn url_of(uri: &http::Uri) -> Option<Url> {
+pub(crate) fn url_of(uri: &http::Uri) -> Option<Url> {
     Url::parse(&uri.to_string()).ok()
 }
 

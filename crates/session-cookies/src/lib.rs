@@ -149,9 +149,22 @@
 //! **Panics** elsewhere do not break the jar: its lock recovers from
 //! poisoning.
 //!
+//! # Many processes, one jar
+//!
+//! [`RedisJar`] (feature `redis`) keeps the jar in Redis, shared by every
+//! process with the same server and key prefix, through the same rules:
+//! [`CookieLayer::with_store`] puts it in a tower stack, and the layer then
+//! awaits Redis before each request and after each response. Concurrent
+//! `Set-Cookie` from different processes never overwrite each other; when
+//! Redis cannot be reached the request fails ([`Error::is_unavailable`]).
+//! [`CookieStore`] is the seam both jars implement.
+//!
 //! # Features
 //!
-//! None; the crate always has the public suffix list and both file formats.
+//! - `redis` (off by default): [`RedisJar`], on the `redis` crate's 1.x
+//!   line with tokio.
+//!
+//! The crate always has the public suffix list and both file formats.
 //!
 //! # MSRV
 //!
@@ -167,12 +180,19 @@ mod jar;
 mod layer;
 mod parse;
 pub mod persist;
+#[cfg(feature = "redis")]
+mod redis_jar;
+mod store;
 mod stored;
 mod time;
 
-pub use crate::error::{Error, Result};
+pub use crate::error::{BoxError, Error, Result};
 pub use crate::jar::{Jar, JarBuilder};
 pub use crate::layer::{CookieLayer, CookieService};
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use crate::redis_jar::{RedisJar, RedisJarBuilder};
+pub use crate::store::{CookieStore, RemoteStore};
 pub use crate::stored::{SameSite, StoredCookie};
 pub use crate::time::{Clock, ManualClock, SystemClock};
 pub use url::Url;

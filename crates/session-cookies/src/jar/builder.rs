@@ -12,10 +12,20 @@ const DEFAULT_TOTAL: usize = 3300;
 
 /// The settings a jar applies: what [`JarBuilder`] sets.
 #[derive(Debug, Clone)]
-pub(super) struct Config {
-    pub(super) public_suffix_list: bool,
-    pub(super) max_per_domain: usize,
-    pub(super) max_total: usize,
+pub(crate) struct Config {
+    pub(crate) public_suffix_list: bool,
+    pub(crate) max_per_domain: usize,
+    pub(crate) max_total: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            public_suffix_list: true,
+            max_per_domain: DEFAULT_PER_DOMAIN,
+            max_total: DEFAULT_TOTAL,
+        }
+    }
 }
 
 /// Builds a [`Jar`] with other settings than [`Jar::new`]'s.
@@ -56,11 +66,7 @@ impl JarBuilder {
     /// The defaults of [`Jar::new`].
     pub fn new() -> Self {
         JarBuilder {
-            config: Config {
-                public_suffix_list: true,
-                max_per_domain: DEFAULT_PER_DOMAIN,
-                max_total: DEFAULT_TOTAL,
-            },
+            config: Config::default(),
             clock: Box::new(SystemClock),
         }
     }

@@ -15,11 +15,16 @@
 //!   order (RFC 6265bis §5.8.3);
 //! - `restore`: saved records back into the store;
 //! - `lock`: the lock over the store, which recovers from poisoning and
-//!   publishes the cookie count.
+//!   publishes the cookie count;
+//! - `model`: the same store and rules over cookies read from a store
+//!   outside this process (a [`RedisJar`](crate::RedisJar)), and what
+//!   changed, to write back.
 
 mod builder;
 mod insert;
 mod lock;
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+mod model;
 mod origin;
 mod remove;
 mod restore;
@@ -33,7 +38,6 @@ use std::sync::{Arc, Mutex};
 use http::HeaderValue;
 use url::Url;
 
-use self::builder::Config;
 use self::lock::Locked;
 use self::retrieve::send_order;
 use self::store::{Entry, Source, Store};
@@ -42,7 +46,11 @@ use crate::parse::{self, Parsed};
 use crate::stored::StoredCookie;
 use crate::time::{to_micros, Clock};
 
+#[cfg_attr(not(feature = "redis"), allow(unused_imports))]
+pub(crate) use self::builder::Config;
 pub use self::builder::JarBuilder;
+#[cfg_attr(not(feature = "redis"), allow(unused_imports))]
+pub(crate) use self::model::{buckets_of, shadow_scan_domains, Model};
 pub(crate) use self::origin::Origin;
 
 /// A cookie jar: a cheap [`Clone`] handle over shared, thread-safe state.
@@ -174,6 +182,24 @@ impl Jar {
             e.last_access.set(now_us);
         }
         Some(out)
+    }
+
+    /// The cookies sent to `origin`, in `Cookie` header order; their
+    /// last-access time is updated (what [`CookieStore`](crate::CookieStore)
+    /// answers).
+    pub(crate) fn send_to(&self, origin: &Origin<'_>) -> Vec<StoredCookie> {
+        if self.is_empty() {
+            return Vec::new();
+        }
+        let (now_us, now_s) = self.now();
+        let store = self.lock();
+        let hits = store.sent_to(origin, now_s, |_| false);
+        hits.into_iter()
+            .map(|e| {
+                e.last_access.set(now_us);
+                e.snapshot()
+            })
+            .collect()
     }
 
     /// The cookies that would be sent to `url`, in `Cookie` header order.

@@ -300,6 +300,24 @@ fn evict_bucket(bucket: &mut Vec<Entry>, max: usize, now_s: i64, total: &mut usi
 }
 
 impl Store {
+    /// Adds a cookie read from a store outside this process to the bucket
+    /// `key`, with its creation order `seq`, as it was stored there: no rule
+    /// runs (it ran when the cookie was stored).
+    pub(super) fn push_read(&mut self, key: &str, cookie: StoredCookie, seq: u64) {
+        self.next_seq = self.next_seq.max(seq);
+        let last_access = Cell::new(cookie.last_access);
+        let bucket = match self.buckets.get_mut(key) {
+            Some(bucket) => bucket,
+            None => self.buckets.entry(Box::from(key)).or_default(),
+        };
+        bucket.push(Entry {
+            cookie,
+            seq,
+            last_access,
+        });
+        self.total += 1;
+    }
+
     /// Removes the bucket `key` if it is empty.
     pub(super) fn drop_empty(&mut self, key: &str) {
         if self.buckets.get(key).is_some_and(Vec::is_empty) {
