@@ -2,12 +2,13 @@
 //! reqwest on one loopback server, reported as ratios to raw hyper-util.
 //!
 //! Options: `--quick` (fewer requests), `--only NAME` (`build`, `http`,
-//! `retry`, `cookies`, `https`, `oneoff`, `overhead`, `jar`, `burst`,
-//! `instructions`),
+//! `retry`, `cookies`, `https`, `oneoff`, `fleet`, `overhead`, `jar`,
+//! `burst`, `instructions`),
 //! `--profile CLIENT` (one client alone, for perf).
 
 mod burst;
 mod clients;
+mod fleet;
 mod http;
 mod instructions;
 mod jar;
@@ -161,6 +162,9 @@ fn main() {
             clients: clients::Bench::tls_all,
         };
         println!("{}", http::run(&s));
+    }
+    if wants("fleet") {
+        println!("{}", fleet::run(quick));
     }
     if wants("overhead") {
         println!("{}", overhead::run(quick));
