@@ -108,6 +108,16 @@ impl MemoryStore {
         self.lock().lru.len()
     }
 
+    /// The heads of every entry held now (to inspect what is stored).
+    pub fn heads(&self) -> Vec<Arc<Meta>> {
+        let inner = self.lock();
+        inner
+            .keys
+            .values()
+            .flat_map(|entries| entries.iter().map(|e| e.meta.clone()))
+            .collect()
+    }
+
     /// Whether no entry is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
