@@ -40,7 +40,11 @@ async fn hit_then_revalidated_with_a_304_merged() {
         }
         response(
             200,
-            &[("etag", "\"v1\""), ("cache-control", "max-age=0")],
+            &[
+                ("etag", "\"v1\""),
+                ("x-fresh", "no"),
+                ("cache-control", "max-age=0"),
+            ],
             "stored body",
         )
     })
