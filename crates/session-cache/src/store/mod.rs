@@ -72,9 +72,14 @@ use futures_util::Stream;
 
 mod memory;
 mod meta;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 pub use memory::{MemoryStore, DEFAULT_MEMORY_CAPACITY};
 pub use meta::Meta;
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use sqlite::{SqliteStore, DEFAULT_SQLITE_CAPACITY};
 
 /// An error from a store (or from the layer).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
