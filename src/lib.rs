@@ -17,6 +17,7 @@
 //! | [`hyper`] (`session-hyper`) | the pooled hyper + rustls transport | `hyper` |
 //! | [`cookies`] (`session-cookies`) | the RFC 6265bis cookie jar, persistence, a tower layer | `cookies` |
 //! | [`retry`] (`session-retry`) | urllib3's `Retry` as tower layers | `retry` |
+//! | [`cache`] (`session-cache`) | an RFC 9111 HTTP cache as a tower layer: memory and SQLite stores | `cache` |
 //!
 //! For code that is not async, [`blocking`] has the same session with
 //! blocking calls (feature `blocking`).
@@ -40,6 +41,8 @@
 //! - `hyper`: the hyper transport, and `Session::new()` / `Session::builder()` wired with it.
 //! - `cookies`: a cookie jar in every session (`Session::cookies`), on by default.
 //! - `retry`: `SessionBuilder::retry`, and the retry layers for mounts.
+//! - `cache`: `SessionBuilder::cache`, an HTTP cache below the redirects and
+//!   above the retries (see [`cache`]).
 //! - `multipart`: `multipart/form-data` bodies ([`multipart::Form`],
 //!   `RequestBuilder::multipart`), file parts read in chunks.
 //! - `blocking`: [`blocking::Session`], the same session for code that is not
@@ -97,6 +100,10 @@ pub use session_cookies as cookies;
 /// Retries and backoff (`session-retry`).
 #[cfg(feature = "retry")]
 pub use session_retry as retry;
+
+/// The HTTP cache (`session-cache`).
+#[cfg(feature = "cache")]
+pub use session_cache as cache;
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

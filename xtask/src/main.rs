@@ -117,7 +117,15 @@ fn ci() -> Result<(), DynError> {
 
     // Each facade feature alone builds without warnings (clippy's `-D`
     // applies to the workspace crate only, so dependencies are not rebuilt).
-    for feature in ["", "hyper", "cookies", "retry", "multipart", "blocking"] {
+    for feature in [
+        "",
+        "hyper",
+        "cookies",
+        "retry",
+        "cache",
+        "multipart",
+        "blocking",
+    ] {
         let mut check = cargo();
         check.args(["clippy", "-p", "http-session", "--no-default-features"]);
         if !feature.is_empty() {

@@ -212,7 +212,7 @@ async fn choose(
             return None;
         }
     };
-    entries.sort_by(|a, b| b.meta.stored_at().cmp(&a.meta.stored_at()));
+    entries.sort_by_key(|s| std::cmp::Reverse(s.meta.stored_at()));
     for stored in entries {
         let meta = &stored.meta;
         let (matches, fresh) = match meta.policy.before_request(view, now) {

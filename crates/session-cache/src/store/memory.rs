@@ -192,7 +192,7 @@ impl Inner {
     fn insert(&mut self, key: Key, meta: Arc<Meta>, body: Arc<[Bytes]>, size: u64) {
         let now = SystemTime::now();
         self.commits += 1;
-        if self.commits % 1024 == 0 {
+        if self.commits.is_multiple_of(1024) {
             self.sweep(now);
         }
         let variant = meta.variant();
