@@ -14,6 +14,7 @@ use http_session::Session;
 use support::{reply, Req};
 
 static FLAKY: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static CATALOG: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 async fn app(req: Req) -> http::Response<http_body_util::Full<bytes::Bytes>> {
     match (req.method.as_str(), req.path.as_str()) {
@@ -89,6 +90,15 @@ async fn app(req: Req) -> http::Response<http_body_util::Full<bytes::Bytes>> {
             reply(200, seen.join("; "))
         }
         ("GET", "/large") => reply(200, vec![b'x'; 16 << 20]),
+        ("GET", "/catalog") => {
+            let n = CATALOG.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            let mut res = reply(200, format!("catalog, served by the origin {n} time(s)"));
+            res.headers_mut().insert(
+                "cache-control",
+                http::HeaderValue::from_static("max-age=60"),
+            );
+            res
+        }
         _ => reply(404, ""),
     }
 }
@@ -292,6 +302,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         once.status(),
         server.connections()
     );
+
+    // 6j. An HTTP cache (feature `cache`): RFC 9111 in memory by default
+    //     (a SqliteStore shares one file between processes); below the
+    //     redirects, above the retries. The second GET is a hit.
+    let cached = Session::builder()
+        .cache(http_session::cache::Cache::private())
+        .build()?;
+    for _ in 0..2 {
+        let res = cached.get(server.url("/catalog")).send().await?;
+        let from = res
+            .extensions()
+            .get::<http_session::cache::CacheStatus>()
+            .copied();
+        println!("6j. GET /catalog -> {from:?}: {}", res.text().await?);
+        // Give the entry's writer its turn (it commits as the body ends).
+        tokio::task::yield_now().await;
+    }
 
     // 7. close() runs the close hooks; dropping the last clone frees the pool.
     session.close().await?;

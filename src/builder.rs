@@ -13,6 +13,8 @@ use session_core::middleware::Middleware;
     feature = "budget"
 ))]
 use session_core::Error;
+#[cfg(feature = "cache")]
+use session_core::{transport::HttpService, Router};
 use session_core::{BoxTransport, CloseFuture, Result};
 
 use crate::session::Session;
@@ -46,6 +48,8 @@ pub struct SessionBuilder {
     retry: Option<session_retry::Retry>,
     #[cfg(feature = "budget")]
     budget: Option<(session_budget::Budget, session_budget::Backend)>,
+    #[cfg(feature = "cache")]
+    cache: Option<session_cache::Cache>,
     #[cfg(feature = "cookies")]
     state: StateSettings,
 }
@@ -133,6 +137,8 @@ impl SessionBuilder {
             retry: None,
             #[cfg(feature = "budget")]
             budget: None,
+            #[cfg(feature = "cache")]
+            cache: None,
             #[cfg(feature = "cookies")]
             state: StateSettings::default(),
         }
@@ -354,6 +360,27 @@ impl SessionBuilder {
         self
     }
 
+    /// Caches responses (RFC 9111; off by default): see [`crate::cache`].
+    /// The cache sits below the redirects (each hop is cached on its own)
+    /// and above the retries and the cookie jar (a hit makes no attempt; a
+    /// cached `Set-Cookie` is not applied to the jar again, and the cache is
+    /// told the `Cookie` header the jar will add).
+    ///
+    /// ```
+    /// use http_session::cache::Cache;
+    ///
+    /// let session = http_session::Session::builder()
+    ///     .cache(Cache::private())
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = session;
+    /// ```
+    #[cfg(feature = "cache")]
+    pub fn cache(mut self, cache: session_cache::Cache) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
     forward_core! {
         /// Adds a default header (see [`session_core::defaults`] for the merge rules).
         fn header<K, V>(name: K, value: V)
@@ -554,6 +581,8 @@ impl SessionBuilder {
             retry: self.retry,
             #[cfg(feature = "budget")]
             budget: self.budget,
+            #[cfg(feature = "cache")]
+            cache: self.cache,
         };
         #[cfg(feature = "hyper")]
         let (core, transport) = if self.custom_transport {
@@ -616,6 +645,8 @@ struct Stack {
     retry: Option<session_retry::Retry>,
     #[cfg(feature = "budget")]
     budget: Option<(session_budget::Budget, session_budget::Backend)>,
+    #[cfg(feature = "cache")]
+    cache: Option<session_cache::Cache>,
 }
 
 impl Stack {
@@ -628,6 +659,14 @@ impl Stack {
     where
         T: session_core::transport::HttpService,
     {
+        #[cfg(feature = "cache")]
+        let cache = {
+            #[cfg(feature = "cookies")]
+            let cache = cache_sees_jar(self.cache, self.jar.as_ref());
+            #[cfg(not(feature = "cookies"))]
+            let cache = self.cache;
+            cache
+        };
         #[cfg(feature = "cookies")]
         let core = {
             let mut core = core;
@@ -656,10 +695,59 @@ impl Stack {
         #[cfg(feature = "retry")]
         if let Some(retry) = self.retry {
             let layer = session_retry::RetryLayer::new(retry).map_err(Error::builder)?;
+            #[cfg(feature = "cache")]
+            return with_cache(core.router_layer(layer), cache);
+            #[cfg(not(feature = "cache"))]
             return core.router_layer(layer).build();
         }
+        #[cfg(feature = "cache")]
+        return with_cache(core, cache);
+        #[cfg(not(feature = "cache"))]
         core.build()
     }
+}
+
+/// The cache above the retries (the outermost router layer), when asked
+/// for; its body is the session's `Body` again (unwrapped, not boxed, when
+/// the cache let the origin's body through).
+#[cfg(feature = "cache")]
+fn with_cache<L, T>(
+    core: session_core::SessionBuilder<L, T>,
+    cache: Option<session_cache::Cache>,
+) -> Result<session_core::Session>
+where
+    T: HttpService,
+    L: tower_layer::Layer<Router<T>>,
+    L::Service: HttpService,
+{
+    let Some(cache) = cache else {
+        return core.build();
+    };
+    type CacheResponse = http::Response<session_cache::CacheBody<session_core::Body>>;
+    let to_body: fn(CacheResponse) -> http::Response<session_core::Body> =
+        |res| res.map(session_core::Body::from);
+    core.router_layer(session_cache::CacheLayer::new(cache))
+        .router_layer(tower::util::MapResponseLayer::new(to_body))
+        .build()
+}
+
+/// Tells the cache which `Cookie` header the jar below it adds.
+#[cfg(all(feature = "cache", feature = "cookies"))]
+fn cache_sees_jar(
+    cache: Option<session_cache::Cache>,
+    jar: Option<&session_cookies::Jar>,
+) -> Option<session_cache::Cache> {
+    let (cache, jar) = match (cache, jar) {
+        (Some(cache), Some(jar)) if !cache.has_request_cookies() => (cache, jar.clone()),
+        (cache, _) => return cache,
+    };
+    Some(cache.request_cookies(move |uri| {
+        if jar.is_empty() {
+            return None;
+        }
+        let url = session_core::Url::parse(&uri.to_string()).ok()?;
+        jar.cookie_header(&url)
+    }))
 }
 
 /// Loads the jar now, and saves it when the session closes.

@@ -18,6 +18,7 @@
 //! | [`cookies`] (`session-cookies`) | the RFC 6265bis cookie jar, persistence, a tower layer | `cookies` |
 //! | [`retry`] (`session-retry`) | urllib3's `Retry` as tower layers | `retry` |
 //! | [`budget`] (`session-budget`) | a per-host rate and concurrency budget, local or shared through Redis | `budget` |
+//! | [`cache`] (`session-cache`) | an RFC 9111 HTTP cache as a tower layer: memory and SQLite stores | `cache` |
 //!
 //! For code that is not async, [`blocking`] has the same session with
 //! blocking calls (feature `blocking`).
@@ -58,6 +59,8 @@
 //! - `budget`: `SessionBuilder::budget`, a per-host politeness budget
 //!   (rate and concurrency) below the retries; `budget-redis` (not in
 //!   `full`) adds its Redis backend, shared by a fleet.
+//! - `cache`: `SessionBuilder::cache`, an HTTP cache below the redirects and
+//!   above the retries (see [`cache`]).
 //! - `multipart`: `multipart/form-data` bodies ([`multipart::Form`],
 //!   `RequestBuilder::multipart`), file parts read in chunks.
 //! - `blocking`: [`blocking::Session`], the same session for code that is not
@@ -120,6 +123,9 @@ pub use session_retry as retry;
 #[cfg(feature = "budget")]
 #[cfg_attr(docsrs, doc(cfg(feature = "budget")))]
 pub use session_budget as budget;
+/// The HTTP cache (`session-cache`).
+#[cfg(feature = "cache")]
+pub use session_cache as cache;
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

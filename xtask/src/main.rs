@@ -124,6 +124,7 @@ fn ci() -> Result<(), DynError> {
         "redis",
         "retry",
         "budget",
+        "cache",
         "multipart",
         "blocking",
     ] {

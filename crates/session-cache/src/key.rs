@@ -1,0 +1,385 @@
+//! Keys: what the cache sees of a request ([`View`]), its primary [`Key`]
+//! and the [`VariantKey`] of a response; and the few `Cache-Control`
+//! directives the policy crate leaves to us (RFC 5861's, `only-if-cached`).
+
+use std::borrow::Cow;
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Method, Uri};
+use http_cache_semantics::RequestLike;
+use sha2::{Digest, Sha256};
+
+use crate::config::{Cache, Mode};
+use crate::control::CachePartition;
+use crate::store::{Key, VariantKey};
+
+/// Headers that carry credentials: kept in an entry only as digests.
+const CREDENTIALS: [HeaderName; 3] = [
+    header::AUTHORIZATION,
+    header::PROXY_AUTHORIZATION,
+    header::COOKIE,
+];
+
+/// A request as the cache judges it: the URL without ignored parameters,
+/// `POST` judged as a `GET` of that body, credentials as digests and the
+/// cookies a layer below will add.
+#[derive(Debug)]
+pub(crate) struct View<'a> {
+    pub(crate) method: Method,
+    pub(crate) uri: Uri,
+    pub(crate) headers: Cow<'a, HeaderMap>,
+}
+
+impl View<'_> {
+    pub(crate) fn new<'a>(
+        config: &Cache,
+        method: &Method,
+        uri: &Uri,
+        headers: &'a HeaderMap,
+    ) -> View<'a> {
+        let uri = strip_params(uri, &config.ignored_params);
+        let jar = config
+            .request_cookies
+            .as_ref()
+            .and_then(|source| source(&uri));
+        let has_credentials = CREDENTIALS.iter().any(|name| headers.contains_key(name));
+        let headers = if has_credentials || jar.is_some() {
+            let mut owned = headers.clone();
+            if let Some(jar) = jar {
+                let merged = match owned.get(header::COOKIE) {
+                    Some(own) => {
+                        let mut v = own.as_bytes().to_vec();
+                        v.extend_from_slice(b"; ");
+                        v.extend_from_slice(jar.as_bytes());
+                        HeaderValue::from_bytes(&v).unwrap_or(jar)
+                    }
+                    None => jar,
+                };
+                owned.insert(header::COOKIE, merged);
+            }
+            for name in CREDENTIALS {
+                let values: Vec<HeaderValue> = owned.get_all(&name).iter().map(digest).collect();
+                owned.remove(&name);
+                for value in values {
+                    owned.append(&name, value);
+                }
+            }
+            Cow::Owned(owned)
+        } else {
+            Cow::Borrowed(headers)
+        };
+        // A POST the cache was told to store is judged as a GET of its body.
+        let method = if *method == Method::POST {
+            Method::GET
+        } else {
+            method.clone()
+        };
+        View {
+            method,
+            uri,
+            headers,
+        }
+    }
+
+    pub(crate) fn into_owned(self) -> View<'static> {
+        View {
+            method: self.method,
+            uri: self.uri,
+            headers: Cow::Owned(self.headers.into_owned()),
+        }
+    }
+
+    /// Whether the request carries a cookie (its own or the jar's).
+    pub(crate) fn has_cookie(&self) -> bool {
+        self.headers.contains_key(header::COOKIE)
+    }
+}
+
+impl RequestLike for View<'_> {
+    fn uri(&self) -> Uri {
+        self.uri.clone()
+    }
+
+    fn is_same_uri(&self, other: &Uri) -> bool {
+        self.uri == *other
+    }
+
+    fn method(&self) -> &Method {
+        &self.method
+    }
+
+    fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+}
+
+/// `sha256:<hex>` of a credential.
+fn digest(value: &HeaderValue) -> HeaderValue {
+    let mut hasher = Sha256::new();
+    hasher.update(b"session-cache credential\0");
+    hasher.update(value.as_bytes());
+    let hex = crate::store::hex(&hasher.finalize());
+    HeaderValue::from_str(&format!("sha256:{hex}")).expect("hex is a valid header value")
+}
+
+/// The URL without the ignored query parameters.
+fn strip_params(uri: &Uri, ignored: &[String]) -> Uri {
+    let Some(query) = uri.query() else {
+        return uri.clone();
+    };
+    if ignored.is_empty() {
+        return uri.clone();
+    }
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let name = pair.split_once('=').map_or(*pair, |(n, _)| n);
+            !ignored.iter().any(|i| i == name)
+        })
+        .collect();
+    let mut parts = uri.clone().into_parts();
+    let path = uri.path();
+    let pq = if kept.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", kept.join("&"))
+    };
+    parts.path_and_query = pq.parse().ok();
+    Uri::from_parts(parts).unwrap_or_else(|_| uri.clone())
+}
+
+/// Length-prefixed fields into a hash: no two field lists hash the same
+/// input.
+struct Fields(Sha256);
+
+impl Fields {
+    fn new(tag: &[u8]) -> Self {
+        let mut f = Fields(Sha256::new());
+        f.field(tag);
+        f
+    }
+
+    fn field(&mut self, bytes: &[u8]) {
+        self.0.update((bytes.len() as u64).to_be_bytes());
+        self.0.update(bytes);
+    }
+
+    fn marker(&mut self, byte: u8) {
+        self.0.update([byte]);
+    }
+
+    fn finish(self) -> [u8; 32] {
+        self.0.finalize().into()
+    }
+}
+
+/// The primary key: method, scheme, authority (lowercase), path and kept
+/// query, the body's digest for a `POST`, the partition.
+pub(crate) fn primary_key(
+    method: &Method,
+    view: &View<'_>,
+    body: Option<&[u8]>,
+    partition: Option<&CachePartition>,
+    mode: Mode,
+) -> Key {
+    let mut f = Fields::new(b"session-cache key v1");
+    f.field(method.as_str().as_bytes());
+    let uri = &view.uri;
+    f.field(
+        uri.scheme_str()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+            .as_bytes(),
+    );
+    f.field(
+        uri.authority()
+            .map_or(String::new(), |a| a.as_str().to_ascii_lowercase())
+            .as_bytes(),
+    );
+    f.field(uri.path().as_bytes());
+    match uri.query() {
+        Some(q) => {
+            f.marker(1);
+            f.field(q.as_bytes());
+        }
+        None => f.marker(0),
+    }
+    match body {
+        Some(body) => {
+            f.marker(1);
+            f.field(&Sha256::digest(body));
+        }
+        None => f.marker(0),
+    }
+    match partition {
+        Some(p) => {
+            f.marker(1);
+            f.field(p.0.as_bytes());
+        }
+        None => f.marker(0),
+    }
+    f.marker(match mode {
+        Mode::Private => 0,
+        Mode::Shared => 1,
+    });
+    Key::from_bytes(f.finish())
+}
+
+/// The header names a response's `Vary` selects (lowercase, sorted, no
+/// duplicates); `None` for `Vary: *`.
+pub(crate) fn vary_names(response: &HeaderMap) -> Option<Vec<String>> {
+    let mut names: Vec<String> = response
+        .get_all(header::VARY)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|n| n.trim().to_ascii_lowercase())
+        .filter(|n| !n.is_empty())
+        .collect();
+    if names.iter().any(|n| n == "*") {
+        return None;
+    }
+    names.sort();
+    names.dedup();
+    Some(names)
+}
+
+/// The variant of a response with these `Vary` names, for this request.
+pub(crate) fn variant_key(names: &[String], request: &HeaderMap) -> VariantKey {
+    if names.is_empty() {
+        return VariantKey::NONE;
+    }
+    let mut f = Fields::new(b"session-cache variant v1");
+    for name in names {
+        f.field(name.as_bytes());
+        let values = request.get_all(name.as_str());
+        let mut any = false;
+        for value in values {
+            any = true;
+            f.marker(1);
+            f.field(value.as_bytes());
+        }
+        f.marker(if any { 2 } else { 0 });
+    }
+    VariantKey::from_bytes(f.finish())
+}
+
+/// The `Cache-Control` directives the layer reads itself.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Directives {
+    pub(crate) no_cache: bool,
+    pub(crate) no_store: bool,
+    pub(crate) must_revalidate: bool,
+    pub(crate) proxy_revalidate: bool,
+    pub(crate) public: bool,
+    pub(crate) s_maxage: bool,
+    pub(crate) max_age_zero: bool,
+    pub(crate) only_if_cached: bool,
+    pub(crate) stale_if_error: Option<u64>,
+    pub(crate) stale_while_revalidate: Option<u64>,
+}
+
+impl Directives {
+    pub(crate) fn of(headers: &HeaderMap) -> Directives {
+        let mut d = Directives::default();
+        for value in headers.get_all(header::CACHE_CONTROL) {
+            let Ok(value) = value.to_str() else { continue };
+            for part in value.split(',') {
+                let (name, arg) = match part.split_once('=') {
+                    Some((n, a)) => (n.trim(), Some(a.trim().trim_matches('"'))),
+                    None => (part.trim(), None),
+                };
+                let secs = || arg.and_then(|a| a.parse::<u64>().ok());
+                match name.to_ascii_lowercase().as_str() {
+                    "no-cache" => d.no_cache = true,
+                    "no-store" => d.no_store = true,
+                    "must-revalidate" => d.must_revalidate = true,
+                    "proxy-revalidate" => d.proxy_revalidate = true,
+                    "public" => d.public = true,
+                    "s-maxage" => d.s_maxage = true,
+                    "max-age" => d.max_age_zero = secs() == Some(0),
+                    "only-if-cached" => d.only_if_cached = true,
+                    "stale-if-error" => d.stale_if_error = secs(),
+                    "stale-while-revalidate" => d.stale_while_revalidate = secs(),
+                    _ => {}
+                }
+            }
+        }
+        if !headers.contains_key(header::CACHE_CONTROL)
+            && headers
+                .get(header::PRAGMA)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("no-cache"))
+        {
+            d.no_cache = true;
+        }
+        d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view<'a>(cache: &Cache, uri: &str, headers: &'a HeaderMap) -> View<'a> {
+        View::new(cache, &Method::GET, &uri.parse().unwrap(), headers)
+    }
+
+    #[test]
+    fn ignored_params_and_keys() {
+        let cache = Cache::private().ignored_parameters(["api_key"]);
+        let h = HeaderMap::new();
+        let a = view(&cache, "http://a.test/x?q=1&api_key=s", &h);
+        assert_eq!(a.uri, "http://a.test/x?q=1");
+        let b = view(&cache, "http://a.test/x?api_key=t", &h);
+        assert_eq!(b.uri, "http://a.test/x");
+        let k = |v: &View<'_>, body: Option<&[u8]>| {
+            primary_key(&Method::GET, v, body, None, Mode::Private)
+        };
+        assert_eq!(
+            k(&a, None),
+            k(&view(&cache, "http://A.test/x?q=1&api_key=other", &h), None)
+        );
+        // No collision between a query-less URL and one with an empty query,
+        // nor between a body and none.
+        assert_ne!(
+            k(&view(&cache, "http://a.test/x?", &h), None),
+            k(&view(&cache, "http://a.test/x", &h), None)
+        );
+        assert_ne!(k(&b, Some(b"")), k(&b, None));
+        assert_ne!(k(&b, Some(b"a")), k(&b, Some(b"b")));
+        let p = CachePartition::new("tenant");
+        assert_ne!(
+            primary_key(&Method::GET, &b, None, Some(&p), Mode::Private),
+            k(&b, None)
+        );
+    }
+
+    #[test]
+    fn credentials_become_digests() {
+        let cache = Cache::private().request_cookies(|_| Some(HeaderValue::from_static("jar=1")));
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, "Bearer secret".parse().unwrap());
+        let v = view(&cache, "http://a.test/", &h);
+        let auth = v.headers[header::AUTHORIZATION].to_str().unwrap();
+        assert!(auth.starts_with("sha256:") && !auth.contains("secret"));
+        let cookie = v.headers[header::COOKIE].to_str().unwrap();
+        assert!(cookie.starts_with("sha256:"));
+    }
+
+    #[test]
+    fn variants() {
+        let mut res = HeaderMap::new();
+        res.append(header::VARY, "Accept-Language, accept".parse().unwrap());
+        let names = vary_names(&res).unwrap();
+        assert_eq!(names, ["accept", "accept-language"]);
+        let mut de = HeaderMap::new();
+        de.insert(header::ACCEPT_LANGUAGE, "de".parse().unwrap());
+        let mut en = HeaderMap::new();
+        en.insert(header::ACCEPT_LANGUAGE, "en".parse().unwrap());
+        assert_ne!(variant_key(&names, &de), variant_key(&names, &en));
+        assert_ne!(variant_key(&names, &de), VariantKey::NONE);
+        res.insert(header::VARY, "*".parse().unwrap());
+        assert!(vary_names(&res).is_none());
+    }
+}
