@@ -75,6 +75,15 @@ async fn entry_cap() {
     // one chunk stays.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(chunk_keys(&redis).len(), 1);
+
+    // A writer whose write failed never commits, even if asked to.
+    let key = key(11, 1);
+    let mut writer = store.begin(&key, meta(0, 60)).await.unwrap();
+    writer.write(Bytes::from(vec![1; 6_000])).await.unwrap();
+    assert!(writer.write(Bytes::from(vec![1; 6_000])).await.is_err());
+    assert!(writer.write(Bytes::from_static(b"x")).await.is_err());
+    assert!(writer.commit().await.is_err());
+    assert!(store.lookup(&key).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -145,6 +154,8 @@ async fn every_key_has_a_ttl() {
         .await
         .unwrap();
     std::mem::forget(aborted);
+    assert!(store.lookup(&key(2, 3)).await.unwrap().is_empty());
+    assert!(store.lookup(&key(2, 4)).await.unwrap().is_empty());
 
     let keys = keys(&redis);
     // 3 indexes, 4 entries of 3 chunks, 2 chunks being written, the counter.
@@ -176,14 +187,17 @@ async fn concurrent_readers_never_see_a_partial_entry() {
     let key = key(3, 0);
     let done = Arc::new(AtomicBool::new(false));
     let whole = Arc::new(AtomicUsize::new(0));
+    let gone = Arc::new(AtomicUsize::new(0));
 
     let reader = {
-        let (store, done, whole) = (store.clone(), done.clone(), whole.clone());
+        let (store, done) = (store.clone(), done.clone());
+        let (whole, gone) = (whole.clone(), gone.clone());
         tokio::spawn(async move {
             while !done.load(Ordering::Relaxed) {
                 for stored in store.lookup(&key).await.unwrap() {
                     // Gone (replaced) before or while it is read: fine.
                     let Ok(Some(body)) = read(&store, key, stored.id).await else {
+                        gone.fetch_add(1, Ordering::Relaxed);
                         continue;
                     };
                     assert_eq!(body.len(), 8 * 16, "a partial body");
@@ -212,7 +226,9 @@ async fn concurrent_readers_never_see_a_partial_entry() {
     }
     done.store(true, Ordering::Relaxed);
     reader.await.unwrap();
-    assert!(whole.load(Ordering::Relaxed) > 0);
+    let (whole, gone) = (whole.load(Ordering::Relaxed), gone.load(Ordering::Relaxed));
+    eprintln!("{whole} whole reads, {gone} of replaced entries");
+    assert!(whole > 0);
     let found = store.lookup(&key).await.unwrap();
     assert_eq!(
         read(&store, key, found[0].id).await.unwrap().unwrap(),

@@ -1,93 +1,5 @@
 //! [`RedisStore`]: entries in Redis, shared by every process that uses the
 //! same server and prefix, with a TTL on every key.
-//!
-//! # Data model
-//!
-//! All keys start with a prefix (default `session-cache:`); `K` is the hex
-//! of the request's [`Key`], `V` the hex of a [`VariantKey`], `G` an entry's
-//! generation (its [`EntryId`]):
-//!
-//! | Key                          | Type   | Holds                                         |
-//! |------------------------------|--------|-----------------------------------------------|
-//! | `{prefix}{K}:index`          | hash   | field `V` → `"G N EXPIRES_MS\n"` + [`Meta::encode`] |
-//! | `{prefix}{K}:G:chunk:i`      | string | chunk `i` (of `N`) of generation `G`'s body   |
-//! | `{prefix}ids`                | string | the counter that hands out generations        |
-//!
-//! Keys are built from the 32-byte digests alone, so two requests never
-//! share one, and the braces make every key of one request hash to the same
-//! cluster slot. The variants of a key coexist as fields of its index (at
-//! most [`MAX_VARIANTS`], the oldest dropped first).
-//!
-//! # Writes and atomicity
-//!
-//! [`Store::begin`] takes a fresh generation from the counter (`INCR`). Each
-//! [`EntryWriter::write`] adds to a buffer and, once it holds
-//! [`chunk_size`](RedisStore::chunk_size) bytes, stores it as the next chunk
-//! key of that generation with a short TTL
-//! ([`write_ttl`](RedisStore::write_ttl)), so a body is never held whole in
-//! memory. Nothing points at those keys yet: a reader cannot find them.
-//!
-//! [`EntryWriter::commit`] runs one Lua script. Redis runs a script with no
-//! other command in between, and it:
-//! 1. checks that every chunk of the generation is still there (a write that
-//!    outlived `write_ttl` is not committed) and sets their entry TTL;
-//! 2. points the variant's index field at the new generation, with its chunk
-//!    count, and deletes the chunks of the generation it replaces;
-//! 3. drops expired variants and those beyond [`MAX_VARIANTS`], and sets the
-//!    index's TTL to that of its longest-lived variant.
-//!
-//! A reader finds chunks only through the index, and chunk keys are named
-//! by generation, so it reads the old entry or the new one, never a mix: a
-//! reader of a replaced or removed generation finds its keys gone and gets
-//! `Ok(None)` (or, mid-body, an error), never another generation's bytes.
-//! A writer dropped without commit deletes its chunks (a task on the
-//! current tokio runtime); if that fails or the process dies, they expire
-//! after `write_ttl`.
-//!
-//! # Every key has a TTL
-//!
-//! An entry's chunks and its index field live until [`Meta::expires_at`]
-//! (freshness plus the time it may be served stale), at most
-//! [`max_ttl`](RedisStore::max_ttl); the index lives as long as its
-//! longest-lived variant; uncommitted chunks live `write_ttl`; the counter
-//! twice `max_ttl` from its last use. Nothing this store writes grows
-//! without bound, but Redis alone caps its memory: give the server a
-//! `maxmemory` and an eviction policy that evicts keys with a TTL, such as
-//! `maxmemory-policy volatile-lru` (or `allkeys-lru` on a server kept for
-//! the cache). An evicted chunk makes its entry unreadable (a miss, or a
-//! body that ends with an error), never wrong. Each entry is capped by
-//! [`max_entry_size`](RedisStore::max_entry_size): past it `write` returns
-//! [`TooLarge`] and the response is not stored.
-//!
-//! # Faults
-//!
-//! Every operation is bounded by [`timeout`](RedisStore::timeout) (default
-//! 250 ms) and returns an error when Redis is down, slow or restarting; the
-//! cache layer then fails open (a miss, or a response not stored, with a
-//! warning). The store connects on first use, so it can be built while
-//! Redis is down, and reconnects by itself after a restart (one
-//! `redis::aio::ConnectionManager` shared by the store's clones; an
-//! operation that finds the connection broken retries once on a new one
-//! within its timeout). Standalone Redis 6.2 or later is supported; a
-//! cluster is not tested.
-//!
-//! # Example
-//!
-//! ```no_run
-//! use std::time::Duration;
-//!
-//! use session_cache::store::{Key, RedisStore, Store};
-//!
-//! # async fn run() -> Result<(), session_cache::store::BoxError> {
-//! let store = RedisStore::open("redis://127.0.0.1:6379/")?
-//!     .prefix("my-app:http-cache:")
-//!     .max_entry_size(4 * 1024 * 1024)
-//!     .timeout(Duration::from_millis(100));
-//! let found = store.lookup(&Key::from_bytes([0; 32])).await?;
-//! assert!(found.is_empty());
-//! # Ok(())
-//! # }
-//! ```
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -218,17 +130,96 @@ return 1
 /// per key, atomic commits, a TTL on every key and a cap per entry. Clones
 /// share one connection.
 ///
-/// ```no_run
-/// use session_cache::store::RedisStore;
+/// # Data model
 ///
-/// # fn run() -> Result<(), session_cache::store::BoxError> {
-/// let store = RedisStore::open("redis://127.0.0.1:6379/")?.max_entry_size(1024 * 1024);
-/// # let _ = store;
+/// Every key starts with the prefix `P` (default `session-cache:`). `K` is
+/// the hex of the request's [`Key`], `V` the hex of a
+/// [`VariantKey`](super::VariantKey), `G` an entry's generation (its
+/// [`EntryId`]); the braces around `K` are part of the key:
+///
+/// | Key                | Type   | Holds                                                   |
+/// |--------------------|--------|---------------------------------------------------------|
+/// | `P{K}:index`       | hash   | field `V` → `"G N EXPIRES_MS\n"` + [`Meta::encode`]     |
+/// | `P{K}:G:chunk:i`   | string | chunk `i` (of `N`) of generation `G`'s body             |
+/// | `Pids`             | string | the counter that hands out generations                  |
+///
+/// Keys are built from the 32-byte digests alone, so two requests never
+/// share one, and the braces make every key of one request hash to the same
+/// cluster slot. The variants of a key coexist as fields of its index (at
+/// most [`MAX_VARIANTS`], the oldest dropped first).
+///
+/// # Writes and atomicity
+///
+/// [`Store::begin`] takes a fresh generation from the counter (`INCR`). Each
+/// [`EntryWriter::write`] adds to a buffer and, once it holds
+/// [`chunk_size`](Self::chunk_size) bytes, stores it as the next chunk
+/// key of that generation with a short TTL
+/// ([`write_ttl`](Self::write_ttl)), so a body is never held whole in
+/// memory. Nothing points at those keys yet: a reader cannot find them.
+///
+/// [`EntryWriter::commit`] runs one Lua script. Redis runs a script with no
+/// other command in between, and it:
+/// 1. checks that every chunk of the generation is still there (a write that
+///    outlived `write_ttl` is not committed) and sets their entry TTL;
+/// 2. points the variant's index field at the new generation, with its chunk
+///    count, and deletes the chunks of the generation it replaces;
+/// 3. drops expired variants and those beyond [`MAX_VARIANTS`], and sets the
+///    index's TTL to that of its longest-lived variant.
+///
+/// A reader finds chunks only through the index, and chunk keys are named
+/// by generation, so it reads the old entry or the new one, never a mix: a
+/// reader of a replaced or removed generation finds its keys gone and gets
+/// `Ok(None)` (or, mid-body, an error), never another generation's bytes.
+/// A writer dropped without commit deletes its chunks (a task on the
+/// current tokio runtime); if that fails or the process dies, they expire
+/// after `write_ttl`.
+///
+/// # Every key has a TTL
+///
+/// An entry's chunks and its index field live until [`Meta::expires_at`]
+/// (freshness plus the time it may be served stale), at most
+/// [`max_ttl`](Self::max_ttl); the index lives as long as its
+/// longest-lived variant; uncommitted chunks live `write_ttl`; the counter
+/// twice `max_ttl` from its last use. Nothing this store writes grows
+/// without bound, but Redis alone caps its memory: give the server a
+/// `maxmemory` and an eviction policy that evicts keys with a TTL, such as
+/// `maxmemory-policy volatile-lru` (or `allkeys-lru` on a server kept for
+/// the cache). An evicted chunk makes its entry unreadable (a miss, or a
+/// body that ends with an error), never wrong. Each entry is capped by
+/// [`max_entry_size`](Self::max_entry_size): past it `write` returns
+/// [`TooLarge`] and the response is not stored.
+///
+/// # Faults
+///
+/// Every operation is bounded by [`timeout`](Self::timeout) (default
+/// 250 ms) and returns an error when Redis is down, slow or restarting; the
+/// cache layer then fails open (a miss, or a response not stored, with a
+/// warning). The store connects on first use, so it can be built while
+/// Redis is down, and reconnects by itself after a restart (one
+/// `redis::aio::ConnectionManager` shared by the store's clones; an
+/// operation that finds the connection broken retries once on a new one
+/// within its timeout). Tested with a standalone Redis 7.0; not with a
+/// cluster.
+///
+/// # Example
+///
+/// ```no_run
+/// use std::time::Duration;
+///
+/// use session_cache::store::{Key, RedisStore, Store};
+///
+/// # async fn run() -> Result<(), session_cache::store::BoxError> {
+/// let store = RedisStore::open("redis://127.0.0.1:6379/")?
+///     .prefix("my-app:http-cache:")
+///     .max_entry_size(4 * 1024 * 1024)
+///     .timeout(Duration::from_millis(100));
+/// let found = store.lookup(&Key::from_bytes([0; 32])).await?;
+/// assert!(found.is_empty());
 /// # Ok(())
 /// # }
 /// ```
 ///
-/// See the [module docs](self) for more details.
+/// See the [module docs](super) for what every store does.
 #[derive(Clone)]
 pub struct RedisStore {
     inner: Arc<Inner>,
@@ -564,6 +555,7 @@ impl Store for RedisStore {
                 size,
                 pending: BytesMut::new(),
                 chunks: 0,
+                failed: false,
                 done: false,
             }) as Box<dyn EntryWriter>)
         })
@@ -737,6 +729,8 @@ struct RedisWriter {
     pending: BytesMut,
     /// Chunks stored so far.
     chunks: u64,
+    /// A write failed: never commit.
+    failed: bool,
     done: bool,
 }
 
@@ -761,31 +755,47 @@ impl RedisWriter {
         self.chunks += 1;
         Ok(())
     }
+
+    async fn append(&mut self, chunk: Bytes) -> Result<(), BoxError> {
+        self.size += chunk.len() as u64;
+        if self.size > self.store.inner.max_entry {
+            self.pending = BytesMut::new();
+            return Err(TooLarge.into());
+        }
+        let chunk_size = self.store.inner.chunk_size;
+        if self.pending.is_empty() && chunk.len() >= chunk_size {
+            return self.store_chunk(chunk).await;
+        }
+        self.pending.extend_from_slice(&chunk);
+        if self.pending.len() >= chunk_size {
+            let full = self.pending.split().freeze();
+            self.store_chunk(full).await?;
+        }
+        Ok(())
+    }
 }
+
+/// After a failed `write` the body has a hole: the entry is never
+/// committed.
+const WRITER_FAILED: &str = "a write of this cache entry failed: it is not stored";
 
 impl EntryWriter for RedisWriter {
     fn write(&mut self, chunk: Bytes) -> BoxFuture<'_, Result<(), BoxError>> {
         Box::pin(async move {
-            self.size += chunk.len() as u64;
-            if self.size > self.store.inner.max_entry {
-                self.pending = BytesMut::new();
-                return Err(TooLarge.into());
+            if self.failed {
+                return Err(WRITER_FAILED.into());
             }
-            let chunk_size = self.store.inner.chunk_size;
-            if self.pending.is_empty() && chunk.len() >= chunk_size {
-                return self.store_chunk(chunk).await;
-            }
-            self.pending.extend_from_slice(&chunk);
-            if self.pending.len() >= chunk_size {
-                let full = self.pending.split().freeze();
-                self.store_chunk(full).await?;
-            }
-            Ok(())
+            let result = self.append(chunk).await;
+            self.failed = result.is_err();
+            result
         })
     }
 
     fn commit(mut self: Box<Self>) -> BoxFuture<'static, Result<(), BoxError>> {
         Box::pin(async move {
+            if self.failed {
+                return Err(WRITER_FAILED.into());
+            }
             if !self.pending.is_empty() {
                 let last = self.pending.split().freeze();
                 self.store_chunk(last).await?;
