@@ -125,6 +125,7 @@ fn ci() -> Result<(), DynError> {
         "retry",
         "budget",
         "cache",
+        "cache-redis",
         "multipart",
         "blocking",
     ] {

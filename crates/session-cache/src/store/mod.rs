@@ -4,7 +4,8 @@
 //! 9111); a store only keeps bytes under keys. The backends: [`MemoryStore`]
 //! (the default: bounded in bytes, least recently used evicted first),
 //! [`SqliteStore`] (feature `sqlite`: one file that several processes on a
-//! machine share) and, in its own crate, Redis.
+//! machine share) and `RedisStore` (feature `redis`: one server that many
+//! processes and machines share, a TTL on every key).
 //!
 //! # The model
 //!
@@ -74,7 +75,12 @@ mod memory;
 mod meta;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "redis")]
+mod redis;
 
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use self::redis::RedisStore;
 pub use memory::{MemoryStore, DEFAULT_MEMORY_CAPACITY};
 pub use meta::Meta;
 #[cfg(feature = "sqlite")]
