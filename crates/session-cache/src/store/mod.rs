@@ -73,10 +73,10 @@ use futures_util::Stream;
 
 mod memory;
 mod meta;
-#[cfg(feature = "sqlite")]
-mod sqlite;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
