@@ -25,6 +25,8 @@ pub enum Bench {
     RawJar(Client<HttpConnector, Empty<Bytes>>, Arc<MiniJar>),
     /// Raw hyper-util over hyper-rustls, trusting the test CA only.
     RawTls(Client<HttpsConnector<HttpConnector>, Empty<Bytes>>),
+    /// A session with an HTTP cache (named for the table).
+    Cached(&'static str, http_session::Session),
     /// A fresh raw hyper-util client for each request.
     OneOffRaw,
     /// `http_session::get(url)`: a fresh session for each request.
@@ -118,6 +120,7 @@ impl Bench {
             Bench::SessionRetry(_) => "session + retry",
             Bench::RawJar(..) => "hyper-util + jar",
             Bench::RawTls(_) => "hyper-rustls (raw)",
+            Bench::Cached(name, _) => name,
             Bench::OneOffRaw => "hyper-util, fresh client",
             Bench::OneOffSession => "http_session::get",
             Bench::OneOffReqwest => "reqwest::get",
@@ -133,6 +136,16 @@ impl Bench {
     /// `http_session::get`, and `reqwest::get`.
     pub fn one_off_all() -> Vec<Bench> {
         vec![Bench::OneOffRaw, Bench::OneOffSession, Bench::OneOffReqwest]
+    }
+
+    /// A session with a cache in `store` (memory, SQLite or Redis).
+    pub fn cached(name: &'static str, store: impl http_session::cache::store::Store) -> Bench {
+        let cache = http_session::cache::Cache::private().store(store);
+        let session = http_session::Session::builder()
+            .cache(cache)
+            .build()
+            .expect("session with a cache");
+        Bench::Cached(name, session)
     }
 
     pub fn raw() -> Bench {
@@ -199,7 +212,7 @@ impl Bench {
     /// One GET; returns the body length.
     pub async fn get(&self, url: &str) -> usize {
         match self {
-            Bench::Session(s) | Bench::SessionRetry(s) => s
+            Bench::Session(s) | Bench::SessionRetry(s) | Bench::Cached(_, s) => s
                 .get(url)
                 .send()
                 .await

@@ -257,6 +257,7 @@ pub fn profile(name: &str, n: usize) {
     let (path, tls) = match name {
         "raw-cookies" | "session-cookies" => ("/cookies", false),
         "raw-https" | "session-https" => ("/small", true),
+        "session-cache-hit" => ("/cacheable", false),
         _ => ("/small", false),
     };
     let srv = serve(None, tls);
@@ -273,6 +274,10 @@ pub fn profile(name: &str, n: usize) {
             "raw-cookies" => Bench::raw_jar(),
             "raw-https" => Bench::raw_tls(),
             "session-https" => Bench::session_tls(),
+            "session-cache-miss" | "session-cache-hit" => Bench::cached(
+                "session + cache",
+                http_session::cache::store::MemoryStore::new(64 << 20),
+            ),
             _ => Bench::session(),
         };
         let tasks: usize = std::env::var("BENCH_TASKS")

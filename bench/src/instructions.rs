@@ -28,12 +28,26 @@ const CLIENTS: [(&str, &str); 4] = [
 
 /// The pairs counted after the main table: a title, then the raw baseline
 /// and the session, with the names `--profile` knows them by.
-const PAIRS: [(&str, [(&str, &str); 2]); 2] = [
+const PAIRS: [(&str, [(&str, &str); 2]); 4] = [
     (
         "cookie round trip (3 Set-Cookie in, 3 cookies sent back)",
         [
             ("raw-cookies", "hyper-util + jar"),
             ("session-cookies", "http-session"),
+        ],
+    ),
+    (
+        "the cache layer on a miss (a memory cache; `/small` has no freshness, so every GET goes to the server)",
+        [
+            ("session", "http-session"),
+            ("session-cache-miss", "session + cache"),
+        ],
+    ),
+    (
+        "a memory-cache hit against the same GET sent (`/cacheable`)",
+        [
+            ("session", "http-session"),
+            ("session-cache-hit", "session, cache hit"),
         ],
     ),
     (

@@ -2,11 +2,12 @@
 //! reqwest on one loopback server, reported as ratios to raw hyper-util.
 //!
 //! Options: `--quick` (fewer requests), `--only NAME` (`build`, `http`,
-//! `retry`, `cookies`, `https`, `oneoff`, `fleet`, `overhead`, `jar`,
+//! `retry`, `cookies`, `https`, `oneoff`, `cache`, `fleet`, `overhead`, `jar`,
 //! `burst`, `instructions`),
 //! `--profile CLIENT` (one client alone, for perf).
 
 mod burst;
+mod cache;
 mod clients;
 mod fleet;
 mod http;
@@ -162,6 +163,9 @@ fn main() {
             clients: clients::Bench::tls_all,
         };
         println!("{}", http::run(&s));
+    }
+    if wants("cache") {
+        println!("{}", cache::run(scale));
     }
     if wants("fleet") {
         println!("{}", fleet::run(quick));

@@ -37,9 +37,9 @@ impl Server {
     }
 }
 
-/// Serves `/small` (13 bytes), `/large` (1 MiB) and `/cookies` (the 13
-/// bytes with `Set-Cookie: a=1`, `b=2`, `c=3`, each `Path=/`), pinned to
-/// `cpu` if given.
+/// Serves `/small` (13 bytes), `/large` (1 MiB), `/cookies` (the 13
+/// bytes with `Set-Cookie: a=1`, `b=2`, `c=3`, each `Path=/`) and
+/// `/cacheable` (the 13 bytes, fresh for an hour), pinned to `cpu` if given.
 pub fn start(cpu: Option<usize>) -> Server {
     start_with(cpu, None)
 }
@@ -84,6 +84,12 @@ pub(crate) fn tls_pair() -> &'static (Arc<rustls::ServerConfig>, String) {
 fn respond(path: &str, small: &Bytes, large: &Bytes) -> http::Response<Full<Bytes>> {
     let body = if path == "/large" { large } else { small };
     let mut res = http::Response::new(Full::new(body.clone()));
+    if path == "/cacheable" {
+        res.headers_mut().insert(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("public, max-age=3600"),
+        );
+    }
     if path == "/cookies" {
         for c in ["a=1; Path=/", "b=2; Path=/", "c=3; Path=/"] {
             res.headers_mut()
