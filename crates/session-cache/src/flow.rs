@@ -554,6 +554,27 @@ fn lifetimes(
     })
 }
 
+/// Does a response give a cache nothing to keep: no freshness (`Cache-Control`,
+/// `Expires`), no validator for a heuristic or a revalidation (`Last-Modified`,
+/// `ETag`), and no setting of ours that would keep it anyway (an expiry rule,
+/// a stale window)? Such a response is not stored, decided from four header
+/// lookups before the RFC's policy is built: a cache may always choose not
+/// to store (RFC 9111 §3), and the policy would find no lifetime in it.
+fn says_nothing(config: &Cache, uri: &http::Uri, headers: &HeaderMap) -> bool {
+    let silent = [
+        header::CACHE_CONTROL,
+        header::EXPIRES,
+        header::LAST_MODIFIED,
+        header::ETAG,
+    ]
+    .iter()
+    .all(|name| !headers.contains_key(name));
+    silent
+        && config.stale_if_error.is_none()
+        && config.stale_while_revalidate.is_none()
+        && matches!(config.expiry_for(uri), Expiry::Headers)
+}
+
 /// The entry to store for a response, or `None` when it must not (or need
 /// not) be stored.
 fn storable(
@@ -562,6 +583,9 @@ fn storable(
     res: &response::Parts,
     now: SystemTime,
 ) -> Option<Meta> {
+    if says_nothing(config, &view.uri, &res.headers) {
+        return None;
+    }
     let names = vary_names(&res.headers)?;
     let opts = options(config);
     let policy = CachePolicy::new_options(view, res, now, opts);

@@ -148,28 +148,47 @@ fn strip_params(uri: &Uri, ignored: &[String]) -> Uri {
     Uri::from_parts(parts).unwrap_or_else(|_| uri.clone())
 }
 
-/// Length-prefixed fields into a hash: no two field lists hash the same
-/// input.
-struct Fields(Sha256);
+/// Length-prefixed fields gathered in one buffer, then hashed once: no two
+/// field lists give the same bytes (each length is a LEB128 varint, a
+/// prefix-free code), so none hash the same input.
+struct Fields(Vec<u8>);
 
 impl Fields {
     fn new(tag: &[u8]) -> Self {
-        let mut f = Fields(Sha256::new());
+        let mut f = Fields(Vec::with_capacity(192));
         f.field(tag);
         f
     }
 
+    fn len(&mut self, mut n: usize) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                self.0.push(byte);
+                return;
+            }
+            self.0.push(byte | 0x80);
+        }
+    }
+
     fn field(&mut self, bytes: &[u8]) {
-        self.0.update((bytes.len() as u64).to_be_bytes());
-        self.0.update(bytes);
+        self.len(bytes.len());
+        self.0.extend_from_slice(bytes);
+    }
+
+    /// A field written in ASCII lowercase, without a copy of it first.
+    fn field_lowercase(&mut self, bytes: &[u8]) {
+        self.len(bytes.len());
+        self.0.extend(bytes.iter().map(u8::to_ascii_lowercase));
     }
 
     fn marker(&mut self, byte: u8) {
-        self.0.update([byte]);
+        self.0.push(byte);
     }
 
     fn finish(self) -> [u8; 32] {
-        self.0.finalize().into()
+        Sha256::digest(&self.0).into()
     }
 }
 
@@ -182,20 +201,11 @@ pub(crate) fn primary_key(
     partition: Option<&CachePartition>,
     mode: Mode,
 ) -> Key {
-    let mut f = Fields::new(b"session-cache key v1");
+    let mut f = Fields::new(b"sck2");
     f.field(method.as_str().as_bytes());
     let uri = &view.uri;
-    f.field(
-        uri.scheme_str()
-            .unwrap_or("")
-            .to_ascii_lowercase()
-            .as_bytes(),
-    );
-    f.field(
-        uri.authority()
-            .map_or(String::new(), |a| a.as_str().to_ascii_lowercase())
-            .as_bytes(),
-    );
+    f.field_lowercase(uri.scheme_str().unwrap_or("").as_bytes());
+    f.field_lowercase(uri.authority().map_or("", |a| a.as_str()).as_bytes());
     f.field(uri.path().as_bytes());
     match uri.query() {
         Some(q) => {
@@ -249,7 +259,7 @@ pub(crate) fn variant_key(names: &[String], request: &HeaderMap) -> VariantKey {
     if names.is_empty() {
         return VariantKey::NONE;
     }
-    let mut f = Fields::new(b"session-cache variant v1");
+    let mut f = Fields::new(b"scv2");
     for name in names {
         f.field(name.as_bytes());
         let values = request.get_all(name.as_str());
