@@ -390,7 +390,9 @@ where
         if let AfterResponse::NotModified(policy, merged) =
             c.stored.meta.policy.after_response(&view, &res, now)
         {
-            if let Some(meta) = revalidated(config, &c.stored.meta, policy, merged, now) {
+            if let Some(meta) =
+                revalidated(config, &c.stored.meta, policy, merged, res.headers(), now)
+            {
                 let headers = served_headers(&meta, now);
                 if let Err(err) = store.update(&key, c.stored.id, meta).await {
                     store_failed("update", &err);
@@ -636,14 +638,27 @@ fn storable(
 }
 
 /// The entry after a `304`: the merged headers and a new policy.
+///
+/// `http-cache-semantics` replaces the stored fields the `304` names; RFC
+/// 9111 §3.2 also adds the ones the stored response lacked, except
+/// `Content-Length` (and what is never stored: hop-by-hop fields, `Age`, a
+/// shared cache's `Set-Cookie`, removed below).
 fn revalidated(
     config: &Cache,
     old: &Meta,
     policy: CachePolicy,
     merged: response::Parts,
+    not_modified: &HeaderMap,
     now: SystemTime,
 ) -> Option<Meta> {
     let mut headers = merged.headers;
+    for name in not_modified.keys() {
+        if name != header::CONTENT_LENGTH && !headers.contains_key(name) {
+            for value in not_modified.get_all(name) {
+                headers.append(name.clone(), value.clone());
+            }
+        }
+    }
     headers.remove(header::AGE);
     for name in HOP_BY_HOP {
         headers.remove(name);

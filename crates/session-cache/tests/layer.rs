@@ -30,6 +30,8 @@ async fn hit_then_revalidated_with_a_304_merged() {
                 &[
                     ("etag", "\"v1\""),
                     ("x-fresh", "yes"),
+                    ("x-added", "by the 304"),
+                    ("content-length", "0"),
                     ("cache-control", "max-age=0"),
                 ],
                 "",
@@ -68,6 +70,14 @@ async fn hit_then_revalidated_with_a_304_merged() {
     assert_eq!(b.status, StatusCode::OK);
     assert_eq!(b.body, "stored body");
     assert_eq!(b.headers["x-fresh"], "yes", "the 304's headers are merged");
+    assert_eq!(
+        b.headers["x-added"], "by the 304",
+        "a field the stored response lacked is added (RFC 9111 §3.2)"
+    );
+    assert_eq!(
+        b.headers[header::CONTENT_LENGTH], "11",
+        "Content-Length is never taken from the 304"
+    );
     assert_eq!(srv.hits(), 3);
 }
 
