@@ -83,6 +83,8 @@ pub mod request_ext;
 mod session;
 #[cfg(feature = "cookies")]
 pub mod state;
+#[cfg(feature = "hyper")]
+mod unbuilt;
 
 #[cfg(feature = "hyper")]
 pub use oneoff::{delete, get, head, options, patch, post, put, request};

@@ -30,13 +30,20 @@ impl Session {
     /// A session with the defaults: the hyper transport with verified TLS,
     /// `User-Agent: http-session/<version>`, no timeout.
     ///
-    /// # Panics
-    /// Never in practice: the default configuration always builds.
+    /// It never panics. When the environment keeps the defaults from
+    /// building (a proxy variable such as `HTTPS_PROXY` that is not a proxy
+    /// URL), every request of the session fails with that builder error
+    /// (`is_builder()`); [`Session::builder`]`().build()` returns it at once.
     #[cfg(feature = "hyper")]
     pub fn new() -> Self {
-        SessionBuilder::new()
-            .build()
-            .expect("the default session configuration is valid")
+        SessionBuilder::new().build().unwrap_or_else(|err| Session {
+            core: crate::unbuilt::unbuildable(err),
+            transport: None,
+            #[cfg(feature = "cookies")]
+            jar: None,
+            #[cfg(feature = "cookies")]
+            state: std::sync::Arc::default(),
+        })
     }
 
     /// A builder for a session.

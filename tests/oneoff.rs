@@ -1,6 +1,7 @@
 //! One-off requests (`http_session::get(url)`, as `requests.get`): a fresh
 //! session each call, over loopback; nothing carried from call to call; a
-//! session that cannot be built fails the request, never the caller.
+//! session that cannot be built fails the request, never the caller (nor
+//! `Session::new()`).
 
 mod support;
 
@@ -48,13 +49,14 @@ async fn one_off_calls_keep_nothing_and_fail_cleanly_on_a_bad_environment() {
     // built: the request fails with that builder error, no panic.
     std::env::set_var("HTTP_PROXY", "::not a url::");
     let err = http_session::get(srv.url("/")).await.unwrap_err();
+    // `Session::new()` does not panic either: its requests fail the same way.
+    let unbuilt = http_session::Session::new();
+    let from_new = unbuilt.get(srv.url("/")).await.unwrap_err();
     std::env::remove_var("HTTP_PROXY");
+    assert!(from_new.is_builder(), "{from_new:?}");
     assert!(err.is_builder(), "{err:?}");
     let chain = support::chain(&err);
-    assert!(
-        chain.contains("the one-off session could not be built"),
-        "{chain}"
-    );
+    assert!(chain.contains("the session could not be built"), "{chain}");
     assert!(chain.contains("::not a url::"), "{chain}");
     assert_eq!(srv.connections(), 3);
 }

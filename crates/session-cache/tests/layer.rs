@@ -75,7 +75,8 @@ async fn hit_then_revalidated_with_a_304_merged() {
         "a field the stored response lacked is added (RFC 9111 §3.2)"
     );
     assert_eq!(
-        b.headers[header::CONTENT_LENGTH], "11",
+        b.headers[header::CONTENT_LENGTH],
+        "11",
         "Content-Length is never taken from the 304"
     );
     assert_eq!(srv.hits(), 3);
