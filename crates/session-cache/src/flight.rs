@@ -7,7 +7,7 @@
 //! progress for the stall time, so a caller that holds an unread response
 //! and asks again for the same URL does not wait on itself for ever.
 
-use std::collections::HashMap;
+use crate::store::KeyMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,7 +32,7 @@ enum Phase {
 
 #[derive(Debug, Default)]
 pub(crate) struct Flights {
-    map: Mutex<HashMap<Key, watch::Receiver<Phase>>>,
+    map: Mutex<KeyMap<watch::Receiver<Phase>>>,
 }
 
 pub(crate) enum Join {
@@ -41,7 +41,7 @@ pub(crate) enum Join {
 }
 
 impl Flights {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, watch::Receiver<Phase>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, KeyMap<watch::Receiver<Phase>>> {
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -1,7 +1,9 @@
 //! [`MemoryStore`]: entries in this process, bounded in bytes, least
 //! recently used evicted first.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use super::KeyMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
@@ -41,7 +43,7 @@ struct Inner {
     size: u64,
     next_id: u64,
     tick: u64,
-    keys: HashMap<Key, Vec<Entry>>,
+    keys: KeyMap<Vec<Entry>>,
     /// Recency: tick of last use → entry.
     lru: BTreeMap<u64, (Key, EntryId)>,
     commits: u64,
@@ -81,7 +83,7 @@ impl MemoryStore {
                 size: 0,
                 next_id: 1,
                 tick: 0,
-                keys: HashMap::new(),
+                keys: KeyMap::default(),
                 lru: BTreeMap::new(),
                 commits: 0,
             })),

@@ -100,6 +100,31 @@ pub type ChunkStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send
 /// on more values than this evicts the oldest variant).
 pub const MAX_VARIANTS: usize = 16;
 
+/// A map keyed by [`Key`]s, hashed by their first eight bytes: a key is a
+/// SHA-256 digest, already spread evenly, so hashing it again (SipHash, the
+/// default) would only spend time.
+pub(crate) type KeyMap<V> =
+    std::collections::HashMap<Key, V, std::hash::BuildHasherDefault<DigestHasher>>;
+
+/// The [`Hasher`](std::hash::Hasher) of a [`KeyMap`]: the first eight
+/// bytes of a digest written to it (a length prefix is ignored).
+#[derive(Default)]
+pub(crate) struct DigestHasher(u64);
+
+impl std::hash::Hasher for DigestHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        if let Some(head) = bytes.first_chunk::<8>() {
+            self.0 = u64::from_le_bytes(*head);
+        }
+    }
+
+    fn write_usize(&mut self, _length: usize) {}
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// A request's primary key: the SHA-256 of its canonical form (see the
 /// [module docs](self)).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
