@@ -50,7 +50,9 @@
 //!
 //! # Features
 //!
-//! - `full` (default): everything below.
+//! - `full` (default): everything below but the Redis-backed features
+//!   (`redis`, `budget-redis`, `cache-redis`), which pull in the `redis`
+//!   crate; `fleet` turns on `full` and all three.
 //! - `hyper`: the hyper transport, and `Session::new()` / `Session::builder()` wired with it.
 //! - `cookies`: a cookie jar in every session (`Session::cookies`), on by default.
 //! - `redis`: `SessionBuilder::redis_cookie_jar`, one cookie jar in Redis shared by many
@@ -60,7 +62,7 @@
 //!   (rate and concurrency) below the retries; `budget-redis` (not in
 //!   `full`) adds its Redis backend, shared by a fleet.
 //! - `cache`: `SessionBuilder::cache`, an HTTP cache below the redirects and
-//!   above the retries (see [`cache`]).
+//!   above the retries (see [`cache`]); `cache-redis` adds its Redis store.
 //! - `multipart`: `multipart/form-data` bodies ([`multipart::Form`],
 //!   `RequestBuilder::multipart`), file parts read in chunks.
 //! - `blocking`: [`blocking::Session`], the same session for code that is not
