@@ -46,14 +46,16 @@ struct Sending {
 }
 
 impl Pending {
+    /// `start` is when the request went down the stack: the total timeout
+    /// and [`Response::elapsed`](crate::Response::elapsed) count from it.
     pub(crate) fn new(
         future: BoxFuture,
         url: TargetUrl,
+        start: Instant,
         timeout: Option<Duration>,
         max_body: usize,
         span: SpanSlot,
     ) -> Self {
-        let start = Instant::now();
         let timer = timeout.map(|t| Box::pin(tokio::time::sleep_until(start + t)));
         Pending {
             state: State::Sending(Sending {

@@ -160,11 +160,14 @@ impl Session {
     ) -> Pending {
         // The request's span is the parent of what the stack does for it.
         let span = crate::trace::SpanSlot::new(crate::trace::request_span(&request));
+        // Before the stack is called: the transport starts its own clocks
+        // (time to first byte) inside that call.
+        let start = tokio::time::Instant::now();
         let future = {
             let _entered = span.enter();
             self.inner.stack.send(request)
         };
-        Pending::new(future, url, timeout, self.inner.max_body, span)
+        Pending::new(future, url, start, timeout, self.inner.max_body, span)
     }
 
     /// Closes the session: runs the close hooks (a persistent cookie jar is
