@@ -278,11 +278,9 @@ async fn proxies_that_refuse_are_proxy_errors() {
     }
 }
 
-/// A proxy that accepts and never answers `CONNECT`: the connect timeout
-/// fires, and the error says it was the proxy (requests' `ProxyError`) as
-/// well as which timer (`TimeoutKind::Connect`).
-#[tokio::test]
-async fn a_proxy_that_never_answers_is_a_proxy_connect_timeout() {
+/// A loopback listener that accepts connections, keeps them open and never
+/// says a word; abort the task to close them.
+async fn silent_listener() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let held = tokio::spawn(async move {
@@ -291,6 +289,15 @@ async fn a_proxy_that_never_answers_is_a_proxy_connect_timeout() {
             open.push(stream);
         }
     });
+    (addr, held)
+}
+
+/// A proxy that accepts and never answers `CONNECT`: the connect timeout
+/// fires, and the error says it was the proxy (requests' `ProxyError`) as
+/// well as which timer (`TimeoutKind::Connect`).
+#[tokio::test]
+async fn a_proxy_that_never_answers_is_a_proxy_connect_timeout() {
+    let (addr, held) = silent_listener().await;
     let session = builder()
         .proxy("all", &format!("http://{addr}"))
         .connect_timeout(Duration::from_millis(200))
@@ -316,14 +323,7 @@ async fn a_proxy_that_never_answers_is_a_proxy_connect_timeout() {
 /// request was not sent.
 #[tokio::test]
 async fn a_handshake_that_never_ends_is_a_connect_timeout() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let held = tokio::spawn(async move {
-        let mut open = Vec::new();
-        while let Ok((stream, _)) = listener.accept().await {
-            open.push(stream);
-        }
-    });
+    let (addr, held) = silent_listener().await;
     let err = builder()
         .connect_timeout(Duration::from_millis(200))
         .build()

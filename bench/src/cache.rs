@@ -46,16 +46,12 @@ fn redis_url() -> Option<String> {
 
 /// The throughput table.
 pub fn run(scale: usize) -> String {
-    let s = http::Scenario {
-        title: "HTTP cache: GET of a response fresh for an hour, pinned to CPU 0, 9 rounds (a hit never reaches the server)"
-            .into(),
-        path: "/cacheable",
-        requests: 1500 * scale,
-        rounds: 9,
-        concurrency: 1,
-        pin: Some(0),
-        tls: false,
+    let s = http::Scenario::pinned(
+        "HTTP cache: GET of a response fresh for an hour, pinned to CPU 0, 9 rounds (a hit never reaches the server)",
+        "/cacheable",
+        1500 * scale,
+        false,
         clients,
-    };
+    );
     http::run(&s).to_string()
 }

@@ -28,6 +28,29 @@ pub struct Scenario {
     pub clients: fn() -> Vec<Bench>,
 }
 
+impl Scenario {
+    /// Sequential requests, client and server pinned to CPU 0, 9 rounds:
+    /// the scenario every pairwise comparison uses.
+    pub fn pinned(
+        title: &str,
+        path: &'static str,
+        requests: usize,
+        tls: bool,
+        clients: fn() -> Vec<Bench>,
+    ) -> Scenario {
+        Scenario {
+            title: title.to_owned(),
+            path,
+            requests,
+            rounds: 9,
+            concurrency: 1,
+            pin: Some(0),
+            tls,
+            clients,
+        }
+    }
+}
+
 #[derive(Default, Clone)]
 struct Totals {
     requests: u64,

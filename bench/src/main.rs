@@ -109,59 +109,43 @@ fn main() {
         }
     }
     if wants("retry") {
-        let s = http::Scenario {
-            title: "retry layer on the success path: sequential GET, pinned to CPU 0, 9 rounds"
-                .into(),
-            path: "/small",
-            requests: 1500 * scale,
-            rounds: 9,
-            concurrency: 1,
-            pin: Some(0),
-            tls: false,
-            clients: clients::Bench::retry_pair,
-        };
+        let s = http::Scenario::pinned(
+            "retry layer on the success path: sequential GET, pinned to CPU 0, 9 rounds",
+            "/small",
+            1500 * scale,
+            false,
+            clients::Bench::retry_pair,
+        );
         println!("{}", http::run(&s));
     }
     if wants("oneoff") {
-        let s = http::Scenario {
-            title: "one-off GETs: a fresh client (and connection) per request, 13 B body, client and server pinned to CPU 0, 9 rounds"
-                .into(),
-            path: "/small",
-            requests: 100 * scale,
-            rounds: 9,
-            concurrency: 1,
-            pin: Some(0),
-            tls: false,
-            clients: clients::Bench::one_off_all,
-        };
+        let s = http::Scenario::pinned(
+            "one-off GETs: a fresh client (and connection) per request, 13 B body, client and server pinned to CPU 0, 9 rounds",
+            "/small",
+            100 * scale,
+            false,
+            clients::Bench::one_off_all,
+        );
         println!("{}", http::run(&s));
     }
     if wants("cookies") {
-        let s = http::Scenario {
-            title: "cookie round trip: each response sets 3 cookies, each request sends them back, pinned to CPU 0, 9 rounds"
-                .into(),
-            path: "/cookies",
-            requests: 1500 * scale,
-            rounds: 9,
-            concurrency: 1,
-            pin: Some(0),
-            tls: false,
-            clients: clients::Bench::cookie_pair,
-        };
+        let s = http::Scenario::pinned(
+            "cookie round trip: each response sets 3 cookies, each request sends them back, pinned to CPU 0, 9 rounds",
+            "/cookies",
+            1500 * scale,
+            false,
+            clients::Bench::cookie_pair,
+        );
         println!("{}", http::run(&s));
     }
     if wants("https") {
-        let s = http::Scenario {
-            title: "HTTPS: sequential keep-alive GET over TLS (ALPN h2 or http/1.1), 13 B body, client and server pinned to CPU 0, 9 rounds"
-                .into(),
-            path: "/small",
-            requests: 1500 * scale,
-            rounds: 9,
-            concurrency: 1,
-            pin: Some(0),
-            tls: true,
-            clients: clients::Bench::tls_all,
-        };
+        let s = http::Scenario::pinned(
+            "HTTPS: sequential keep-alive GET over TLS (ALPN h2 or http/1.1), 13 B body, client and server pinned to CPU 0, 9 rounds",
+            "/small",
+            1500 * scale,
+            true,
+            clients::Bench::tls_all,
+        );
         println!("{}", http::run(&s));
     }
     if wants("cache") {
