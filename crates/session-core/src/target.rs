@@ -42,12 +42,12 @@ impl fmt::Debug for Target {
 
 impl Target {
     pub(crate) fn from_text(text: &str) -> std::result::Result<Target, url::ParseError> {
-        if !text.as_bytes().contains(&b'#') {
-            let written = http::Uri::from_maybe_shared(Bytes::copy_from_slice(text.as_bytes()));
-            if let Ok(uri) = written {
-                if is_sent_as_written(&uri) {
-                    return Ok(Target::Written(uri));
-                }
+        let written = http::Uri::from_maybe_shared(Bytes::copy_from_slice(text.as_bytes()));
+        if let Ok(uri) = written {
+            // `http` drops a fragment; a URI that holds every byte of the
+            // text had none.
+            if written_length(&uri) == text.len() && is_sent_as_written(&uri) {
+                return Ok(Target::Written(uri));
             }
         }
         match Url::parse(text) {
@@ -89,6 +89,15 @@ impl Target {
         let fragment = url.fragment().map(str::to_owned);
         Ok((uri, TargetUrl::parsed(url), fragment))
     }
+}
+
+/// The length of `uri` written out: scheme, `://`, authority, path and query.
+fn written_length(uri: &http::Uri) -> usize {
+    let part = |s: Option<&str>| s.map_or(0, str::len);
+    part(uri.scheme_str())
+        + 3
+        + part(uri.authority().map(|a| a.as_str()))
+        + part(uri.path_and_query().map(|p| p.as_str()))
 }
 
 /// Can `uri` be sent as written (see the [module docs](self)): does the
@@ -169,11 +178,31 @@ fn authority_as_written(authority: &str, https: bool) -> bool {
         None => false,
         // `std` reads only the dotted-decimal form, which the WHATWG parser
         // keeps as written.
-        Some(b) if b.is_ascii_digit() => {
-            std::str::from_utf8(host).is_ok_and(|host| host.parse::<std::net::Ipv4Addr>().is_ok())
-        }
+        Some(b) if b.is_ascii_digit() => is_dotted_decimal(host),
         Some(_) => true,
     }
+}
+
+/// Is `host` an IPv4 address in dotted-decimal form (four numbers from 0
+/// to 255, no leading zero): the one spelling the WHATWG parser keeps as
+/// written (and the one `std::net::Ipv4Addr` reads).
+fn is_dotted_decimal(host: &[u8]) -> bool {
+    let mut parts = 0;
+    for part in host.split(|&b| b == b'.') {
+        parts += 1;
+        let fits = match part {
+            [d] => d.is_ascii_digit(),
+            [b'1'..=b'9', d] => d.is_ascii_digit(),
+            [b'1', d, e] => d.is_ascii_digit() && e.is_ascii_digit(),
+            [b'2', b'0'..=b'4', e] => e.is_ascii_digit(),
+            [b'2', b'5', b'0'..=b'5'] => true,
+            _ => false,
+        };
+        if !fits || parts > 4 {
+            return false;
+        }
+    }
+    parts == 4
 }
 
 /// A table of the bytes a byte-wise check allows.
@@ -328,6 +357,8 @@ mod tests {
             "http://a.test/a/%2e%2E/b",
             "http://user:pw@a.test/",
             "http://a.test/#frag",
+            "http://a.test/x#",
+            "http://a.test#f",
             "http://1.2.3.999/",
             "http://01.2.3.4/",
             "http://1.2.3/",
@@ -354,6 +385,26 @@ mod tests {
         ];
         for text in rejected {
             assert!(!written(text), "{text} must not be sent as written");
+        }
+    }
+
+    #[test]
+    fn dotted_decimal_is_what_std_reads() {
+        let numbers = [
+            "0", "1", "9", "10", "01", "99", "100", "199", "200", "249", "250", "255", "256",
+            "300", "1000", "", "a",
+        ];
+        for a in numbers {
+            for b in numbers {
+                for tail in ["", ".1", ".1.2", ".1.2.3", ".1.", "..1"] {
+                    let host = format!("{a}.{b}{tail}");
+                    assert_eq!(
+                        is_dotted_decimal(host.as_bytes()),
+                        host.parse::<std::net::Ipv4Addr>().is_ok(),
+                        "{host}"
+                    );
+                }
+            }
         }
     }
 

@@ -71,10 +71,12 @@ fn host_value(authority: &Authority) -> Option<HeaderValue> {
         // zero, at most 65535, and not 80.
         Some(start) => {
             let port = &bytes[start..];
+            let value = port.iter().try_fold(0u32, |n, &b| {
+                b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+            });
             (1..=5).contains(&port.len())
                 && port[0] != b'0'
-                && port.iter().all(u8::is_ascii_digit)
-                && authority.port_u16().is_some_and(|p| p != 80)
+                && value.is_some_and(|p| p <= u32::from(u16::MAX) && p != 80)
         }
     };
     if as_written {
