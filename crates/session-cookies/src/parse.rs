@@ -61,84 +61,145 @@ impl Parsed<'_> {
 
 /// `true` for the control characters that make RFC 6265bis reject a header:
 /// %x00-08 / %x0A-1F / %x7F (horizontal tab is allowed).
-pub(crate) fn is_forbidden_ctl(b: u8) -> bool {
+pub(crate) const fn is_forbidden_ctl(b: u8) -> bool {
     matches!(b, 0x00..=0x08 | 0x0A..=0x1F | 0x7F)
 }
 
+/// `s` without leading and trailing spaces and horizontal tabs.
+#[inline]
 fn trim_wsp(s: &str) -> &str {
-    s.trim_matches(|c| c == ' ' || c == '\t')
+    let bytes = s.as_bytes();
+    let (mut start, mut end) = (0, bytes.len());
+    while start < end && matches!(bytes[start], b' ' | b'\t') {
+        start += 1;
+    }
+    while end > start && matches!(bytes[end - 1], b' ' | b'\t') {
+        end -= 1;
+    }
+    &s[start..end]
 }
+
+/// How the one pass over a `Set-Cookie` line tells its bytes apart.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Plain,
+    /// `;` ends a part.
+    Semicolon,
+    /// `=` splits a part (its first one).
+    Equals,
+    /// A control character RFC 6265bis rejects (see [`is_forbidden_ctl`]).
+    Forbidden,
+}
+
+/// The class of every byte, looked up once per byte.
+static CLASSES: [Class; 256] = {
+    let mut table = [Class::Plain; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = if is_forbidden_ctl(b as u8) {
+            Class::Forbidden
+        } else if b == b';' as usize {
+            Class::Semicolon
+        } else if b == b'=' as usize {
+            Class::Equals
+        } else {
+            Class::Plain
+        };
+        b += 1;
+    }
+    table
+};
 
 /// Parses one `Set-Cookie` header value (RFC 6265bis §5.6).
 ///
-/// Returns the reason when the RFC says to ignore the whole header.
+/// Returns the reason when the RFC says to ignore the whole header. One
+/// pass over the bytes finds the `;` that end the parts, the first `=` of
+/// each and any forbidden control character (which rejects the line
+/// whatever else it holds).
 pub(crate) fn parse_set_cookie(line: &str) -> Result<Parsed<'_>, &'static str> {
-    if line.bytes().any(is_forbidden_ctl) {
-        return Err("control character in Set-Cookie");
+    let bytes = line.as_bytes();
+    // The first part is the name-value pair; without `=` it is a value
+    // with an empty name.
+    let (end, equals) = scan_part(bytes, 0)?;
+    let (name, value) = match equals {
+        Some(e) => (trim_wsp(&line[..e]), trim_wsp(&line[e + 1..end])),
+        None => ("", trim_wsp(&line[..end])),
+    };
+    let mut parsed = Parsed {
+        name: Cow::Borrowed(name),
+        value: Cow::Borrowed(value),
+        ..Parsed::default()
+    };
+    // Then the attributes, each after a `;`.
+    let mut end = end;
+    while end < bytes.len() {
+        let start = end + 1;
+        let equals;
+        (end, equals) = scan_part(bytes, start)?;
+        let (key, value) = match equals {
+            Some(e) => (&line[start..e], trim_wsp(&line[e + 1..end])),
+            None => (&line[start..end], ""),
+        };
+        if value.len() <= MAX_ATTRIBUTE {
+            apply_attribute(&mut parsed, trim_wsp(key), value);
+        }
     }
-    let (pair, mut rest) = match line.find(';') {
-        Some(i) => (&line[..i], &line[i..]),
-        None => (line, ""),
-    };
-    let (name, value) = match pair.find('=') {
-        Some(i) => (&pair[..i], &pair[i + 1..]),
-        None => ("", pair),
-    };
-    let (name, value) = (trim_wsp(name), trim_wsp(value));
     if name.len() + value.len() > MAX_NAME_VALUE {
         return Err("name and value longer than 4096 bytes");
     }
     if name.is_empty() && value.is_empty() {
         return Err("empty name and value");
     }
-    let mut parsed = Parsed {
-        name: Cow::Borrowed(name),
-        value: Cow::Borrowed(value),
-        ..Parsed::default()
-    };
-    while let Some(stripped) = rest.strip_prefix(';') {
-        let (av, next) = match stripped.find(';') {
-            Some(i) => (&stripped[..i], &stripped[i..]),
-            None => (stripped, ""),
-        };
-        rest = next;
-        let (key, val) = match av.find('=') {
-            Some(i) => (&av[..i], &av[i + 1..]),
-            None => (av, ""),
-        };
-        let (key, val) = (trim_wsp(key), trim_wsp(val));
-        if val.len() > MAX_ATTRIBUTE {
-            continue;
-        }
-        apply_attribute(&mut parsed, key, val);
-    }
     Ok(parsed)
 }
 
+/// Scans the part of a line that starts at `start`: where it ends (at the
+/// next `;` or the end) and where its first `=` is.
+#[inline]
+fn scan_part(bytes: &[u8], start: usize) -> Result<(usize, Option<usize>), &'static str> {
+    let mut equals = None;
+    for (i, &b) in bytes.iter().enumerate().skip(start) {
+        match CLASSES[usize::from(b)] {
+            Class::Plain => {}
+            Class::Equals => {
+                equals.get_or_insert(i);
+            }
+            Class::Semicolon => return Ok((i, equals)),
+            Class::Forbidden => return Err("control character in Set-Cookie"),
+        }
+    }
+    Ok((bytes.len(), equals))
+}
+
+/// Applies one attribute; names are told apart by length first.
 fn apply_attribute<'a>(parsed: &mut Parsed<'a>, key: &str, val: &'a str) {
-    if key.eq_ignore_ascii_case("expires") {
-        if let Some(t) = parse_cookie_date(val) {
-            parsed.expires = Some(t);
+    let is = |name: &str| key.eq_ignore_ascii_case(name);
+    match key.len() {
+        4 if is("path") => {
+            parsed.path = Some(Cow::Borrowed(if val.starts_with('/') { val } else { "" }));
         }
-    } else if key.eq_ignore_ascii_case("max-age") {
-        if let Some(secs) = parse_max_age(val) {
-            parsed.max_age = Some(secs);
+        6 if is("domain") => {
+            let d = val.strip_prefix('.').unwrap_or(val);
+            parsed.domain = Some(if d.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(d.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(d)
+            });
         }
-    } else if key.eq_ignore_ascii_case("domain") {
-        let d = val.strip_prefix('.').unwrap_or(val);
-        parsed.domain = Some(if d.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(d.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(d)
-        });
-    } else if key.eq_ignore_ascii_case("path") {
-        parsed.path = Some(Cow::Borrowed(if val.starts_with('/') { val } else { "" }));
-    } else if key.eq_ignore_ascii_case("secure") {
-        parsed.secure = true;
-    } else if key.eq_ignore_ascii_case("httponly") {
-        parsed.http_only = true;
-    } else if key.eq_ignore_ascii_case("samesite") {
-        parsed.same_site = SameSite::from_attribute(val);
+        6 if is("secure") => parsed.secure = true,
+        7 if is("expires") => {
+            if let Some(t) = parse_cookie_date(val) {
+                parsed.expires = Some(t);
+            }
+        }
+        7 if is("max-age") => {
+            if let Some(secs) = parse_max_age(val) {
+                parsed.max_age = Some(secs);
+            }
+        }
+        8 if is("httponly") => parsed.http_only = true,
+        8 if is("samesite") => parsed.same_site = SameSite::from_attribute(val),
+        _ => {}
     }
 }
 
@@ -325,5 +386,85 @@ mod tests {
         assert_eq!(p.path.as_deref(), Some("/x"));
         assert!(p.secure);
         assert_eq!(p.expiry(), Some(Expiry::MaxAge(5)));
+    }
+
+    /// RFC 6265bis §5.6 written the plain way, split by split: what the
+    /// one-pass parser must agree with.
+    fn parse_by_splits(line: &str) -> Result<Parsed<'_>, &'static str> {
+        let trim = |s: &'_ str| s.trim_matches([' ', '\t']).to_owned();
+        if line.bytes().any(is_forbidden_ctl) {
+            return Err("control character in Set-Cookie");
+        }
+        let mut parts = line.split(';');
+        let pair = parts.next().unwrap_or("");
+        let (name, value) = match pair.split_once('=') {
+            Some((n, v)) => (trim(n), trim(v)),
+            None => (String::new(), trim(pair)),
+        };
+        if name.len() + value.len() > MAX_NAME_VALUE {
+            return Err("name and value longer than 4096 bytes");
+        }
+        if name.is_empty() && value.is_empty() {
+            return Err("empty name and value");
+        }
+        let mut parsed = Parsed {
+            name: Cow::Owned(name),
+            value: Cow::Owned(value),
+            ..Parsed::default()
+        };
+        for av in parts {
+            let (key, val) = av.split_once('=').unwrap_or((av, ""));
+            let val = val.trim_matches([' ', '\t']);
+            if val.len() <= MAX_ATTRIBUTE {
+                apply_attribute(&mut parsed, &trim(key), val);
+            }
+        }
+        Ok(parsed)
+    }
+
+    #[test]
+    fn the_one_pass_parser_agrees_with_the_splits() {
+        let tokens = [
+            "a",
+            "=",
+            ";",
+            " ",
+            "\t",
+            "b=c",
+            "Path",
+            "path=/p",
+            "Domain=.X.test",
+            "Secure",
+            "max-age=-1",
+            "SameSite=lax",
+            "HttpOnly",
+            "\x01",
+            "\x7f",
+            "é",
+            "==",
+            ";;",
+        ];
+        let mut checked = 0;
+        let mut line = String::new();
+        // Every sequence of up to four tokens.
+        let n = tokens.len();
+        for len in 1..=4u32 {
+            for mut code in 0..n.pow(len) {
+                line.clear();
+                for _ in 0..len {
+                    line.push_str(tokens[code % n]);
+                    code /= n;
+                }
+                assert_eq!(parse_set_cookie(&line), parse_by_splits(&line), "{line:?}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 100_000);
+        let long = format!(
+            "{}=v; Path=/{}",
+            "n".repeat(MAX_NAME_VALUE),
+            "p".repeat(2000)
+        );
+        assert_eq!(parse_set_cookie(&long), parse_by_splits(&long));
     }
 }

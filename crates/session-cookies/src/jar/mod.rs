@@ -262,7 +262,9 @@ impl Jar {
         let mut store = self.lock();
         let mut stored = 0;
         for value in set_cookie {
-            let line = match std::str::from_utf8(value.as_bytes()) {
+            // Most lines are visible ASCII, which `to_str` checks with a
+            // plain scan; other bytes are read as UTF-8, lossily.
+            let line = match value.to_str() {
                 Ok(line) => std::borrow::Cow::Borrowed(line),
                 Err(_) => String::from_utf8_lossy(value.as_bytes()),
             };

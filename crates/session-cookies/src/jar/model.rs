@@ -198,7 +198,7 @@ pub(crate) fn shadow_scan_domains(origin: &Origin<'_>, set_cookie: &[&HeaderValu
         }
         let domain = match parsed.domain.as_deref() {
             Some(d) if !d.is_empty() => d.to_owned(),
-            _ => origin.host.clone(),
+            _ => origin.host.to_string(),
         };
         if is_ip_literal(&domain) || psl::domain_str(&domain).is_some() {
             continue;

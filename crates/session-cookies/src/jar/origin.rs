@@ -3,6 +3,7 @@
 //! domain-match, default-path, path-match, a host's parent domains, the
 //! bucket of a domain, public suffixes.
 
+use std::borrow::Cow;
 use std::net::Ipv4Addr;
 
 use url::Url;
@@ -10,7 +11,8 @@ use url::Url;
 /// The parts of a request URL the storage model needs.
 #[derive(Debug)]
 pub(crate) struct Origin<'a> {
-    pub(super) host: String,
+    /// Borrowed from the URI when it is written in canonical form already.
+    pub(super) host: Cow<'a, str>,
     pub(super) is_ip: bool,
     pub(super) secure: bool,
     pub(super) path: &'a str,
@@ -31,21 +33,28 @@ impl<'a> Origin<'a> {
     /// a URL would percent-encode is matched by the path it is sent with.
     pub(crate) fn from_uri(uri: &'a http::Uri) -> Option<Self> {
         let scheme = uri.scheme_str()?;
-        let written = uri.host()?;
+        let written = host_of(uri.authority()?.as_str());
         let (host, is_ip, loopback) = if let Some(inner) = written.strip_prefix('[') {
             let ip: std::net::Ipv6Addr = inner.strip_suffix(']')?.parse().ok()?;
-            (format!("[{ip}]"), true, ip.is_loopback())
-        } else if let Ok(ip) = written.parse::<Ipv4Addr>() {
-            // `std` reads only the dotted-decimal form, which is how an
-            // address is written back: the host as written.
-            (written.to_owned(), true, ip.is_loopback())
+            (Cow::Owned(format!("[{ip}]")), true, ip.is_loopback())
+        } else if written.ends_with(|c: char| c.is_ascii_digit()) {
+            // A host whose last label is a number is an IPv4 address; `std`
+            // reads only the dotted-decimal form, which is how an address is
+            // written back: the host as written. Other numbers go through
+            // `from_url`.
+            let ip = dotted_decimal(written)?;
+            (Cow::Borrowed(written), true, ip.is_loopback())
         } else {
             let last = written.trim_end_matches('.').rsplit('.').next()?;
             let numeric = last.as_bytes().first().is_none_or(u8::is_ascii_digit);
             if numeric || !is_cookie_name(written) {
                 return None;
             }
-            let host = written.to_ascii_lowercase();
+            let host = if written.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(written.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(written)
+            };
             let loopback = is_loopback(&host);
             (host, false, loopback)
         };
@@ -61,9 +70,9 @@ impl<'a> Origin<'a> {
 
     pub(crate) fn from_url(url: &'a Url) -> Option<Self> {
         let (host, is_ip) = match url.host()? {
-            url::Host::Domain(d) => (d.to_ascii_lowercase(), false),
-            url::Host::Ipv4(ip) => (ip.to_string(), true),
-            url::Host::Ipv6(ip) => (format!("[{ip}]"), true),
+            url::Host::Domain(d) => (Cow::Owned(d.to_ascii_lowercase()), false),
+            url::Host::Ipv4(ip) => (Cow::Owned(ip.to_string()), true),
+            url::Host::Ipv6(ip) => (Cow::Owned(format!("[{ip}]")), true),
         };
         if !is_ip && !is_cookie_name(&host) {
             return None;
@@ -76,6 +85,46 @@ impl<'a> Origin<'a> {
             path: url.path(),
         })
     }
+}
+
+/// The host of an authority, as `http::Uri::host` reads it (after any
+/// userinfo; an IPv6 address keeps its brackets), in one backward and one
+/// forward byte scan.
+fn host_of(authority: &str) -> &str {
+    let bytes = authority.as_bytes();
+    let start = bytes
+        .iter()
+        .rposition(|&b| b == b'@')
+        .map_or(0, |at| at + 1);
+    let host_port = &authority[start..];
+    let end = if host_port.starts_with('[') {
+        host_port.bytes().position(|b| b == b']').map(|i| i + 1)
+    } else {
+        host_port.bytes().position(|b| b == b':')
+    };
+    &host_port[..end.unwrap_or(host_port.len())]
+}
+
+/// A dotted-decimal IPv4 address, the one form `std` reads and an address
+/// is written back in (four numbers from 0 to 255, no leading zero).
+fn dotted_decimal(host: &str) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = host.as_bytes().split(|&b| b == b'.');
+    for octet in &mut octets {
+        let part = parts.next()?;
+        if part.is_empty() || part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
+            return None;
+        }
+        let mut value = 0u16;
+        for &b in part {
+            if !b.is_ascii_digit() {
+                return None;
+            }
+            value = value * 10 + u16::from(b - b'0');
+        }
+        *octet = u8::try_from(value).ok()?;
+    }
+    parts.next().is_none().then_some(Ipv4Addr::from(octets))
 }
 
 /// `localhost`, `*.localhost`, 127.0.0.0/8 and `[::1]`: potentially
@@ -189,6 +238,31 @@ pub(super) fn parents(host: &str, is_ip: bool) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_and_addresses_read_as_http_and_std_read_them() {
+        for authority in [
+            "a.test",
+            "a.test:8",
+            "u:p@a.test:8",
+            "[::1]:80",
+            "u@[::1]",
+            "@x",
+            "",
+        ] {
+            let uri: Option<http::Uri> = format!("http://{authority}/").parse().ok();
+            if let Some(expected) = uri.as_ref().and_then(|u| u.host()) {
+                assert_eq!(host_of(authority), expected, "{authority}");
+            }
+        }
+        let numbers = ["0", "1", "01", "99", "127", "255", "256", "1000", "", "x"];
+        for a in numbers {
+            for tail in ["", ".0.0.1", ".1.2", ".1.2.3.4", ".0.0.", ".00.0.1"] {
+                let host = format!("{a}{tail}");
+                assert_eq!(dotted_decimal(&host), host.parse().ok(), "{host}");
+            }
+        }
+    }
 
     #[test]
     fn a_uri_gives_the_origin_its_url_gives() {

@@ -1,6 +1,8 @@
 //! Saved records back into the store: each is checked for what a file can
 //! get wrong, then goes through the storage algorithm with its saved times.
 
+use std::borrow::Cow;
+
 use super::builder::Config;
 use super::origin::{is_cookie_name, is_ip_address, is_ip_literal, is_public_suffix, Origin};
 use super::store::{Source, Store};
@@ -60,7 +62,7 @@ impl Store {
         }
         let origin = Origin {
             is_ip: is_ip_literal(&domain),
-            host: domain.clone(),
+            host: Cow::Owned(domain.clone()),
             secure: true,
             path: "/",
         };

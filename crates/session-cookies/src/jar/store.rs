@@ -21,9 +21,14 @@ const MAX_AGE_SECS: i64 = 400 * 86_400;
 /// the domain itself when it has none (an IP address, a public suffix). A
 /// lookup walks the request host's parent domains, so it never looks at
 /// another site's cookies.
+///
+/// The map hashes with foldhash rather than SipHash: a lookup per cookie
+/// stored and per request is on every request's path, and the map's size is
+/// bounded by the jar's limits, so the flooding SipHash guards against
+/// cannot grow it.
 #[derive(Default)]
 pub(super) struct Store {
-    pub(super) buckets: HashMap<Box<str>, Vec<Entry>>,
+    pub(super) buckets: HashMap<Box<str>, Vec<Entry>, foldhash::fast::RandomState>,
     pub(super) total: usize,
     next_seq: u64,
 }
@@ -110,7 +115,7 @@ impl Store {
             return Err(Error::rejected("invalid Domain attribute"));
         }
         let (domain, host_only) = if domain_attr.is_empty() {
-            (Cow::Borrowed(origin.host.as_str()), true)
+            (Cow::Borrowed(&*origin.host), true)
         } else if domain_match(&origin.host, origin.is_ip, &domain_attr) {
             (domain_attr, false)
         } else {
