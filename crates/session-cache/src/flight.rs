@@ -46,17 +46,17 @@ impl Flights {
     }
 
     /// Leads the flight for `key`, or waits for the one under way.
-    pub(crate) fn join(self: &Arc<Self>, key: Key) -> Join {
+    pub(crate) fn join(self: &Arc<Self>, key: &Key) -> Join {
         let mut map = self.lock();
-        if let Some(rx) = map.get(&key) {
+        if let Some(rx) = map.get(key) {
             if !matches!(*rx.borrow(), Phase::Done(_)) && rx.has_changed().is_ok() {
                 return Join::Waiter(Waiter { rx: rx.clone() });
             }
         }
         let (tx, rx) = watch::channel(Phase::Fetching);
-        map.insert(key, rx.clone());
+        map.insert(key.clone(), rx.clone());
         Join::Leader(Leader {
-            key,
+            key: key.clone(),
             tx,
             rx,
             flights: self.clone(),
@@ -66,7 +66,7 @@ impl Flights {
     }
 
     /// Leads the flight for `key` only if none is under way.
-    pub(crate) fn try_lead(self: &Arc<Self>, key: Key) -> Option<Leader> {
+    pub(crate) fn try_lead(self: &Arc<Self>, key: &Key) -> Option<Leader> {
         match self.join(key) {
             Join::Leader(leader) => Some(leader),
             Join::Waiter(_) => None,
@@ -158,32 +158,32 @@ mod tests {
     async fn one_leader_then_outcome() {
         let flights = Arc::new(Flights::default());
         let key = Key::from_bytes([1; 32]);
-        let Join::Leader(leader) = flights.join(key) else {
+        let Join::Leader(leader) = flights.join(&key) else {
             panic!("first is the leader")
         };
-        let Join::Waiter(waiter) = flights.join(key) else {
+        let Join::Waiter(waiter) = flights.join(&key) else {
             panic!("second waits")
         };
         let wait = tokio::spawn(waiter.wait(Duration::from_secs(5)));
         leader.finish(Outcome::Stored);
         assert_eq!(wait.await.unwrap(), Outcome::Stored);
-        assert!(flights.try_lead(key).is_some());
+        assert!(flights.try_lead(&key).is_some());
     }
 
     #[tokio::test]
     async fn dropped_leader_aborts_and_stall_gives_up() {
         let flights = Arc::new(Flights::default());
         let key = Key::from_bytes([2; 32]);
-        let leader = flights.try_lead(key).unwrap();
-        let Join::Waiter(waiter) = flights.join(key) else {
+        let leader = flights.try_lead(&key).unwrap();
+        let Join::Waiter(waiter) = flights.join(&key) else {
             panic!()
         };
         drop(leader);
         assert_eq!(waiter.wait(Duration::from_secs(5)).await, Outcome::Aborted);
 
-        let mut leader = flights.try_lead(key).unwrap();
+        let mut leader = flights.try_lead(&key).unwrap();
         leader.progress();
-        let Join::Waiter(waiter) = flights.join(key) else {
+        let Join::Waiter(waiter) = flights.join(&key) else {
             panic!()
         };
         assert_eq!(

@@ -87,8 +87,8 @@ where
     let store = &config.store;
     let control = parts.extensions.get::<CacheControl>().copied();
     let req_cc = Directives::of(&parts.headers);
+    let view = View::new(config, &parts.method, &parts.uri, &parts.headers);
     let key = {
-        let view = View::new(config, &parts.method, &parts.uri, &parts.headers);
         let body = if parts.method == Method::POST {
             body.key_bytes()
         } else {
@@ -102,7 +102,6 @@ where
     let mut candidate = None;
     let mut collapsed = false;
     for round in 0..3 {
-        let view = View::new(config, &parts.method, &parts.uri, &parts.headers);
         let now = SystemTime::now();
         candidate = if control == Some(CacheControl::Reload) {
             None
@@ -132,7 +131,7 @@ where
             if control.is_none() && stale_allowed(config, c, None, now, Stale::WhileRevalidate) {
                 let headers = served_headers(&c.stored.meta, now);
                 if let Some(res) = serve(store, &key, c, headers, CacheStatus::Stale).await {
-                    if let Some(leader) = shared.flights.try_lead(key) {
+                    if let Some(leader) = shared.flights.try_lead(&key) {
                         let view = view.into_owned();
                         let c = c.clone();
                         let shared = shared.clone();
@@ -165,23 +164,20 @@ where
                 }
             }
         }
-        match shared.flights.join(key) {
+        match shared.flights.join(&key) {
             Join::Leader(l) => {
                 leader = Some(l);
                 break;
             }
-            Join::Waiter(waiter) => {
-                drop(view);
-                match waiter.wait(config.collapse_stall).await {
-                    Outcome::Stored if round < 2 => collapsed = true,
-                    Outcome::Aborted if round < 2 => collapsed = false,
-                    // Not storable, or stalled: to the origin, without leading.
-                    _ => break,
-                }
-            }
+            Join::Waiter(waiter) => match waiter.wait(config.collapse_stall).await {
+                Outcome::Stored if round < 2 => collapsed = true,
+                Outcome::Aborted if round < 2 => collapsed = false,
+                // Not storable, or stalled: to the origin, without leading.
+                _ => break,
+            },
         }
     }
-    let view = View::new(config, &parts.method, &parts.uri, &parts.headers).into_owned();
+    let view = view.into_owned();
     fetch(
         shared.clone(),
         service,
@@ -622,7 +618,7 @@ fn storable(
         policy
     };
     Some(Meta {
-        variant: variant_key(&names, &view.headers),
+        variant: variant_key(&names, view.headers()),
         url: view.uri.to_string(),
         status: res.status,
         headers,

@@ -3,6 +3,7 @@
 //! directives the policy crate leaves to us (RFC 5861's, `only-if-cached`).
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Uri};
@@ -23,11 +24,23 @@ const CREDENTIALS: [HeaderName; 3] = [
 /// A request as the cache judges it: the URL without ignored parameters,
 /// `POST` judged as a `GET` of that body, credentials as digests and the
 /// cookies a layer below will add.
+///
+/// The headers the policy sees ([`RequestLike::headers`]) are the request's
+/// own when it carries no credential and the jar adds no cookie; else a copy
+/// with the jar's `Cookie` merged in and credentials as digests, made the
+/// first time they are asked for.
 #[derive(Debug)]
 pub(crate) struct View<'a> {
     pub(crate) method: Method,
     pub(crate) uri: Uri,
-    pub(crate) headers: Cow<'a, HeaderMap>,
+    own: Cow<'a, HeaderMap>,
+    /// The `Cookie` header the jar below will add, asked for once, before
+    /// the request is sent (the jar takes the response's `Set-Cookie` before
+    /// the cache sees the response).
+    jar: Option<HeaderValue>,
+    /// Whether the own headers carry a credential.
+    credentials: bool,
+    judged: OnceLock<HeaderMap>,
 }
 
 impl View<'_> {
@@ -42,32 +55,6 @@ impl View<'_> {
             .request_cookies
             .as_ref()
             .and_then(|source| source(&uri));
-        let has_credentials = CREDENTIALS.iter().any(|name| headers.contains_key(name));
-        let headers = if has_credentials || jar.is_some() {
-            let mut owned = headers.clone();
-            if let Some(jar) = jar {
-                let merged = match owned.get(header::COOKIE) {
-                    Some(own) => {
-                        let mut v = own.as_bytes().to_vec();
-                        v.extend_from_slice(b"; ");
-                        v.extend_from_slice(jar.as_bytes());
-                        HeaderValue::from_bytes(&v).unwrap_or(jar)
-                    }
-                    None => jar,
-                };
-                owned.insert(header::COOKIE, merged);
-            }
-            for name in CREDENTIALS {
-                let values: Vec<HeaderValue> = owned.get_all(&name).iter().map(digest).collect();
-                owned.remove(&name);
-                for value in values {
-                    owned.append(&name, value);
-                }
-            }
-            Cow::Owned(owned)
-        } else {
-            Cow::Borrowed(headers)
-        };
         // A POST the cache was told to store is judged as a GET of its body.
         let method = if *method == Method::POST {
             Method::GET
@@ -77,22 +64,71 @@ impl View<'_> {
         View {
             method,
             uri,
-            headers,
+            credentials: has_any(headers, &CREDENTIALS),
+            own: Cow::Borrowed(headers),
+            jar,
+            judged: OnceLock::new(),
         }
     }
 
+    /// The view with its own copy of the headers (the request goes on
+    /// without them).
     pub(crate) fn into_owned(self) -> View<'static> {
         View {
             method: self.method,
             uri: self.uri,
-            headers: Cow::Owned(self.headers.into_owned()),
+            own: Cow::Owned(self.own.into_owned()),
+            jar: self.jar,
+            credentials: self.credentials,
+            judged: self.judged,
         }
+    }
+
+    /// The headers as the policy judges them.
+    pub(crate) fn headers(&self) -> &HeaderMap {
+        if !self.credentials && self.jar.is_none() {
+            return &self.own;
+        }
+        self.judged
+            .get_or_init(|| judge(&self.own, self.jar.clone()))
     }
 
     /// Whether the request carries a cookie (its own or the jar's).
     pub(crate) fn has_cookie(&self) -> bool {
-        self.headers.contains_key(header::COOKIE)
+        self.jar.is_some() || self.own.contains_key(header::COOKIE)
     }
+}
+
+/// Whether `headers` has any of `names`: one pass over the (few) fields of a
+/// request rather than a lookup per name.
+pub(crate) fn has_any(headers: &HeaderMap, names: &[HeaderName]) -> bool {
+    !headers.is_empty() && headers.keys().any(|name| names.contains(name))
+}
+
+/// The request's headers with the jar's `Cookie` merged in and credentials
+/// as digests.
+fn judge(own: &HeaderMap, jar: Option<HeaderValue>) -> HeaderMap {
+    let mut owned = own.clone();
+    if let Some(jar) = jar {
+        let merged = match owned.get(header::COOKIE) {
+            Some(own) => {
+                let mut v = own.as_bytes().to_vec();
+                v.extend_from_slice(b"; ");
+                v.extend_from_slice(jar.as_bytes());
+                HeaderValue::from_bytes(&v).unwrap_or(jar)
+            }
+            None => jar,
+        };
+        owned.insert(header::COOKIE, merged);
+    }
+    for name in CREDENTIALS {
+        let values: Vec<HeaderValue> = owned.get_all(&name).iter().map(digest).collect();
+        owned.remove(&name);
+        for value in values {
+            owned.append(&name, value);
+        }
+    }
+    owned
 }
 
 impl RequestLike for View<'_> {
@@ -109,7 +145,7 @@ impl RequestLike for View<'_> {
     }
 
     fn headers(&self) -> &HeaderMap {
-        &self.headers
+        View::headers(self)
     }
 }
 
@@ -187,7 +223,13 @@ impl Fields {
         self.0.push(byte);
     }
 
-    fn finish(self) -> [u8; 32] {
+    /// The fields as a key: their exact bytes.
+    fn key(self) -> Key {
+        Key::exact(&self.0)
+    }
+
+    /// The SHA-256 of the fields.
+    fn digest(self) -> [u8; 32] {
         Sha256::digest(&self.0).into()
     }
 }
@@ -232,7 +274,7 @@ pub(crate) fn primary_key(
         Mode::Private => 0,
         Mode::Shared => 1,
     });
-    Key::from_bytes(f.finish())
+    f.key()
 }
 
 /// The header names a response's `Vary` selects (lowercase, sorted, no
@@ -271,7 +313,7 @@ pub(crate) fn variant_key(names: &[String], request: &HeaderMap) -> VariantKey {
         }
         f.marker(if any { 2 } else { 0 });
     }
-    VariantKey::from_bytes(f.finish())
+    VariantKey::from_bytes(f.digest())
 }
 
 /// The `Cache-Control` directives the layer reads itself.
@@ -371,9 +413,9 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::AUTHORIZATION, "Bearer secret".parse().unwrap());
         let v = view(&cache, "http://a.test/", &h);
-        let auth = v.headers[header::AUTHORIZATION].to_str().unwrap();
+        let auth = v.headers()[header::AUTHORIZATION].to_str().unwrap();
         assert!(auth.starts_with("sha256:") && !auth.contains("secret"));
-        let cookie = v.headers[header::COOKIE].to_str().unwrap();
+        let cookie = v.headers()[header::COOKIE].to_str().unwrap();
         assert!(cookie.starts_with("sha256:"));
     }
 

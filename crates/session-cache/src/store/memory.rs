@@ -133,13 +133,13 @@ impl MemoryStore {
 }
 
 impl Inner {
-    fn touch(&mut self, key: Key, index: usize) -> Option<()> {
+    fn touch(&mut self, key: &Key, index: usize) -> Option<()> {
         self.tick += 1;
         let tick = self.tick;
-        let entry = self.keys.get_mut(&key)?.get_mut(index)?;
+        let entry = self.keys.get_mut(key)?.get_mut(index)?;
         self.lru.remove(&entry.tick);
         entry.tick = tick;
-        self.lru.insert(tick, (key, entry.id));
+        self.lru.insert(tick, (key.clone(), entry.id));
         Some(())
     }
 
@@ -183,7 +183,7 @@ impl Inner {
                 entries
                     .iter()
                     .filter(|e| !e.meta.is_live(now))
-                    .map(|e| (*key, e.id))
+                    .map(|e| (key.clone(), e.id))
             })
             .collect();
         for (key, id) in expired {
@@ -224,7 +224,7 @@ impl Inner {
         self.next_id += 1;
         self.tick += 1;
         let tick = self.tick;
-        self.keys.entry(key).or_default().push(Entry {
+        self.keys.entry(key.clone()).or_default().push(Entry {
             id,
             meta,
             body,
@@ -266,7 +266,7 @@ impl Store for MemoryStore {
                 .collect()
         });
         for index in 0..found.len() {
-            inner.touch(*key, index);
+            inner.touch(key, index);
         }
         ready(Ok(found))
     }
@@ -299,7 +299,7 @@ impl Store for MemoryStore {
         let size = meta.size();
         let writer = MemoryWriter {
             store: self.clone(),
-            key: *key,
+            key: key.clone(),
             meta,
             chunks: Vec::new(),
             size,
@@ -407,16 +407,16 @@ mod tests {
         )
     }
 
-    async fn put(store: &MemoryStore, key: Key, variant: u8, body: &[&'static [u8]]) {
-        let mut w = store.begin(&key, meta(variant, 60)).await.unwrap();
+    async fn put(store: &MemoryStore, key: &Key, variant: u8, body: &[&'static [u8]]) {
+        let mut w = store.begin(key, meta(variant, 60)).await.unwrap();
         for chunk in body {
             w.write(Bytes::from_static(chunk)).await.unwrap();
         }
         w.commit().await.unwrap();
     }
 
-    async fn read(store: &MemoryStore, key: Key, id: EntryId) -> Option<Vec<u8>> {
-        let mut stream = store.body(&key, id).await.unwrap()?;
+    async fn read(store: &MemoryStore, key: &Key, id: EntryId) -> Option<Vec<u8>> {
+        let mut stream = store.body(key, id).await.unwrap()?;
         let mut out = Vec::new();
         while let Some(chunk) = stream.next().await {
             out.extend_from_slice(&chunk.unwrap());
@@ -428,20 +428,20 @@ mod tests {
     async fn variants_coexist_and_commit_replaces() {
         let store = MemoryStore::default();
         let key = Key::from_bytes([1; 32]);
-        put(&store, key, 1, &[b"en"]).await;
-        put(&store, key, 2, &[b"de"]).await;
+        put(&store, &key, 1, &[b"en"]).await;
+        put(&store, &key, 2, &[b"de"]).await;
         let found = store.lookup(&key).await.unwrap();
         assert_eq!(found.len(), 2);
-        put(&store, key, 1, &[b"e", b"n2"]).await;
+        put(&store, &key, 1, &[b"e", b"n2"]).await;
         let found = store.lookup(&key).await.unwrap();
         assert_eq!(found.len(), 2);
         let en = found
             .iter()
             .find(|s| s.meta.variant() == VariantKey::from_bytes([1; 32]))
             .unwrap();
-        assert_eq!(read(&store, key, en.id).await.unwrap(), b"en2");
+        assert_eq!(read(&store, &key, en.id).await.unwrap(), b"en2");
         // The replaced entry's id reads nothing.
-        assert_eq!(read(&store, key, EntryId(1)).await, None);
+        assert_eq!(read(&store, &key, EntryId(1)).await, None);
     }
 
     #[tokio::test]
@@ -461,12 +461,12 @@ mod tests {
         let store = MemoryStore::new(34_000).max_entry_size(20_000);
         let chunk: &'static [u8] = &[7; 10_000];
         let keys: Vec<Key> = (0..4).map(|i| Key::from_bytes([i; 32])).collect();
-        put(&store, keys[0], 0, &[chunk]).await;
-        put(&store, keys[1], 0, &[chunk]).await;
-        put(&store, keys[2], 0, &[chunk]).await;
+        put(&store, &keys[0], 0, &[chunk]).await;
+        put(&store, &keys[1], 0, &[chunk]).await;
+        put(&store, &keys[2], 0, &[chunk]).await;
         // Use key 0: key 1 is now the least recently used.
         assert_eq!(store.lookup(&keys[0]).await.unwrap().len(), 1);
-        put(&store, keys[3], 0, &[chunk]).await;
+        put(&store, &keys[3], 0, &[chunk]).await;
         assert!(store.size() <= 34_000);
         assert_eq!(store.lookup(&keys[0]).await.unwrap().len(), 1);
         assert!(store.lookup(&keys[1]).await.unwrap().is_empty());
@@ -496,7 +496,7 @@ mod tests {
         let store = MemoryStore::default();
         let key = Key::from_bytes([4; 32]);
         for v in 0..(MAX_VARIANTS as u8 + 4) {
-            put(&store, key, v, &[b"x"]).await;
+            put(&store, &key, v, &[b"x"]).await;
         }
         assert_eq!(store.lookup(&key).await.unwrap().len(), MAX_VARIANTS);
     }

@@ -505,7 +505,7 @@ impl Store for RedisStore {
             };
             let mut reader = Reader {
                 store: self.clone(),
-                key: *key,
+                key: key.clone(),
                 generation: id.0,
                 chunks,
                 next: 0,
@@ -549,7 +549,7 @@ impl Store for RedisStore {
                 .await?;
             Ok(Box::new(RedisWriter {
                 store: self.clone(),
-                key: *key,
+                key: key.clone(),
                 meta,
                 generation,
                 size,
