@@ -111,7 +111,11 @@ impl Leader {
                 map.remove(&self.key);
             }
         }
-        let _ = self.tx.send(Phase::Done(outcome));
+        // Out of the map, no one can join any more: tell the waiters, if
+        // any (besides the leader's own receiver), else spare the wake-up.
+        if self.tx.receiver_count() > 1 {
+            let _ = self.tx.send(Phase::Done(outcome));
+        }
     }
 }
 

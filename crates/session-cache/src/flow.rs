@@ -15,7 +15,7 @@ use crate::body::{CacheBody, CacheKeyBody, Msg};
 use crate::config::{Cache, Expiry, Mode};
 use crate::control::{CacheControl, CachePartition, CacheStatus};
 use crate::flight::{Join, Leader, Outcome};
-use crate::key::{primary_key, variant_key, vary_names, Directives, View};
+use crate::key::{has_any, primary_key, variant_key, vary_names, Directives, View};
 use crate::service::Shared;
 use crate::store::{BoxError, Key, Meta, Store, Stored, TooLarge};
 
@@ -555,18 +555,19 @@ fn lifetimes(
 /// Does a response give a cache nothing to keep: no freshness (`Cache-Control`,
 /// `Expires`), no validator for a heuristic or a revalidation (`Last-Modified`,
 /// `ETag`), and no setting of ours that would keep it anyway (an expiry rule,
-/// a stale window)? Such a response is not stored, decided from four header
-/// lookups before the RFC's policy is built: a cache may always choose not
+/// a stale window)? Such a response is not stored, decided from one pass over
+/// its header names before the RFC's policy is built: a cache may always choose not
 /// to store (RFC 9111 §3), and the policy would find no lifetime in it.
 fn says_nothing(config: &Cache, uri: &http::Uri, headers: &HeaderMap) -> bool {
-    let silent = [
-        header::CACHE_CONTROL,
-        header::EXPIRES,
-        header::LAST_MODIFIED,
-        header::ETAG,
-    ]
-    .iter()
-    .all(|name| !headers.contains_key(name));
+    let silent = !has_any(
+        headers,
+        &[
+            header::CACHE_CONTROL,
+            header::EXPIRES,
+            header::LAST_MODIFIED,
+            header::ETAG,
+        ],
+    );
     silent
         && config.stale_if_error.is_none()
         && config.stale_while_revalidate.is_none()

@@ -334,6 +334,9 @@ pub(crate) struct Directives {
 impl Directives {
     pub(crate) fn of(headers: &HeaderMap) -> Directives {
         let mut d = Directives::default();
+        if !has_any(headers, &[header::CACHE_CONTROL, header::PRAGMA]) {
+            return d;
+        }
         for value in headers.get_all(header::CACHE_CONTROL) {
             let Ok(value) = value.to_str() else { continue };
             for part in value.split(',') {

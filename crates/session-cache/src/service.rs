@@ -12,6 +12,7 @@ use crate::config::Cache;
 use crate::flight::Flights;
 use crate::flow;
 use crate::future::ResponseFuture;
+use crate::key::has_any;
 use crate::layer::CacheLayer;
 use crate::store::BoxError;
 
@@ -127,9 +128,7 @@ fn classify<B: CacheKeyBody>(config: &Cache, req: &Request<B>) -> Class {
         *method,
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
     );
-    let conditional = CONDITIONAL
-        .iter()
-        .any(|name| req.headers().contains_key(name));
+    let conditional = has_any(req.headers(), &CONDITIONAL);
     if config.methods.contains(method)
         && !conditional
         && (*method != Method::POST || req.body().key_bytes().is_some())
