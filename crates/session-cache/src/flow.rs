@@ -15,7 +15,7 @@ use crate::body::{CacheBody, CacheKeyBody, Msg};
 use crate::config::{Cache, Expiry, Mode};
 use crate::control::{CacheControl, CachePartition, CacheStatus};
 use crate::flight::{Join, Leader, Outcome};
-use crate::key::{has_any, primary_key, variant_key, vary_names, Directives, View};
+use crate::key::{has_any, primary_key, variant_key, vary_names, Directives, Judged, View};
 use crate::service::Shared;
 use crate::store::{BoxError, Key, Meta, Store, Stored, TooLarge};
 
@@ -68,11 +68,127 @@ fn store_failed(what: &str, err: &BoxError) {
     }
 }
 
-/// A cacheable request (see `service::classify`).
+/// What [`start`] learned of a cacheable request, for [`handle`] when the
+/// request needs more than a quick miss.
+pub(crate) struct Prepared {
+    judged: Judged,
+    key: Key,
+    req_cc: Directives,
+    control: Option<CacheControl>,
+    /// The store's answer, when it gave it at once ([`Store::lookup_now`]).
+    entries: Option<Vec<Stored>>,
+}
+
+/// A miss sent to the origin with no boxed future of the cache's own: what
+/// [`fetched`] needs to deal with the answer.
+pub(crate) struct Miss {
+    shared: Arc<Shared>,
+    key: Key,
+    view: View<'static>,
+    leader: Leader,
+    head: bool,
+}
+
+/// How a cacheable request goes on.
+// Made and matched at once in `CacheService::call`: a box for the bigger
+// variant would only add an allocation to every hit.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Start {
+    /// Nothing stored, no flight under way: to the origin, leading the
+    /// flight (see [`fetched`]).
+    Miss(Box<Miss>),
+    /// Anything else: [`handle`].
+    Handle(Prepared),
+}
+
+/// Judges a cacheable request, keys it and, when the store answers at once
+/// that nothing is stored for it, leads its flight: the common miss then
+/// needs no future of the cache's own.
+pub(crate) fn start<B: CacheKeyBody>(shared: &Arc<Shared>, req: &Request<B>) -> Start {
+    let config = &shared.config;
+    let control = req.extensions().get::<CacheControl>().copied();
+    let req_cc = Directives::of(req.headers());
+    let view = View::new(config, req.method(), req.uri(), req.headers());
+    let key = {
+        let body = if req.method() == Method::POST {
+            req.body().key_bytes()
+        } else {
+            None
+        };
+        let partition = req.extensions().get::<CachePartition>();
+        primary_key(req.method(), &view, body, partition, config.mode)
+    };
+    let entries = if control == Some(CacheControl::Reload) {
+        Some(Vec::new())
+    } else {
+        config.store.lookup_now(&key).map(|found| {
+            found.unwrap_or_else(|err| {
+                store_failed("lookup", &err);
+                Vec::new()
+            })
+        })
+    };
+    let only_if_cached = control == Some(CacheControl::OnlyIfCached) || req_cc.only_if_cached;
+    if !only_if_cached && entries.as_ref().is_some_and(Vec::is_empty) {
+        if let Some(leader) = shared.flights.try_lead(&key) {
+            return Start::Miss(Box::new(Miss {
+                shared: shared.clone(),
+                key,
+                view: view.into_owned(),
+                leader,
+                head: req.method() == Method::HEAD,
+            }));
+        }
+    }
+    Start::Handle(Prepared {
+        judged: view.into_judged(),
+        key,
+        req_cc,
+        control,
+        entries,
+    })
+}
+
+/// The origin's answer to a [`Start::Miss`]: stored while it streams when
+/// it may be, else passed on.
+pub(crate) fn fetched<RB>(
+    miss: Miss,
+    result: Result<Response<RB>, BoxError>,
+) -> Result<Response<CacheBody<RB>>, BoxError>
+where
+    RB: http_body::Body,
+{
+    let Miss {
+        shared,
+        key,
+        view,
+        leader,
+        head,
+    } = miss;
+    match result {
+        Ok(res) => Ok(respond(
+            &shared.config,
+            key,
+            &view,
+            Some(leader),
+            head,
+            res,
+            SystemTime::now(),
+        )),
+        Err(err) => {
+            leader.finish(Outcome::NotStored);
+            Err(err)
+        }
+    }
+}
+
+/// A cacheable request (see `service::classify`) that [`start`] did not
+/// settle.
 pub(crate) async fn handle<S, B, RB>(
     shared: Arc<Shared>,
     service: S,
     req: Request<B>,
+    prepared: Prepared,
 ) -> Result<Response<CacheBody<RB>>, BoxError>
 where
     S: Service<Request<B>, Response = Response<RB>> + Clone + Send + 'static,
@@ -85,18 +201,14 @@ where
     let (parts, body) = req.into_parts();
     let config = &shared.config;
     let store = &config.store;
-    let control = parts.extensions.get::<CacheControl>().copied();
-    let req_cc = Directives::of(&parts.headers);
-    let view = View::new(config, &parts.method, &parts.uri, &parts.headers);
-    let key = {
-        let body = if parts.method == Method::POST {
-            body.key_bytes()
-        } else {
-            None
-        };
-        let partition = parts.extensions.get::<CachePartition>();
-        primary_key(&parts.method, &view, body, partition, config.mode)
-    };
+    let Prepared {
+        judged,
+        key,
+        req_cc,
+        control,
+        mut entries,
+    } = prepared;
+    let view = View::with(judged, &parts.headers);
 
     let mut leader = None;
     let mut candidate = None;
@@ -106,7 +218,11 @@ where
         candidate = if control == Some(CacheControl::Reload) {
             None
         } else {
-            choose(store, &key, &view, &req_cc, now).await
+            let found = match entries.take() {
+                Some(found) => found,
+                None => lookup(store, &key).await,
+            };
+            choose(found, &view, &req_cc, now)
         };
         if let Some(c) = &candidate {
             // A request that waited for another's answer takes it as it is.
@@ -192,22 +308,25 @@ where
     .await
 }
 
+/// The variants stored under `key` (none when the store fails).
+async fn lookup(store: &Arc<dyn Store>, key: &Key) -> Vec<Stored> {
+    match store.lookup(key).await {
+        Ok(entries) => entries,
+        Err(err) => {
+            store_failed("lookup", &err);
+            Vec::new()
+        }
+    }
+}
+
 /// The newest stored variant matching the request, and whether it is fresh
 /// for it.
-async fn choose(
-    store: &Arc<dyn Store>,
-    key: &Key,
+fn choose(
+    mut entries: Vec<Stored>,
     view: &View<'_>,
     req_cc: &Directives,
     now: SystemTime,
 ) -> Option<Candidate> {
-    let mut entries = match store.lookup(key).await {
-        Ok(entries) => entries,
-        Err(err) => {
-            store_failed("lookup", &err);
-            return None;
-        }
-    };
     entries.sort_by_key(|s| std::cmp::Reverse(s.meta.stored_at()));
     for stored in entries {
         let meta = &stored.meta;
@@ -405,17 +524,32 @@ where
         return Ok(mark(res.map(CacheBody::inner), CacheStatus::Miss));
     }
 
+    Ok(respond(config, key, &view, leader, head, res, now))
+}
+
+/// A new answer from the origin: stored while it streams to the caller
+/// when it may be, else passed on as it is.
+fn respond<RB: http_body::Body>(
+    config: &Cache,
+    key: Key,
+    view: &View<'_>,
+    leader: Option<Leader>,
+    head: bool,
+    res: Response<RB>,
+    now: SystemTime,
+) -> Response<CacheBody<RB>> {
+    let store = &config.store;
     let (res_parts, res_body) = res.into_parts();
-    let Some(meta) = storable(config, &view, &res_parts, now) else {
+    let Some(meta) = storable(config, view, &res_parts, now) else {
         finish(leader, Outcome::NotStored);
         let res = Response::from_parts(res_parts, CacheBody::inner(res_body));
-        return Ok(mark(res, CacheStatus::Miss));
+        return mark(res, CacheStatus::Miss);
     };
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         tracing::warn!("session-cache: no tokio runtime to write the entry; not stored");
         finish(leader, Outcome::NotStored);
         let res = Response::from_parts(res_parts, CacheBody::inner(res_body));
-        return Ok(mark(res, CacheStatus::Miss));
+        return mark(res, CacheStatus::Miss);
     };
     let mut leader = leader;
     if let Some(leader) = leader.as_mut() {
@@ -431,10 +565,7 @@ where
     } else {
         CacheBody::tee(res_body, tx, config.max_entry_size)
     };
-    Ok(mark(
-        Response::from_parts(res_parts, body),
-        CacheStatus::Miss,
-    ))
+    mark(Response::from_parts(res_parts, body), CacheStatus::Miss)
 }
 
 /// Writes an entry as the tee hands over its chunks; commits at the end,
@@ -582,7 +713,7 @@ fn storable(
     res: &response::Parts,
     now: SystemTime,
 ) -> Option<Meta> {
-    if says_nothing(config, &view.uri, &res.headers) {
+    if says_nothing(config, view.uri(), &res.headers) {
         return None;
     }
     let names = vary_names(&res.headers)?;
@@ -604,7 +735,7 @@ fn storable(
             return None;
         }
     }
-    let lifetimes = lifetimes(config, &view.uri, &policy, &cc, &res.headers, now)?;
+    let lifetimes = lifetimes(config, view.uri(), &policy, &cc, &res.headers, now)?;
     let mut headers = res.headers.clone();
     for name in HOP_BY_HOP {
         headers.remove(name);
@@ -620,7 +751,7 @@ fn storable(
     };
     Some(Meta {
         variant: variant_key(&names, view.headers()),
-        url: view.uri.to_string(),
+        url: view.uri().to_string(),
         status: res.status,
         headers,
         policy,

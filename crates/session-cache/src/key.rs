@@ -21,35 +21,24 @@ const CREDENTIALS: [HeaderName; 3] = [
     header::COOKIE,
 ];
 
-/// A request as the cache judges it: the URL without ignored parameters,
-/// `POST` judged as a `GET` of that body, credentials as digests and the
-/// cookies a layer below will add.
-///
-/// The headers the policy sees ([`RequestLike::headers`]) are the request's
-/// own when it carries no credential and the jar adds no cookie; else a copy
-/// with the jar's `Cookie` merged in and credentials as digests, made the
-/// first time they are asked for.
+/// What the cache judges of a request besides its headers: the URL
+/// without ignored parameters, the method (`POST` judged as a `GET` of its
+/// body), the cookies a layer below will add and whether the request
+/// carries credentials. Owned, so it outlives a borrow of the headers.
 #[derive(Debug)]
-pub(crate) struct View<'a> {
+pub(crate) struct Judged {
     pub(crate) method: Method,
     pub(crate) uri: Uri,
-    own: Cow<'a, HeaderMap>,
     /// The `Cookie` header the jar below will add, asked for once, before
     /// the request is sent (the jar takes the response's `Set-Cookie` before
     /// the cache sees the response).
     jar: Option<HeaderValue>,
-    /// Whether the own headers carry a credential.
+    /// Whether the request's own headers carry a credential.
     credentials: bool,
-    judged: OnceLock<HeaderMap>,
 }
 
-impl View<'_> {
-    pub(crate) fn new<'a>(
-        config: &Cache,
-        method: &Method,
-        uri: &Uri,
-        headers: &'a HeaderMap,
-    ) -> View<'a> {
+impl Judged {
+    pub(crate) fn new(config: &Cache, method: &Method, uri: &Uri, headers: &HeaderMap) -> Judged {
         let uri = strip_params(uri, &config.ignored_params);
         let jar = config
             .request_cookies
@@ -61,41 +50,80 @@ impl View<'_> {
         } else {
             method.clone()
         };
-        View {
+        Judged {
             method,
             uri,
-            credentials: has_any(headers, &CREDENTIALS),
-            own: Cow::Borrowed(headers),
             jar,
-            judged: OnceLock::new(),
+            credentials: has_any(headers, &CREDENTIALS),
         }
+    }
+}
+
+/// A request as the cache judges it: [`Judged`] and the request's headers.
+///
+/// The headers the policy sees ([`RequestLike::headers`]) are the request's
+/// own when it carries no credential and the jar adds no cookie; else a copy
+/// with the jar's `Cookie` merged in and credentials as digests, made the
+/// first time they are asked for.
+#[derive(Debug)]
+pub(crate) struct View<'a> {
+    pub(crate) judged: Judged,
+    own: Cow<'a, HeaderMap>,
+    headers: OnceLock<HeaderMap>,
+}
+
+impl View<'_> {
+    pub(crate) fn new<'a>(
+        config: &Cache,
+        method: &Method,
+        uri: &Uri,
+        headers: &'a HeaderMap,
+    ) -> View<'a> {
+        View::with(Judged::new(config, method, uri, headers), headers)
+    }
+
+    /// The view of a request judged already, with its headers (the same
+    /// ones it was judged with).
+    pub(crate) fn with(judged: Judged, headers: &HeaderMap) -> View<'_> {
+        View {
+            judged,
+            own: Cow::Borrowed(headers),
+            headers: OnceLock::new(),
+        }
+    }
+
+    /// What was judged, without the headers.
+    pub(crate) fn into_judged(self) -> Judged {
+        self.judged
+    }
+
+    /// The URL, without the ignored parameters.
+    pub(crate) fn uri(&self) -> &Uri {
+        &self.judged.uri
     }
 
     /// The view with its own copy of the headers (the request goes on
     /// without them).
     pub(crate) fn into_owned(self) -> View<'static> {
         View {
-            method: self.method,
-            uri: self.uri,
-            own: Cow::Owned(self.own.into_owned()),
-            jar: self.jar,
-            credentials: self.credentials,
             judged: self.judged,
+            own: Cow::Owned(self.own.into_owned()),
+            headers: self.headers,
         }
     }
 
     /// The headers as the policy judges them.
     pub(crate) fn headers(&self) -> &HeaderMap {
-        if !self.credentials && self.jar.is_none() {
+        if !self.judged.credentials && self.judged.jar.is_none() {
             return &self.own;
         }
-        self.judged
-            .get_or_init(|| judge(&self.own, self.jar.clone()))
+        self.headers
+            .get_or_init(|| judge(&self.own, self.judged.jar.clone()))
     }
 
     /// Whether the request carries a cookie (its own or the jar's).
     pub(crate) fn has_cookie(&self) -> bool {
-        self.jar.is_some() || self.own.contains_key(header::COOKIE)
+        self.judged.jar.is_some() || self.own.contains_key(header::COOKIE)
     }
 }
 
@@ -133,15 +161,15 @@ fn judge(own: &HeaderMap, jar: Option<HeaderValue>) -> HeaderMap {
 
 impl RequestLike for View<'_> {
     fn uri(&self) -> Uri {
-        self.uri.clone()
+        self.judged.uri.clone()
     }
 
     fn is_same_uri(&self, other: &Uri) -> bool {
-        self.uri == *other
+        self.judged.uri == *other
     }
 
     fn method(&self) -> &Method {
-        &self.method
+        &self.judged.method
     }
 
     fn headers(&self) -> &HeaderMap {
@@ -245,7 +273,7 @@ pub(crate) fn primary_key(
 ) -> Key {
     let mut f = Fields::new(b"sck2");
     f.field(method.as_str().as_bytes());
-    let uri = &view.uri;
+    let uri = view.uri();
     f.field_lowercase(uri.scheme_str().unwrap_or("").as_bytes());
     f.field_lowercase(uri.authority().map_or("", |a| a.as_str()).as_bytes());
     f.field(uri.path().as_bytes());
@@ -385,9 +413,9 @@ mod tests {
         let cache = Cache::private().ignored_parameters(["api_key"]);
         let h = HeaderMap::new();
         let a = view(&cache, "http://a.test/x?q=1&api_key=s", &h);
-        assert_eq!(a.uri, "http://a.test/x?q=1");
+        assert_eq!(*a.uri(), "http://a.test/x?q=1");
         let b = view(&cache, "http://a.test/x?api_key=t", &h);
-        assert_eq!(b.uri, "http://a.test/x");
+        assert_eq!(*b.uri(), "http://a.test/x");
         let k = |v: &View<'_>, body: Option<&[u8]>| {
             primary_key(&Method::GET, v, body, None, Mode::Private)
         };

@@ -166,9 +166,15 @@ where
         let mut service = std::mem::replace(&mut self.inner, clone);
         match classify(&self.shared.config, &req) {
             Class::Pass => ResponseFuture::pass(service.call(req)),
-            Class::Cache => {
-                ResponseFuture::cache(Box::pin(flow::handle(self.shared.clone(), service, req)))
-            }
+            Class::Cache => match flow::start(&self.shared, &req) {
+                flow::Start::Miss(miss) => ResponseFuture::miss(service.call(req), miss),
+                flow::Start::Handle(prepared) => ResponseFuture::cache(Box::pin(flow::handle(
+                    self.shared.clone(),
+                    service,
+                    req,
+                    prepared,
+                ))),
+            },
             Class::Invalidate => ResponseFuture::cache(Box::pin(flow::invalidate(
                 self.shared.clone(),
                 service,

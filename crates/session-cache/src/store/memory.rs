@@ -125,6 +125,37 @@ impl MemoryStore {
         self.len() == 0
     }
 
+    /// The live variants under `key` (the expired ones dropped), each
+    /// counted as used.
+    fn lookup_at_once(&self, key: &Key) -> Vec<Stored> {
+        let now = SystemTime::now();
+        let mut inner = self.lock();
+        let Some(entries) = inner.keys.get(key) else {
+            return Vec::new();
+        };
+        let expired: Vec<EntryId> = entries
+            .iter()
+            .filter(|e| !e.meta.is_live(now))
+            .map(|e| e.id)
+            .collect();
+        for id in expired {
+            inner.remove_entry(key, id);
+        }
+        let found: Vec<Stored> = inner.keys.get(key).map_or_else(Vec::new, |entries| {
+            entries
+                .iter()
+                .map(|e| Stored {
+                    id: e.id,
+                    meta: e.meta.clone(),
+                })
+                .collect()
+        });
+        for index in 0..found.len() {
+            inner.touch(key, index);
+        }
+        found
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves consistent data (every
         // change is made in full before anything can panic).
@@ -243,32 +274,11 @@ fn ready<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, T> {
 
 impl Store for MemoryStore {
     fn lookup<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<Vec<Stored>, BoxError>> {
-        let now = SystemTime::now();
-        let mut inner = self.lock();
-        let Some(entries) = inner.keys.get(key) else {
-            return ready(Ok(Vec::new()));
-        };
-        let expired: Vec<EntryId> = entries
-            .iter()
-            .filter(|e| !e.meta.is_live(now))
-            .map(|e| e.id)
-            .collect();
-        for id in expired {
-            inner.remove_entry(key, id);
-        }
-        let found: Vec<Stored> = inner.keys.get(key).map_or_else(Vec::new, |entries| {
-            entries
-                .iter()
-                .map(|e| Stored {
-                    id: e.id,
-                    meta: e.meta.clone(),
-                })
-                .collect()
-        });
-        for index in 0..found.len() {
-            inner.touch(key, index);
-        }
-        ready(Ok(found))
+        ready(Ok(self.lookup_at_once(key)))
+    }
+
+    fn lookup_now(&self, key: &Key) -> Option<Result<Vec<Stored>, BoxError>> {
+        Some(Ok(self.lookup_at_once(key)))
     }
 
     fn body<'a>(

@@ -176,6 +176,15 @@ pub trait Store: fmt::Debug + Send + Sync + 'static {
     /// use of the variants returned.
     fn lookup<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<Vec<Stored>, BoxError>>;
 
+    /// [`lookup`](Self::lookup) answered at once, for a store that needs no
+    /// I/O to answer (memory): the layer then handles a miss without a
+    /// boxed future of its own. `None` (the default) means "ask `lookup`";
+    /// a store that answers here answers as `lookup` would.
+    fn lookup_now(&self, key: &Key) -> Option<Result<Vec<Stored>, BoxError>> {
+        let _ = key;
+        None
+    }
+
     /// The body of entry `id` under `key`, chunk by chunk; `Ok(None)` when
     /// that entry is gone (replaced, removed, expired or evicted since its
     /// lookup). Never another entry's chunks.
@@ -225,6 +234,10 @@ pub trait EntryWriter: Send {
 impl<S: Store + ?Sized> Store for Arc<S> {
     fn lookup<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<Vec<Stored>, BoxError>> {
         (**self).lookup(key)
+    }
+
+    fn lookup_now(&self, key: &Key) -> Option<Result<Vec<Stored>, BoxError>> {
+        (**self).lookup_now(key)
     }
 
     fn body<'a>(
