@@ -7,13 +7,12 @@
 //! progress for the stall time, so a caller that holds an unread response
 //! and asks again for the same URL does not wait on itself for ever.
 
-use crate::store::KeyMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::Notify;
 
-use crate::store::Key;
+use crate::store::{Key, KeyMap};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Outcome {
@@ -30,9 +29,22 @@ enum Phase {
     Done(Outcome),
 }
 
+/// One flight: its phase, and the waiters to wake when it changes.
+#[derive(Debug)]
+struct Flight {
+    phase: Mutex<Phase>,
+    changed: Notify,
+}
+
+impl Flight {
+    fn phase(&self) -> MutexGuard<'_, Phase> {
+        self.phase.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Flights {
-    map: Mutex<KeyMap<watch::Receiver<Phase>>>,
+    map: Mutex<KeyMap<Arc<Flight>>>,
 }
 
 pub(crate) enum Join {
@@ -41,24 +53,28 @@ pub(crate) enum Join {
 }
 
 impl Flights {
-    fn lock(&self) -> std::sync::MutexGuard<'_, KeyMap<watch::Receiver<Phase>>> {
+    fn lock(&self) -> MutexGuard<'_, KeyMap<Arc<Flight>>> {
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Leads the flight for `key`, or waits for the one under way.
     pub(crate) fn join(self: &Arc<Self>, key: &Key) -> Join {
         let mut map = self.lock();
-        if let Some(rx) = map.get(key) {
-            if !matches!(*rx.borrow(), Phase::Done(_)) && rx.has_changed().is_ok() {
-                return Join::Waiter(Waiter { rx: rx.clone() });
+        if let Some(flight) = map.get(key) {
+            if !matches!(*flight.phase(), Phase::Done(_)) {
+                return Join::Waiter(Waiter {
+                    flight: flight.clone(),
+                });
             }
         }
-        let (tx, rx) = watch::channel(Phase::Fetching);
-        map.insert(key.clone(), rx.clone());
+        let flight = Arc::new(Flight {
+            phase: Mutex::new(Phase::Fetching),
+            changed: Notify::new(),
+        });
+        map.insert(key.clone(), flight.clone());
         Join::Leader(Leader {
             key: key.clone(),
-            tx,
-            rx,
+            flight,
             flights: self.clone(),
             done: false,
             progress: 0,
@@ -79,8 +95,7 @@ impl Flights {
 #[derive(Debug)]
 pub(crate) struct Leader {
     key: Key,
-    tx: watch::Sender<Phase>,
-    rx: watch::Receiver<Phase>,
+    flight: Arc<Flight>,
     flights: Arc<Flights>,
     done: bool,
     progress: u64,
@@ -90,7 +105,8 @@ impl Leader {
     /// The answer's body is streaming (and being stored).
     pub(crate) fn progress(&mut self) {
         self.progress += 1;
-        let _ = self.tx.send(Phase::Streaming(self.progress));
+        *self.flight.phase() = Phase::Streaming(self.progress);
+        self.flight.changed.notify_waiters();
     }
 
     pub(crate) fn finish(mut self, outcome: Outcome) {
@@ -106,15 +122,17 @@ impl Leader {
             let mut map = self.flights.lock();
             if map
                 .get(&self.key)
-                .is_some_and(|rx| rx.same_channel(&self.rx))
+                .is_some_and(|flight| Arc::ptr_eq(flight, &self.flight))
             {
                 map.remove(&self.key);
             }
         }
-        // Out of the map, no one can join any more: tell the waiters, if
-        // any (besides the leader's own receiver), else spare the wake-up.
-        if self.tx.receiver_count() > 1 {
-            let _ = self.tx.send(Phase::Done(outcome));
+        *self.flight.phase() = Phase::Done(outcome);
+        // Out of the map, no one can join any more: wake the waiters, if
+        // any hold the flight (the phase was set first, under its lock, so
+        // one that joined before is counted here), else spare the wake-up.
+        if Arc::strong_count(&self.flight) > 1 {
+            self.flight.changed.notify_waiters();
         }
     }
 }
@@ -128,27 +146,24 @@ impl Drop for Leader {
 /// A request waiting for a leader.
 #[derive(Debug)]
 pub(crate) struct Waiter {
-    rx: watch::Receiver<Phase>,
+    flight: Arc<Flight>,
 }
 
 impl Waiter {
-    pub(crate) async fn wait(mut self, stall: Duration) -> Outcome {
+    pub(crate) async fn wait(self, stall: Duration) -> Outcome {
         loop {
-            let phase = *self.rx.borrow_and_update();
-            let changed = match phase {
+            // Registered before the phase is read: no change is missed.
+            let mut changed = std::pin::pin!(self.flight.changed.notified());
+            changed.as_mut().enable();
+            let phase = *self.flight.phase();
+            match phase {
                 Phase::Done(outcome) => return outcome,
-                Phase::Fetching => self.rx.changed().await,
-                Phase::Streaming(_) => match tokio::time::timeout(stall, self.rx.changed()).await {
-                    Ok(changed) => changed,
-                    Err(_) => return Outcome::Stalled,
-                },
-            };
-            if changed.is_err() {
-                // The leader is gone: its last word, if it said one.
-                return match *self.rx.borrow() {
-                    Phase::Done(outcome) => outcome,
-                    _ => Outcome::Aborted,
-                };
+                Phase::Fetching => changed.await,
+                Phase::Streaming(_) => {
+                    if tokio::time::timeout(stall, changed).await.is_err() {
+                        return Outcome::Stalled;
+                    }
+                }
             }
         }
     }
