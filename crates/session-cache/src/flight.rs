@@ -7,13 +7,12 @@
 //! progress for the stall time, so a caller that holds an unread response
 //! and asks again for the same URL does not wait on itself for ever.
 
-use crate::store::KeyMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::Notify;
 
-use crate::store::Key;
+use crate::store::{Key, KeyMap};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Outcome {
@@ -30,9 +29,22 @@ enum Phase {
     Done(Outcome),
 }
 
+/// One flight: its phase, and the waiters to wake when it changes.
+#[derive(Debug)]
+struct Flight {
+    phase: Mutex<Phase>,
+    changed: Notify,
+}
+
+impl Flight {
+    fn phase(&self) -> MutexGuard<'_, Phase> {
+        self.phase.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Flights {
-    map: Mutex<KeyMap<watch::Receiver<Phase>>>,
+    map: Mutex<KeyMap<Arc<Flight>>>,
 }
 
 pub(crate) enum Join {
@@ -41,24 +53,28 @@ pub(crate) enum Join {
 }
 
 impl Flights {
-    fn lock(&self) -> std::sync::MutexGuard<'_, KeyMap<watch::Receiver<Phase>>> {
+    fn lock(&self) -> MutexGuard<'_, KeyMap<Arc<Flight>>> {
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Leads the flight for `key`, or waits for the one under way.
-    pub(crate) fn join(self: &Arc<Self>, key: Key) -> Join {
+    pub(crate) fn join(self: &Arc<Self>, key: &Key) -> Join {
         let mut map = self.lock();
-        if let Some(rx) = map.get(&key) {
-            if !matches!(*rx.borrow(), Phase::Done(_)) && rx.has_changed().is_ok() {
-                return Join::Waiter(Waiter { rx: rx.clone() });
+        if let Some(flight) = map.get(key) {
+            if !matches!(*flight.phase(), Phase::Done(_)) {
+                return Join::Waiter(Waiter {
+                    flight: flight.clone(),
+                });
             }
         }
-        let (tx, rx) = watch::channel(Phase::Fetching);
-        map.insert(key, rx.clone());
+        let flight = Arc::new(Flight {
+            phase: Mutex::new(Phase::Fetching),
+            changed: Notify::new(),
+        });
+        map.insert(key.clone(), flight.clone());
         Join::Leader(Leader {
-            key,
-            tx,
-            rx,
+            key: key.clone(),
+            flight,
             flights: self.clone(),
             done: false,
             progress: 0,
@@ -66,7 +82,7 @@ impl Flights {
     }
 
     /// Leads the flight for `key` only if none is under way.
-    pub(crate) fn try_lead(self: &Arc<Self>, key: Key) -> Option<Leader> {
+    pub(crate) fn try_lead(self: &Arc<Self>, key: &Key) -> Option<Leader> {
         match self.join(key) {
             Join::Leader(leader) => Some(leader),
             Join::Waiter(_) => None,
@@ -79,8 +95,7 @@ impl Flights {
 #[derive(Debug)]
 pub(crate) struct Leader {
     key: Key,
-    tx: watch::Sender<Phase>,
-    rx: watch::Receiver<Phase>,
+    flight: Arc<Flight>,
     flights: Arc<Flights>,
     done: bool,
     progress: u64,
@@ -90,7 +105,8 @@ impl Leader {
     /// The answer's body is streaming (and being stored).
     pub(crate) fn progress(&mut self) {
         self.progress += 1;
-        let _ = self.tx.send(Phase::Streaming(self.progress));
+        *self.flight.phase() = Phase::Streaming(self.progress);
+        self.flight.changed.notify_waiters();
     }
 
     pub(crate) fn finish(mut self, outcome: Outcome) {
@@ -106,12 +122,18 @@ impl Leader {
             let mut map = self.flights.lock();
             if map
                 .get(&self.key)
-                .is_some_and(|rx| rx.same_channel(&self.rx))
+                .is_some_and(|flight| Arc::ptr_eq(flight, &self.flight))
             {
                 map.remove(&self.key);
             }
         }
-        let _ = self.tx.send(Phase::Done(outcome));
+        *self.flight.phase() = Phase::Done(outcome);
+        // Out of the map, no one can join any more: wake the waiters, if
+        // any hold the flight (the phase was set first, under its lock, so
+        // one that joined before is counted here), else spare the wake-up.
+        if Arc::strong_count(&self.flight) > 1 {
+            self.flight.changed.notify_waiters();
+        }
     }
 }
 
@@ -124,27 +146,24 @@ impl Drop for Leader {
 /// A request waiting for a leader.
 #[derive(Debug)]
 pub(crate) struct Waiter {
-    rx: watch::Receiver<Phase>,
+    flight: Arc<Flight>,
 }
 
 impl Waiter {
-    pub(crate) async fn wait(mut self, stall: Duration) -> Outcome {
+    pub(crate) async fn wait(self, stall: Duration) -> Outcome {
         loop {
-            let phase = *self.rx.borrow_and_update();
-            let changed = match phase {
+            // Registered before the phase is read: no change is missed.
+            let mut changed = std::pin::pin!(self.flight.changed.notified());
+            changed.as_mut().enable();
+            let phase = *self.flight.phase();
+            match phase {
                 Phase::Done(outcome) => return outcome,
-                Phase::Fetching => self.rx.changed().await,
-                Phase::Streaming(_) => match tokio::time::timeout(stall, self.rx.changed()).await {
-                    Ok(changed) => changed,
-                    Err(_) => return Outcome::Stalled,
-                },
-            };
-            if changed.is_err() {
-                // The leader is gone: its last word, if it said one.
-                return match *self.rx.borrow() {
-                    Phase::Done(outcome) => outcome,
-                    _ => Outcome::Aborted,
-                };
+                Phase::Fetching => changed.await,
+                Phase::Streaming(_) => {
+                    if tokio::time::timeout(stall, changed).await.is_err() {
+                        return Outcome::Stalled;
+                    }
+                }
             }
         }
     }
@@ -158,32 +177,32 @@ mod tests {
     async fn one_leader_then_outcome() {
         let flights = Arc::new(Flights::default());
         let key = Key::from_bytes([1; 32]);
-        let Join::Leader(leader) = flights.join(key) else {
+        let Join::Leader(leader) = flights.join(&key) else {
             panic!("first is the leader")
         };
-        let Join::Waiter(waiter) = flights.join(key) else {
+        let Join::Waiter(waiter) = flights.join(&key) else {
             panic!("second waits")
         };
         let wait = tokio::spawn(waiter.wait(Duration::from_secs(5)));
         leader.finish(Outcome::Stored);
         assert_eq!(wait.await.unwrap(), Outcome::Stored);
-        assert!(flights.try_lead(key).is_some());
+        assert!(flights.try_lead(&key).is_some());
     }
 
     #[tokio::test]
     async fn dropped_leader_aborts_and_stall_gives_up() {
         let flights = Arc::new(Flights::default());
         let key = Key::from_bytes([2; 32]);
-        let leader = flights.try_lead(key).unwrap();
-        let Join::Waiter(waiter) = flights.join(key) else {
+        let leader = flights.try_lead(&key).unwrap();
+        let Join::Waiter(waiter) = flights.join(&key) else {
             panic!()
         };
         drop(leader);
         assert_eq!(waiter.wait(Duration::from_secs(5)).await, Outcome::Aborted);
 
-        let mut leader = flights.try_lead(key).unwrap();
+        let mut leader = flights.try_lead(&key).unwrap();
         leader.progress();
-        let Join::Waiter(waiter) = flights.join(key) else {
+        let Join::Waiter(waiter) = flights.join(&key) else {
             panic!()
         };
         assert_eq!(

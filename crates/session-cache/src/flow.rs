@@ -15,7 +15,7 @@ use crate::body::{CacheBody, CacheKeyBody, Msg};
 use crate::config::{Cache, Expiry, Mode};
 use crate::control::{CacheControl, CachePartition, CacheStatus};
 use crate::flight::{Join, Leader, Outcome};
-use crate::key::{primary_key, variant_key, vary_names, Directives, View};
+use crate::key::{has_any, primary_key, variant_key, vary_names, Directives, Judged, View};
 use crate::service::Shared;
 use crate::store::{BoxError, Key, Meta, Store, Stored, TooLarge};
 
@@ -68,11 +68,127 @@ fn store_failed(what: &str, err: &BoxError) {
     }
 }
 
-/// A cacheable request (see `service::classify`).
+/// What [`start`] learned of a cacheable request, for [`handle`] when the
+/// request needs more than a quick miss.
+pub(crate) struct Prepared {
+    judged: Judged,
+    key: Key,
+    req_cc: Directives,
+    control: Option<CacheControl>,
+    /// The store's answer, when it gave it at once ([`Store::lookup_now`]).
+    entries: Option<Vec<Stored>>,
+}
+
+/// A miss sent to the origin with no boxed future of the cache's own: what
+/// [`fetched`] needs to deal with the answer.
+pub(crate) struct Miss {
+    shared: Arc<Shared>,
+    key: Key,
+    view: View<'static>,
+    leader: Leader,
+    head: bool,
+}
+
+/// How a cacheable request goes on.
+// Made and matched at once in `CacheService::call`: a box for the bigger
+// variant would only add an allocation to every hit.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Start {
+    /// Nothing stored, no flight under way: to the origin, leading the
+    /// flight (see [`fetched`]).
+    Miss(Box<Miss>),
+    /// Anything else: [`handle`].
+    Handle(Prepared),
+}
+
+/// Judges a cacheable request, keys it and, when the store answers at once
+/// that nothing is stored for it, leads its flight: the common miss then
+/// needs no future of the cache's own.
+pub(crate) fn start<B: CacheKeyBody>(shared: &Arc<Shared>, req: &Request<B>) -> Start {
+    let config = &shared.config;
+    let control = req.extensions().get::<CacheControl>().copied();
+    let req_cc = Directives::of(req.headers());
+    let view = View::new(config, req.method(), req.uri(), req.headers());
+    let key = {
+        let body = if req.method() == Method::POST {
+            req.body().key_bytes()
+        } else {
+            None
+        };
+        let partition = req.extensions().get::<CachePartition>();
+        primary_key(req.method(), &view, body, partition, config.mode)
+    };
+    let entries = if control == Some(CacheControl::Reload) {
+        Some(Vec::new())
+    } else {
+        config.store.lookup_now(&key).map(|found| {
+            found.unwrap_or_else(|err| {
+                store_failed("lookup", &err);
+                Vec::new()
+            })
+        })
+    };
+    let only_if_cached = control == Some(CacheControl::OnlyIfCached) || req_cc.only_if_cached;
+    if !only_if_cached && entries.as_ref().is_some_and(Vec::is_empty) {
+        if let Some(leader) = shared.flights.try_lead(&key) {
+            return Start::Miss(Box::new(Miss {
+                shared: shared.clone(),
+                key,
+                view: view.into_owned(),
+                leader,
+                head: req.method() == Method::HEAD,
+            }));
+        }
+    }
+    Start::Handle(Prepared {
+        judged: view.into_judged(),
+        key,
+        req_cc,
+        control,
+        entries,
+    })
+}
+
+/// The origin's answer to a [`Start::Miss`]: stored while it streams when
+/// it may be, else passed on.
+pub(crate) fn fetched<RB>(
+    miss: Miss,
+    result: Result<Response<RB>, BoxError>,
+) -> Result<Response<CacheBody<RB>>, BoxError>
+where
+    RB: http_body::Body,
+{
+    let Miss {
+        shared,
+        key,
+        view,
+        leader,
+        head,
+    } = miss;
+    match result {
+        Ok(res) => Ok(respond(
+            &shared.config,
+            key,
+            &view,
+            Some(leader),
+            head,
+            res,
+            SystemTime::now(),
+        )),
+        Err(err) => {
+            leader.finish(Outcome::NotStored);
+            Err(err)
+        }
+    }
+}
+
+/// A cacheable request (see `service::classify`) that [`start`] did not
+/// settle.
 pub(crate) async fn handle<S, B, RB>(
     shared: Arc<Shared>,
     service: S,
     req: Request<B>,
+    prepared: Prepared,
 ) -> Result<Response<CacheBody<RB>>, BoxError>
 where
     S: Service<Request<B>, Response = Response<RB>> + Clone + Send + 'static,
@@ -85,29 +201,28 @@ where
     let (parts, body) = req.into_parts();
     let config = &shared.config;
     let store = &config.store;
-    let control = parts.extensions.get::<CacheControl>().copied();
-    let req_cc = Directives::of(&parts.headers);
-    let key = {
-        let view = View::new(config, &parts.method, &parts.uri, &parts.headers);
-        let body = if parts.method == Method::POST {
-            body.key_bytes()
-        } else {
-            None
-        };
-        let partition = parts.extensions.get::<CachePartition>();
-        primary_key(&parts.method, &view, body, partition, config.mode)
-    };
+    let Prepared {
+        judged,
+        key,
+        req_cc,
+        control,
+        mut entries,
+    } = prepared;
+    let view = View::with(judged, &parts.headers);
 
     let mut leader = None;
     let mut candidate = None;
     let mut collapsed = false;
     for round in 0..3 {
-        let view = View::new(config, &parts.method, &parts.uri, &parts.headers);
         let now = SystemTime::now();
         candidate = if control == Some(CacheControl::Reload) {
             None
         } else {
-            choose(store, &key, &view, &req_cc, now).await
+            let found = match entries.take() {
+                Some(found) => found,
+                None => lookup(store, &key).await,
+            };
+            choose(found, &view, &req_cc, now)
         };
         if let Some(c) = &candidate {
             // A request that waited for another's answer takes it as it is.
@@ -132,7 +247,7 @@ where
             if control.is_none() && stale_allowed(config, c, None, now, Stale::WhileRevalidate) {
                 let headers = served_headers(&c.stored.meta, now);
                 if let Some(res) = serve(store, &key, c, headers, CacheStatus::Stale).await {
-                    if let Some(leader) = shared.flights.try_lead(key) {
+                    if let Some(leader) = shared.flights.try_lead(&key) {
                         let view = view.into_owned();
                         let c = c.clone();
                         let shared = shared.clone();
@@ -165,23 +280,20 @@ where
                 }
             }
         }
-        match shared.flights.join(key) {
+        match shared.flights.join(&key) {
             Join::Leader(l) => {
                 leader = Some(l);
                 break;
             }
-            Join::Waiter(waiter) => {
-                drop(view);
-                match waiter.wait(config.collapse_stall).await {
-                    Outcome::Stored if round < 2 => collapsed = true,
-                    Outcome::Aborted if round < 2 => collapsed = false,
-                    // Not storable, or stalled: to the origin, without leading.
-                    _ => break,
-                }
-            }
+            Join::Waiter(waiter) => match waiter.wait(config.collapse_stall).await {
+                Outcome::Stored if round < 2 => collapsed = true,
+                Outcome::Aborted if round < 2 => collapsed = false,
+                // Not storable, or stalled: to the origin, without leading.
+                _ => break,
+            },
         }
     }
-    let view = View::new(config, &parts.method, &parts.uri, &parts.headers).into_owned();
+    let view = view.into_owned();
     fetch(
         shared.clone(),
         service,
@@ -196,22 +308,25 @@ where
     .await
 }
 
+/// The variants stored under `key` (none when the store fails).
+async fn lookup(store: &Arc<dyn Store>, key: &Key) -> Vec<Stored> {
+    match store.lookup(key).await {
+        Ok(entries) => entries,
+        Err(err) => {
+            store_failed("lookup", &err);
+            Vec::new()
+        }
+    }
+}
+
 /// The newest stored variant matching the request, and whether it is fresh
 /// for it.
-async fn choose(
-    store: &Arc<dyn Store>,
-    key: &Key,
+fn choose(
+    mut entries: Vec<Stored>,
     view: &View<'_>,
     req_cc: &Directives,
     now: SystemTime,
 ) -> Option<Candidate> {
-    let mut entries = match store.lookup(key).await {
-        Ok(entries) => entries,
-        Err(err) => {
-            store_failed("lookup", &err);
-            return None;
-        }
-    };
     entries.sort_by_key(|s| std::cmp::Reverse(s.meta.stored_at()));
     for stored in entries {
         let meta = &stored.meta;
@@ -409,17 +524,32 @@ where
         return Ok(mark(res.map(CacheBody::inner), CacheStatus::Miss));
     }
 
+    Ok(respond(config, key, &view, leader, head, res, now))
+}
+
+/// A new answer from the origin: stored while it streams to the caller
+/// when it may be, else passed on as it is.
+fn respond<RB: http_body::Body>(
+    config: &Cache,
+    key: Key,
+    view: &View<'_>,
+    leader: Option<Leader>,
+    head: bool,
+    res: Response<RB>,
+    now: SystemTime,
+) -> Response<CacheBody<RB>> {
+    let store = &config.store;
     let (res_parts, res_body) = res.into_parts();
-    let Some(meta) = storable(config, &view, &res_parts, now) else {
+    let Some(meta) = storable(config, view, &res_parts, now) else {
         finish(leader, Outcome::NotStored);
         let res = Response::from_parts(res_parts, CacheBody::inner(res_body));
-        return Ok(mark(res, CacheStatus::Miss));
+        return mark(res, CacheStatus::Miss);
     };
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         tracing::warn!("session-cache: no tokio runtime to write the entry; not stored");
         finish(leader, Outcome::NotStored);
         let res = Response::from_parts(res_parts, CacheBody::inner(res_body));
-        return Ok(mark(res, CacheStatus::Miss));
+        return mark(res, CacheStatus::Miss);
     };
     let mut leader = leader;
     if let Some(leader) = leader.as_mut() {
@@ -435,10 +565,7 @@ where
     } else {
         CacheBody::tee(res_body, tx, config.max_entry_size)
     };
-    Ok(mark(
-        Response::from_parts(res_parts, body),
-        CacheStatus::Miss,
-    ))
+    mark(Response::from_parts(res_parts, body), CacheStatus::Miss)
 }
 
 /// Writes an entry as the tee hands over its chunks; commits at the end,
@@ -559,18 +686,19 @@ fn lifetimes(
 /// Does a response give a cache nothing to keep: no freshness (`Cache-Control`,
 /// `Expires`), no validator for a heuristic or a revalidation (`Last-Modified`,
 /// `ETag`), and no setting of ours that would keep it anyway (an expiry rule,
-/// a stale window)? Such a response is not stored, decided from four header
-/// lookups before the RFC's policy is built: a cache may always choose not
+/// a stale window)? Such a response is not stored, decided from one pass over
+/// its header names before the RFC's policy is built: a cache may always choose not
 /// to store (RFC 9111 §3), and the policy would find no lifetime in it.
 fn says_nothing(config: &Cache, uri: &http::Uri, headers: &HeaderMap) -> bool {
-    let silent = [
-        header::CACHE_CONTROL,
-        header::EXPIRES,
-        header::LAST_MODIFIED,
-        header::ETAG,
-    ]
-    .iter()
-    .all(|name| !headers.contains_key(name));
+    let silent = !has_any(
+        headers,
+        &[
+            header::CACHE_CONTROL,
+            header::EXPIRES,
+            header::LAST_MODIFIED,
+            header::ETAG,
+        ],
+    );
     silent
         && config.stale_if_error.is_none()
         && config.stale_while_revalidate.is_none()
@@ -585,7 +713,7 @@ fn storable(
     res: &response::Parts,
     now: SystemTime,
 ) -> Option<Meta> {
-    if says_nothing(config, &view.uri, &res.headers) {
+    if says_nothing(config, view.uri(), &res.headers) {
         return None;
     }
     let names = vary_names(&res.headers)?;
@@ -607,7 +735,7 @@ fn storable(
             return None;
         }
     }
-    let lifetimes = lifetimes(config, &view.uri, &policy, &cc, &res.headers, now)?;
+    let lifetimes = lifetimes(config, view.uri(), &policy, &cc, &res.headers, now)?;
     let mut headers = res.headers.clone();
     for name in HOP_BY_HOP {
         headers.remove(name);
@@ -622,8 +750,8 @@ fn storable(
         policy
     };
     Some(Meta {
-        variant: variant_key(&names, &view.headers),
-        url: view.uri.to_string(),
+        variant: variant_key(&names, view.headers()),
+        url: view.uri().to_string(),
         status: res.status,
         headers,
         policy,

@@ -10,12 +10,15 @@ use pin_project_lite::pin_project;
 
 use crate::body::CacheBody;
 use crate::control::CacheStatus;
+use crate::flow::{self, Miss};
 use crate::store::{BoxError, BoxFuture};
 
 pin_project! {
     /// The future of [`CacheService`](crate::CacheService): the inner
     /// service's own future for a request the cache does not handle (its
-    /// response marked [`CacheStatus::Miss`]), else the cache's work, boxed.
+    /// response marked [`CacheStatus::Miss`]) or for a plain miss (its
+    /// answer then stored as it streams, when it may be), else the cache's
+    /// work, boxed.
     pub struct ResponseFuture<F, RB> {
         #[pin]
         kind: Kind<F, RB>,
@@ -26,6 +29,7 @@ pin_project! {
     #[project = KindProj]
     enum Kind<F, RB> {
         Pass { #[pin] future: F },
+        Miss { #[pin] future: F, miss: Option<Box<Miss>> },
         Cache { future: BoxFuture<'static, Result<Response<CacheBody<RB>>, BoxError>> },
     }
 }
@@ -34,6 +38,15 @@ impl<F, RB> ResponseFuture<F, RB> {
     pub(crate) fn pass(future: F) -> Self {
         ResponseFuture {
             kind: Kind::Pass { future },
+        }
+    }
+
+    pub(crate) fn miss(future: F, miss: Box<Miss>) -> Self {
+        ResponseFuture {
+            kind: Kind::Miss {
+                future,
+                miss: Some(miss),
+            },
         }
     }
 
@@ -56,6 +69,7 @@ impl<F, E, RB> Future for ResponseFuture<F, RB>
 where
     F: Future<Output = Result<Response<RB>, E>>,
     E: Into<BoxError>,
+    RB: http_body::Body,
 {
     type Output = Result<Response<CacheBody<RB>>, BoxError>;
 
@@ -66,6 +80,11 @@ where
                 let mut res = res.map(CacheBody::inner);
                 res.extensions_mut().insert(CacheStatus::Miss);
                 Poll::Ready(Ok(res))
+            }
+            KindProj::Miss { future, miss } => {
+                let result = ready!(future.poll(cx)).map_err(Into::into);
+                let miss = miss.take().expect("ResponseFuture polled after its end");
+                Poll::Ready(flow::fetched(*miss, result))
             }
             KindProj::Cache { future } => future.as_mut().poll(cx),
         }

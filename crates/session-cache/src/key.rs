@@ -3,6 +3,7 @@
 //! directives the policy crate leaves to us (RFC 5861's, `only-if-cached`).
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Uri};
@@ -20,14 +21,55 @@ const CREDENTIALS: [HeaderName; 3] = [
     header::COOKIE,
 ];
 
-/// A request as the cache judges it: the URL without ignored parameters,
-/// `POST` judged as a `GET` of that body, credentials as digests and the
-/// cookies a layer below will add.
+/// What the cache judges of a request besides its headers: the URL
+/// without ignored parameters, the method (`POST` judged as a `GET` of its
+/// body), the cookies a layer below will add and whether the request
+/// carries credentials. Owned, so it outlives a borrow of the headers.
 #[derive(Debug)]
-pub(crate) struct View<'a> {
+pub(crate) struct Judged {
     pub(crate) method: Method,
     pub(crate) uri: Uri,
-    pub(crate) headers: Cow<'a, HeaderMap>,
+    /// The `Cookie` header the jar below will add, asked for once, before
+    /// the request is sent (the jar takes the response's `Set-Cookie` before
+    /// the cache sees the response).
+    jar: Option<HeaderValue>,
+    /// Whether the request's own headers carry a credential.
+    credentials: bool,
+}
+
+impl Judged {
+    pub(crate) fn new(config: &Cache, method: &Method, uri: &Uri, headers: &HeaderMap) -> Judged {
+        let uri = strip_params(uri, &config.ignored_params);
+        let jar = config
+            .request_cookies
+            .as_ref()
+            .and_then(|source| source(&uri));
+        // A POST the cache was told to store is judged as a GET of its body.
+        let method = if *method == Method::POST {
+            Method::GET
+        } else {
+            method.clone()
+        };
+        Judged {
+            method,
+            uri,
+            jar,
+            credentials: has_any(headers, &CREDENTIALS),
+        }
+    }
+}
+
+/// A request as the cache judges it: [`Judged`] and the request's headers.
+///
+/// The headers the policy sees ([`RequestLike::headers`]) are the request's
+/// own when it carries no credential and the jar adds no cookie; else a copy
+/// with the jar's `Cookie` merged in and credentials as digests, made the
+/// first time they are asked for.
+#[derive(Debug)]
+pub(crate) struct View<'a> {
+    pub(crate) judged: Judged,
+    own: Cow<'a, HeaderMap>,
+    headers: OnceLock<HeaderMap>,
 }
 
 impl View<'_> {
@@ -37,79 +79,101 @@ impl View<'_> {
         uri: &Uri,
         headers: &'a HeaderMap,
     ) -> View<'a> {
-        let uri = strip_params(uri, &config.ignored_params);
-        let jar = config
-            .request_cookies
-            .as_ref()
-            .and_then(|source| source(&uri));
-        let has_credentials = CREDENTIALS.iter().any(|name| headers.contains_key(name));
-        let headers = if has_credentials || jar.is_some() {
-            let mut owned = headers.clone();
-            if let Some(jar) = jar {
-                let merged = match owned.get(header::COOKIE) {
-                    Some(own) => {
-                        let mut v = own.as_bytes().to_vec();
-                        v.extend_from_slice(b"; ");
-                        v.extend_from_slice(jar.as_bytes());
-                        HeaderValue::from_bytes(&v).unwrap_or(jar)
-                    }
-                    None => jar,
-                };
-                owned.insert(header::COOKIE, merged);
-            }
-            for name in CREDENTIALS {
-                let values: Vec<HeaderValue> = owned.get_all(&name).iter().map(digest).collect();
-                owned.remove(&name);
-                for value in values {
-                    owned.append(&name, value);
-                }
-            }
-            Cow::Owned(owned)
-        } else {
-            Cow::Borrowed(headers)
-        };
-        // A POST the cache was told to store is judged as a GET of its body.
-        let method = if *method == Method::POST {
-            Method::GET
-        } else {
-            method.clone()
-        };
+        View::with(Judged::new(config, method, uri, headers), headers)
+    }
+
+    /// The view of a request judged already, with its headers (the same
+    /// ones it was judged with).
+    pub(crate) fn with(judged: Judged, headers: &HeaderMap) -> View<'_> {
         View {
-            method,
-            uri,
-            headers,
+            judged,
+            own: Cow::Borrowed(headers),
+            headers: OnceLock::new(),
         }
     }
 
+    /// What was judged, without the headers.
+    pub(crate) fn into_judged(self) -> Judged {
+        self.judged
+    }
+
+    /// The URL, without the ignored parameters.
+    pub(crate) fn uri(&self) -> &Uri {
+        &self.judged.uri
+    }
+
+    /// The view with its own copy of the headers (the request goes on
+    /// without them).
     pub(crate) fn into_owned(self) -> View<'static> {
         View {
-            method: self.method,
-            uri: self.uri,
-            headers: Cow::Owned(self.headers.into_owned()),
+            judged: self.judged,
+            own: Cow::Owned(self.own.into_owned()),
+            headers: self.headers,
         }
+    }
+
+    /// The headers as the policy judges them.
+    pub(crate) fn headers(&self) -> &HeaderMap {
+        if !self.judged.credentials && self.judged.jar.is_none() {
+            return &self.own;
+        }
+        self.headers
+            .get_or_init(|| judge(&self.own, self.judged.jar.clone()))
     }
 
     /// Whether the request carries a cookie (its own or the jar's).
     pub(crate) fn has_cookie(&self) -> bool {
-        self.headers.contains_key(header::COOKIE)
+        self.judged.jar.is_some() || self.own.contains_key(header::COOKIE)
     }
+}
+
+/// Whether `headers` has any of `names`: one pass over the (few) fields of a
+/// request rather than a lookup per name.
+pub(crate) fn has_any(headers: &HeaderMap, names: &[HeaderName]) -> bool {
+    !headers.is_empty() && headers.keys().any(|name| names.contains(name))
+}
+
+/// The request's headers with the jar's `Cookie` merged in and credentials
+/// as digests.
+fn judge(own: &HeaderMap, jar: Option<HeaderValue>) -> HeaderMap {
+    let mut owned = own.clone();
+    if let Some(jar) = jar {
+        let merged = match owned.get(header::COOKIE) {
+            Some(own) => {
+                let mut v = own.as_bytes().to_vec();
+                v.extend_from_slice(b"; ");
+                v.extend_from_slice(jar.as_bytes());
+                HeaderValue::from_bytes(&v).unwrap_or(jar)
+            }
+            None => jar,
+        };
+        owned.insert(header::COOKIE, merged);
+    }
+    for name in CREDENTIALS {
+        let values: Vec<HeaderValue> = owned.get_all(&name).iter().map(digest).collect();
+        owned.remove(&name);
+        for value in values {
+            owned.append(&name, value);
+        }
+    }
+    owned
 }
 
 impl RequestLike for View<'_> {
     fn uri(&self) -> Uri {
-        self.uri.clone()
+        self.judged.uri.clone()
     }
 
     fn is_same_uri(&self, other: &Uri) -> bool {
-        self.uri == *other
+        self.judged.uri == *other
     }
 
     fn method(&self) -> &Method {
-        &self.method
+        &self.judged.method
     }
 
     fn headers(&self) -> &HeaderMap {
-        &self.headers
+        View::headers(self)
     }
 }
 
@@ -187,7 +251,13 @@ impl Fields {
         self.0.push(byte);
     }
 
-    fn finish(self) -> [u8; 32] {
+    /// The fields as a key: their exact bytes.
+    fn key(self) -> Key {
+        Key::exact(&self.0)
+    }
+
+    /// The SHA-256 of the fields.
+    fn digest(self) -> [u8; 32] {
         Sha256::digest(&self.0).into()
     }
 }
@@ -203,7 +273,7 @@ pub(crate) fn primary_key(
 ) -> Key {
     let mut f = Fields::new(b"sck2");
     f.field(method.as_str().as_bytes());
-    let uri = &view.uri;
+    let uri = view.uri();
     f.field_lowercase(uri.scheme_str().unwrap_or("").as_bytes());
     f.field_lowercase(uri.authority().map_or("", |a| a.as_str()).as_bytes());
     f.field(uri.path().as_bytes());
@@ -232,7 +302,7 @@ pub(crate) fn primary_key(
         Mode::Private => 0,
         Mode::Shared => 1,
     });
-    Key::from_bytes(f.finish())
+    f.key()
 }
 
 /// The header names a response's `Vary` selects (lowercase, sorted, no
@@ -271,7 +341,7 @@ pub(crate) fn variant_key(names: &[String], request: &HeaderMap) -> VariantKey {
         }
         f.marker(if any { 2 } else { 0 });
     }
-    VariantKey::from_bytes(f.finish())
+    VariantKey::from_bytes(f.digest())
 }
 
 /// The `Cache-Control` directives the layer reads itself.
@@ -292,6 +362,9 @@ pub(crate) struct Directives {
 impl Directives {
     pub(crate) fn of(headers: &HeaderMap) -> Directives {
         let mut d = Directives::default();
+        if !has_any(headers, &[header::CACHE_CONTROL, header::PRAGMA]) {
+            return d;
+        }
         for value in headers.get_all(header::CACHE_CONTROL) {
             let Ok(value) = value.to_str() else { continue };
             for part in value.split(',') {
@@ -340,9 +413,9 @@ mod tests {
         let cache = Cache::private().ignored_parameters(["api_key"]);
         let h = HeaderMap::new();
         let a = view(&cache, "http://a.test/x?q=1&api_key=s", &h);
-        assert_eq!(a.uri, "http://a.test/x?q=1");
+        assert_eq!(*a.uri(), "http://a.test/x?q=1");
         let b = view(&cache, "http://a.test/x?api_key=t", &h);
-        assert_eq!(b.uri, "http://a.test/x");
+        assert_eq!(*b.uri(), "http://a.test/x");
         let k = |v: &View<'_>, body: Option<&[u8]>| {
             primary_key(&Method::GET, v, body, None, Mode::Private)
         };
@@ -371,9 +444,9 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::AUTHORIZATION, "Bearer secret".parse().unwrap());
         let v = view(&cache, "http://a.test/", &h);
-        let auth = v.headers[header::AUTHORIZATION].to_str().unwrap();
+        let auth = v.headers()[header::AUTHORIZATION].to_str().unwrap();
         assert!(auth.starts_with("sha256:") && !auth.contains("secret"));
-        let cookie = v.headers[header::COOKIE].to_str().unwrap();
+        let cookie = v.headers()[header::COOKIE].to_str().unwrap();
         assert!(cookie.starts_with("sha256:"));
     }
 

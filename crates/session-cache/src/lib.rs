@@ -32,7 +32,7 @@
 //! | what | how |
 //! |---|---|
 //! | methods | `GET` and `HEAD`; `POST` when [`Cache::methods`] says so, keyed by its body's bytes (a streamed body is not cached) |
-//! | key | SHA-256 of a length-prefixed form of the method, the URL (scheme and host lowercase) without [`Cache::ignored_parameters`], the `POST` body's digest and the [`CachePartition`]: keys cannot collide |
+//! | key | the exact bytes of a length-prefixed form of the method, the URL (scheme and host lowercase) without [`Cache::ignored_parameters`], the `POST` body's SHA-256 and the [`CachePartition`]: keys cannot collide; SQLite and Redis name entries by its SHA-256 |
 //! | variants | a response with `Vary` is stored as one variant of its key, keyed by the values of the headers it names; variants coexist (up to [`store::MAX_VARIANTS`]); `Vary: *` is not stored |
 //! | freshness | as the headers say (`max-age`, `s-maxage` in a shared cache, `Expires`, heuristics from `Last-Modified`), or an [`Expiry`] override per URL pattern ([`Cache::expire_urls`]); an override never extends `must-revalidate` or `no-cache` |
 //! | revalidation | a stale entry with an `ETag` or `Last-Modified` is revalidated with `If-None-Match` / `If-Modified-Since`; a `304`'s headers are merged into it and it is served as `Revalidated` |

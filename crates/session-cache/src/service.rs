@@ -12,6 +12,7 @@ use crate::config::Cache;
 use crate::flight::Flights;
 use crate::flow;
 use crate::future::ResponseFuture;
+use crate::key::has_any;
 use crate::layer::CacheLayer;
 use crate::store::BoxError;
 
@@ -127,9 +128,7 @@ fn classify<B: CacheKeyBody>(config: &Cache, req: &Request<B>) -> Class {
         *method,
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
     );
-    let conditional = CONDITIONAL
-        .iter()
-        .any(|name| req.headers().contains_key(name));
+    let conditional = has_any(req.headers(), &CONDITIONAL);
     if config.methods.contains(method)
         && !conditional
         && (*method != Method::POST || req.body().key_bytes().is_some())
@@ -167,9 +166,15 @@ where
         let mut service = std::mem::replace(&mut self.inner, clone);
         match classify(&self.shared.config, &req) {
             Class::Pass => ResponseFuture::pass(service.call(req)),
-            Class::Cache => {
-                ResponseFuture::cache(Box::pin(flow::handle(self.shared.clone(), service, req)))
-            }
+            Class::Cache => match flow::start(&self.shared, &req) {
+                flow::Start::Miss(miss) => ResponseFuture::miss(service.call(req), miss),
+                flow::Start::Handle(prepared) => ResponseFuture::cache(Box::pin(flow::handle(
+                    self.shared.clone(),
+                    service,
+                    req,
+                    prepared,
+                ))),
+            },
             Class::Invalidate => ResponseFuture::cache(Box::pin(flow::invalidate(
                 self.shared.clone(),
                 service,

@@ -117,7 +117,7 @@ async fn bodies_are_stored_and_read_in_chunks() {
     writer.commit().await.unwrap();
     assert_eq!(chunk_keys(&redis).len(), 10 + 3);
     let found = store.lookup(&key).await.unwrap();
-    let body = read(&store, key, found[0].id).await.unwrap().unwrap();
+    let body = read(&store, &key, found[0].id).await.unwrap().unwrap();
     assert_eq!(body, vec![7; 2_500]);
 }
 
@@ -190,13 +190,13 @@ async fn concurrent_readers_never_see_a_partial_entry() {
     let gone = Arc::new(AtomicUsize::new(0));
 
     let reader = {
-        let (store, done) = (store.clone(), done.clone());
+        let (store, done, key) = (store.clone(), done.clone(), key.clone());
         let (whole, gone) = (whole.clone(), gone.clone());
         tokio::spawn(async move {
             while !done.load(Ordering::Relaxed) {
                 for stored in store.lookup(&key).await.unwrap() {
                     // Gone (replaced) before or while it is read: fine.
-                    let Ok(Some(body)) = read(&store, key, stored.id).await else {
+                    let Ok(Some(body)) = read(&store, &key, stored.id).await else {
                         gone.fetch_add(1, Ordering::Relaxed);
                         continue;
                     };
@@ -231,7 +231,7 @@ async fn concurrent_readers_never_see_a_partial_entry() {
     assert!(whole > 0);
     let found = store.lookup(&key).await.unwrap();
     assert_eq!(
-        read(&store, key, found[0].id).await.unwrap().unwrap(),
+        read(&store, &key, found[0].id).await.unwrap().unwrap(),
         vec![39; 128]
     );
 }
@@ -258,7 +258,7 @@ async fn redis_down_fails_fast_then_recovers() {
         .unwrap()
         .timeout(Duration::from_millis(300));
     let key = key(4, 0);
-    put(&store, key, 0, &[b"before"]).await;
+    put(&store, &key, 0, &[b"before"]).await;
     let id = store.lookup(&key).await.unwrap()[0].id;
     let mut writer = store
         .begin(&conformance::key(4, 1), meta(0, 60))
@@ -282,10 +282,10 @@ async fn redis_down_fails_fast_then_recovers() {
     // Back (empty): the same store works again, from the first operation.
     redis.restart();
     assert!(store.lookup(&key).await.unwrap().is_empty());
-    put(&store, key, 0, &[b"after"]).await;
+    put(&store, &key, 0, &[b"after"]).await;
     let found = store.lookup(&key).await.unwrap();
     assert_eq!(
-        read(&store, key, found[0].id).await.unwrap().unwrap(),
+        read(&store, &key, found[0].id).await.unwrap().unwrap(),
         b"after"
     );
 }
@@ -299,7 +299,7 @@ async fn opened_while_redis_is_down() {
         .timeout(Duration::from_millis(300));
     fails_fast("lookup", store.lookup(&key(5, 0))).await;
     redis.restart();
-    put(&store, key(5, 0), 0, &[b"up"]).await;
+    put(&store, &key(5, 0), 0, &[b"up"]).await;
     assert_eq!(store.lookup(&key(5, 0)).await.unwrap().len(), 1);
 }
 
@@ -310,7 +310,7 @@ async fn slow_redis_times_out() {
         .unwrap()
         .timeout(Duration::from_millis(300));
     let key = key(6, 0);
-    put(&store, key, 0, &[b"body"]).await;
+    put(&store, &key, 0, &[b"body"]).await;
     // Redis holds every client's commands for 1.5 s.
     assert!(redis.command("CLIENT PAUSE 1500 ALL").starts_with("+OK"));
     let start = Instant::now();
@@ -323,7 +323,7 @@ async fn slow_redis_times_out() {
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     let found = store.lookup(&key).await.unwrap();
     assert_eq!(
-        read(&store, key, found[0].id).await.unwrap().unwrap(),
+        read(&store, &key, found[0].id).await.unwrap().unwrap(),
         b"body"
     );
 }

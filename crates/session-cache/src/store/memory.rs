@@ -125,6 +125,37 @@ impl MemoryStore {
         self.len() == 0
     }
 
+    /// The live variants under `key` (the expired ones dropped), each
+    /// counted as used.
+    fn lookup_at_once(&self, key: &Key) -> Vec<Stored> {
+        let now = SystemTime::now();
+        let mut inner = self.lock();
+        let Some(entries) = inner.keys.get(key) else {
+            return Vec::new();
+        };
+        let expired: Vec<EntryId> = entries
+            .iter()
+            .filter(|e| !e.meta.is_live(now))
+            .map(|e| e.id)
+            .collect();
+        for id in expired {
+            inner.remove_entry(key, id);
+        }
+        let found: Vec<Stored> = inner.keys.get(key).map_or_else(Vec::new, |entries| {
+            entries
+                .iter()
+                .map(|e| Stored {
+                    id: e.id,
+                    meta: e.meta.clone(),
+                })
+                .collect()
+        });
+        for index in 0..found.len() {
+            inner.touch(key, index);
+        }
+        found
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves consistent data (every
         // change is made in full before anything can panic).
@@ -133,13 +164,13 @@ impl MemoryStore {
 }
 
 impl Inner {
-    fn touch(&mut self, key: Key, index: usize) -> Option<()> {
+    fn touch(&mut self, key: &Key, index: usize) -> Option<()> {
         self.tick += 1;
         let tick = self.tick;
-        let entry = self.keys.get_mut(&key)?.get_mut(index)?;
+        let entry = self.keys.get_mut(key)?.get_mut(index)?;
         self.lru.remove(&entry.tick);
         entry.tick = tick;
-        self.lru.insert(tick, (key, entry.id));
+        self.lru.insert(tick, (key.clone(), entry.id));
         Some(())
     }
 
@@ -183,7 +214,7 @@ impl Inner {
                 entries
                     .iter()
                     .filter(|e| !e.meta.is_live(now))
-                    .map(|e| (*key, e.id))
+                    .map(|e| (key.clone(), e.id))
             })
             .collect();
         for (key, id) in expired {
@@ -224,7 +255,7 @@ impl Inner {
         self.next_id += 1;
         self.tick += 1;
         let tick = self.tick;
-        self.keys.entry(key).or_default().push(Entry {
+        self.keys.entry(key.clone()).or_default().push(Entry {
             id,
             meta,
             body,
@@ -243,32 +274,11 @@ fn ready<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, T> {
 
 impl Store for MemoryStore {
     fn lookup<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<Vec<Stored>, BoxError>> {
-        let now = SystemTime::now();
-        let mut inner = self.lock();
-        let Some(entries) = inner.keys.get(key) else {
-            return ready(Ok(Vec::new()));
-        };
-        let expired: Vec<EntryId> = entries
-            .iter()
-            .filter(|e| !e.meta.is_live(now))
-            .map(|e| e.id)
-            .collect();
-        for id in expired {
-            inner.remove_entry(key, id);
-        }
-        let found: Vec<Stored> = inner.keys.get(key).map_or_else(Vec::new, |entries| {
-            entries
-                .iter()
-                .map(|e| Stored {
-                    id: e.id,
-                    meta: e.meta.clone(),
-                })
-                .collect()
-        });
-        for index in 0..found.len() {
-            inner.touch(*key, index);
-        }
-        ready(Ok(found))
+        ready(Ok(self.lookup_at_once(key)))
+    }
+
+    fn lookup_now(&self, key: &Key) -> Option<Result<Vec<Stored>, BoxError>> {
+        Some(Ok(self.lookup_at_once(key)))
     }
 
     fn body<'a>(
@@ -299,7 +309,7 @@ impl Store for MemoryStore {
         let size = meta.size();
         let writer = MemoryWriter {
             store: self.clone(),
-            key: *key,
+            key: key.clone(),
             meta,
             chunks: Vec::new(),
             size,
@@ -407,16 +417,16 @@ mod tests {
         )
     }
 
-    async fn put(store: &MemoryStore, key: Key, variant: u8, body: &[&'static [u8]]) {
-        let mut w = store.begin(&key, meta(variant, 60)).await.unwrap();
+    async fn put(store: &MemoryStore, key: &Key, variant: u8, body: &[&'static [u8]]) {
+        let mut w = store.begin(key, meta(variant, 60)).await.unwrap();
         for chunk in body {
             w.write(Bytes::from_static(chunk)).await.unwrap();
         }
         w.commit().await.unwrap();
     }
 
-    async fn read(store: &MemoryStore, key: Key, id: EntryId) -> Option<Vec<u8>> {
-        let mut stream = store.body(&key, id).await.unwrap()?;
+    async fn read(store: &MemoryStore, key: &Key, id: EntryId) -> Option<Vec<u8>> {
+        let mut stream = store.body(key, id).await.unwrap()?;
         let mut out = Vec::new();
         while let Some(chunk) = stream.next().await {
             out.extend_from_slice(&chunk.unwrap());
@@ -428,20 +438,20 @@ mod tests {
     async fn variants_coexist_and_commit_replaces() {
         let store = MemoryStore::default();
         let key = Key::from_bytes([1; 32]);
-        put(&store, key, 1, &[b"en"]).await;
-        put(&store, key, 2, &[b"de"]).await;
+        put(&store, &key, 1, &[b"en"]).await;
+        put(&store, &key, 2, &[b"de"]).await;
         let found = store.lookup(&key).await.unwrap();
         assert_eq!(found.len(), 2);
-        put(&store, key, 1, &[b"e", b"n2"]).await;
+        put(&store, &key, 1, &[b"e", b"n2"]).await;
         let found = store.lookup(&key).await.unwrap();
         assert_eq!(found.len(), 2);
         let en = found
             .iter()
             .find(|s| s.meta.variant() == VariantKey::from_bytes([1; 32]))
             .unwrap();
-        assert_eq!(read(&store, key, en.id).await.unwrap(), b"en2");
+        assert_eq!(read(&store, &key, en.id).await.unwrap(), b"en2");
         // The replaced entry's id reads nothing.
-        assert_eq!(read(&store, key, EntryId(1)).await, None);
+        assert_eq!(read(&store, &key, EntryId(1)).await, None);
     }
 
     #[tokio::test]
@@ -461,12 +471,12 @@ mod tests {
         let store = MemoryStore::new(34_000).max_entry_size(20_000);
         let chunk: &'static [u8] = &[7; 10_000];
         let keys: Vec<Key> = (0..4).map(|i| Key::from_bytes([i; 32])).collect();
-        put(&store, keys[0], 0, &[chunk]).await;
-        put(&store, keys[1], 0, &[chunk]).await;
-        put(&store, keys[2], 0, &[chunk]).await;
+        put(&store, &keys[0], 0, &[chunk]).await;
+        put(&store, &keys[1], 0, &[chunk]).await;
+        put(&store, &keys[2], 0, &[chunk]).await;
         // Use key 0: key 1 is now the least recently used.
         assert_eq!(store.lookup(&keys[0]).await.unwrap().len(), 1);
-        put(&store, keys[3], 0, &[chunk]).await;
+        put(&store, &keys[3], 0, &[chunk]).await;
         assert!(store.size() <= 34_000);
         assert_eq!(store.lookup(&keys[0]).await.unwrap().len(), 1);
         assert!(store.lookup(&keys[1]).await.unwrap().is_empty());
@@ -496,7 +506,7 @@ mod tests {
         let store = MemoryStore::default();
         let key = Key::from_bytes([4; 32]);
         for v in 0..(MAX_VARIANTS as u8 + 4) {
-            put(&store, key, v, &[b"x"]).await;
+            put(&store, &key, v, &[b"x"]).await;
         }
         assert_eq!(store.lookup(&key).await.unwrap().len(), MAX_VARIANTS);
     }

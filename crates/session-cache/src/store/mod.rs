@@ -9,9 +9,12 @@
 //!
 //! # The model
 //!
-//! - A [`Key`] is the primary key of a request: 32 bytes, the SHA-256 of a
+//! - A [`Key`] is the primary key of a request: the exact bytes of a
 //!   length-prefixed canonical form (method, normalized URL, body digest for
-//!   a POST, partition), so two different requests never share one.
+//!   a POST, partition), so two different requests never share one. A store
+//!   that needs a fixed-size name (SQLite, Redis) uses its SHA-256
+//!   ([`Key::digest`]), computed when asked for; the memory store compares
+//!   the bytes themselves.
 //! - Under one key live several **variants** ([`VariantKey`]: the SHA-256 of
 //!   the request header values that the response's `Vary` selects). They
 //!   coexist: storing the `Accept-Language: de` answer does not evict the
@@ -71,6 +74,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::Stream;
 
+mod key;
 mod memory;
 mod meta;
 #[cfg(feature = "redis")]
@@ -81,6 +85,8 @@ mod sqlite;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use self::redis::RedisStore;
+pub use key::Key;
+pub(crate) use key::KeyMap;
 pub use memory::{MemoryStore, DEFAULT_MEMORY_CAPACITY};
 pub use meta::Meta;
 #[cfg(feature = "sqlite")]
@@ -99,59 +105,6 @@ pub type ChunkStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send
 /// The most variants a store keeps under one key (a response that varies
 /// on more values than this evicts the oldest variant).
 pub const MAX_VARIANTS: usize = 16;
-
-/// A map keyed by [`Key`]s, hashed by their first eight bytes: a key is a
-/// SHA-256 digest, already spread evenly, so hashing it again (SipHash, the
-/// default) would only spend time.
-pub(crate) type KeyMap<V> =
-    std::collections::HashMap<Key, V, std::hash::BuildHasherDefault<DigestHasher>>;
-
-/// The [`Hasher`](std::hash::Hasher) of a [`KeyMap`]: the first eight
-/// bytes of a digest written to it (a length prefix is ignored).
-#[derive(Default)]
-pub(crate) struct DigestHasher(u64);
-
-impl std::hash::Hasher for DigestHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        if let Some(head) = bytes.first_chunk::<8>() {
-            self.0 = u64::from_le_bytes(*head);
-        }
-    }
-
-    fn write_usize(&mut self, _length: usize) {}
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// A request's primary key: the SHA-256 of its canonical form (see the
-/// [module docs](self)).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Key([u8; 32]);
-
-impl Key {
-    /// A key from its 32 bytes (for a store that reads keys back).
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Key(bytes)
-    }
-
-    /// The 32 bytes.
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-
-    /// Lowercase hex, 64 characters (for a store that keys by text).
-    pub fn to_hex(&self) -> String {
-        hex(&self.0)
-    }
-}
-
-impl fmt::Debug for Key {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Key({})", &self.to_hex()[..16])
-    }
-}
 
 /// Which variant of a key an entry is: the SHA-256 of the request header
 /// values its response's `Vary` names ([`VariantKey::NONE`] without
@@ -223,6 +176,15 @@ pub trait Store: fmt::Debug + Send + Sync + 'static {
     /// use of the variants returned.
     fn lookup<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<Vec<Stored>, BoxError>>;
 
+    /// [`lookup`](Self::lookup) answered at once, for a store that needs no
+    /// I/O to answer (memory): the layer then handles a miss without a
+    /// boxed future of its own. `None` (the default) means "ask `lookup`";
+    /// a store that answers here answers as `lookup` would.
+    fn lookup_now(&self, key: &Key) -> Option<Result<Vec<Stored>, BoxError>> {
+        let _ = key;
+        None
+    }
+
     /// The body of entry `id` under `key`, chunk by chunk; `Ok(None)` when
     /// that entry is gone (replaced, removed, expired or evicted since its
     /// lookup). Never another entry's chunks.
@@ -272,6 +234,10 @@ pub trait EntryWriter: Send {
 impl<S: Store + ?Sized> Store for Arc<S> {
     fn lookup<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<Vec<Stored>, BoxError>> {
         (**self).lookup(key)
+    }
+
+    fn lookup_now(&self, key: &Key) -> Option<Result<Vec<Stored>, BoxError>> {
+        (**self).lookup_now(key)
     }
 
     fn body<'a>(

@@ -133,7 +133,7 @@ return 1
 /// # Data model
 ///
 /// Every key starts with the prefix `P` (default `session-cache:`). `K` is
-/// the hex of the request's [`Key`], `V` the hex of a
+/// the hex of the request's [`Key::digest`], `V` the hex of a
 /// [`VariantKey`](super::VariantKey), `G` an entry's generation (its
 /// [`EntryId`]); the braces around `K` are part of the key:
 ///
@@ -505,7 +505,7 @@ impl Store for RedisStore {
             };
             let mut reader = Reader {
                 store: self.clone(),
-                key: *key,
+                key: key.clone(),
                 generation: id.0,
                 chunks,
                 next: 0,
@@ -549,7 +549,7 @@ impl Store for RedisStore {
                 .await?;
             Ok(Box::new(RedisWriter {
                 store: self.clone(),
-                key: *key,
+                key: key.clone(),
                 meta,
                 generation,
                 size,

@@ -220,14 +220,14 @@ fn delete_entry(tx: &rusqlite::Transaction<'_>, id: i64) -> Result<(), BoxError>
 
 impl Store for SqliteStore {
     fn lookup<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<Vec<Stored>, BoxError>> {
-        let key = *key;
+        let key = key.digest();
         self.blocking(move |store| {
             let now = unix(SystemTime::now());
             let conn = store.lock();
             let mut stmt = conn.prepare_cached(
                 "SELECT id, meta FROM entries WHERE key = ?1 AND committed = 1 AND expires_at > ?2",
             )?;
-            let rows = stmt.query_map(params![&key.as_bytes()[..], now], |row| {
+            let rows = stmt.query_map(params![&key[..], now], |row| {
                 Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?))
             })?;
             let mut found = Vec::new();
@@ -252,13 +252,13 @@ impl Store for SqliteStore {
         key: &'a Key,
         id: EntryId,
     ) -> BoxFuture<'a, Result<Option<ChunkStream>, BoxError>> {
-        let key = *key;
+        let key = key.digest();
         self.blocking(move |store| {
             let chunks: Option<i64> = store
                 .lock()
                 .query_row(
                     "SELECT chunks FROM entries WHERE id = ?1 AND key = ?2 AND committed = 1",
-                    params![id.0 as i64, &key.as_bytes()[..]],
+                    params![id.0 as i64, &key[..]],
                     |row| row.get(0),
                 )
                 .optional()?;
@@ -303,7 +303,7 @@ impl Store for SqliteStore {
         key: &'a Key,
         meta: Meta,
     ) -> BoxFuture<'a, Result<Box<dyn EntryWriter>, BoxError>> {
-        let key = *key;
+        let key = key.digest();
         self.blocking(move |store| {
             let bytes = meta.encode()?;
             let size = bytes.len() as u64;
@@ -315,7 +315,7 @@ impl Store for SqliteStore {
                     "INSERT INTO entries (key, variant, meta, size, stored_at, expires_at, created) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     params![
-                        &key.as_bytes()[..],
+                        &key[..],
                         &meta.variant().as_bytes()[..],
                         bytes,
                         size as i64,
@@ -345,7 +345,7 @@ impl Store for SqliteStore {
         id: EntryId,
         meta: Meta,
     ) -> BoxFuture<'a, Result<bool, BoxError>> {
-        let key = *key;
+        let key = key.digest();
         self.blocking(move |store| {
             let bytes = meta.encode()?;
             store.with_write(|tx| {
@@ -357,7 +357,7 @@ impl Store for SqliteStore {
                         unix(meta.stored_at()),
                         unix(meta.expires_at()),
                         id.0 as i64,
-                        &key.as_bytes()[..],
+                        &key[..],
                     ],
                 )?;
                 Ok(changed == 1)
@@ -366,16 +366,16 @@ impl Store for SqliteStore {
     }
 
     fn remove<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<(), BoxError>> {
-        let key = *key;
+        let key = key.digest();
         self.blocking(move |store| {
             store.with_write(|tx| {
                 tx.execute(
                     "DELETE FROM chunks WHERE entry IN (SELECT id FROM entries WHERE key = ?1 AND committed = 1)",
-                    params![&key.as_bytes()[..]],
+                    params![&key[..]],
                 )?;
                 tx.execute(
                     "DELETE FROM entries WHERE key = ?1 AND committed = 1",
-                    params![&key.as_bytes()[..]],
+                    params![&key[..]],
                 )?;
                 Ok(())
             })
@@ -396,7 +396,8 @@ impl Store for SqliteStore {
 /// Writes rows of an uncommitted entry; commits by flipping it visible.
 struct SqliteWriter {
     store: SqliteStore,
-    key: Key,
+    /// The digest of the entry's key.
+    key: [u8; 32],
     variant: super::VariantKey,
     id: i64,
     buffer: BytesMut,
@@ -469,7 +470,7 @@ impl EntryWriter for SqliteWriter {
                              AND (variant = ?2 OR expires_at <= ?3)",
                         )?;
                         let rows = stmt.query_map(
-                            params![&key.as_bytes()[..], &variant.as_bytes()[..], now],
+                            params![&key[..], &variant.as_bytes()[..], now],
                             |row| row.get(0),
                         )?;
                         rows.collect::<Result<_, _>>()?
@@ -483,7 +484,7 @@ impl EntryWriter for SqliteWriter {
                              ORDER BY stored_at DESC, id DESC LIMIT -1 OFFSET ?2",
                         )?;
                         let rows = stmt.query_map(
-                            params![&key.as_bytes()[..], (MAX_VARIANTS - 1) as i64],
+                            params![&key[..], (MAX_VARIANTS - 1) as i64],
                             |row| row.get(0),
                         )?;
                         rows.collect::<Result<_, _>>()?

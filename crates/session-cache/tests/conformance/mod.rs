@@ -36,8 +36,8 @@ pub fn key(test: u8, n: u8) -> Key {
 }
 
 /// Writes and commits an entry.
-pub async fn put<S: Store>(store: &S, key: Key, variant: u8, body: &[&[u8]]) {
-    let mut writer = store.begin(&key, meta(variant, 60)).await.unwrap();
+pub async fn put<S: Store>(store: &S, key: &Key, variant: u8, body: &[&[u8]]) {
+    let mut writer = store.begin(key, meta(variant, 60)).await.unwrap();
     for chunk in body {
         writer.write(Bytes::copy_from_slice(chunk)).await.unwrap();
     }
@@ -46,8 +46,12 @@ pub async fn put<S: Store>(store: &S, key: Key, variant: u8, body: &[&[u8]]) {
 
 /// The body of `id`, or `None` when the store says it is gone; an error
 /// mid-stream is returned as such.
-pub async fn read<S: Store>(store: &S, key: Key, id: EntryId) -> Result<Option<Vec<u8>>, BoxError> {
-    let Some(mut stream) = store.body(&key, id).await? else {
+pub async fn read<S: Store>(
+    store: &S,
+    key: &Key,
+    id: EntryId,
+) -> Result<Option<Vec<u8>>, BoxError> {
+    let Some(mut stream) = store.body(key, id).await? else {
         return Ok(None);
     };
     let mut out = Vec::new();
@@ -106,31 +110,31 @@ pub async fn round_trip<S: Store>(store: &S) {
     assert_eq!(found[0].meta.url(), "http://a.test/round-trip");
     assert_eq!(found[0].meta.headers()["etag"], "\"v1\"");
     assert_eq!(found[0].meta.variant(), VariantKey::NONE);
-    let body = read(store, key, found[0].id).await.unwrap().unwrap();
+    let body = read(store, &key, found[0].id).await.unwrap().unwrap();
     assert_eq!(body, expected);
     // Unknown keys and ids.
     assert!(store.lookup(&self::key(1, 1)).await.unwrap().is_empty());
-    assert_eq!(read(store, key, EntryId(u64::MAX)).await.unwrap(), None);
+    assert_eq!(read(store, &key, EntryId(u64::MAX)).await.unwrap(), None);
 }
 
 /// An entry without a body (a `204`, a `HEAD`).
 pub async fn empty_body<S: Store>(store: &S) {
     let key = key(2, 0);
-    put(store, key, 0, &[]).await;
+    put(store, &key, 0, &[]).await;
     let found = store.lookup(&key).await.unwrap();
     assert_eq!(found.len(), 1);
-    assert_eq!(read(store, key, found[0].id).await.unwrap().unwrap(), b"");
+    assert_eq!(read(store, &key, found[0].id).await.unwrap().unwrap(), b"");
 }
 
 /// Two variants of one key are both kept.
 pub async fn variants_coexist<S: Store>(store: &S) {
     let key = key(3, 0);
-    put(store, key, 1, &[b"english"]).await;
-    put(store, key, 2, &[b"deutsch"]).await;
+    put(store, &key, 1, &[b"english"]).await;
+    put(store, &key, 2, &[b"deutsch"]).await;
     let found = store.lookup(&key).await.unwrap();
     assert_eq!(found.len(), 2);
-    let en = read(store, key, variant(&found, 1).id).await.unwrap();
-    let de = read(store, key, variant(&found, 2).id).await.unwrap();
+    let en = read(store, &key, variant(&found, 1).id).await.unwrap();
+    let de = read(store, &key, variant(&found, 2).id).await.unwrap();
     assert_eq!(en.unwrap(), b"english");
     assert_eq!(de.unwrap(), b"deutsch");
     // Another key is another entry.
@@ -141,17 +145,17 @@ pub async fn variants_coexist<S: Store>(store: &S) {
 /// nothing.
 pub async fn commit_replaces<S: Store>(store: &S) {
     let key = key(4, 0);
-    put(store, key, 1, &[b"en", b"1"]).await;
-    put(store, key, 2, &[b"de"]).await;
+    put(store, &key, 1, &[b"en", b"1"]).await;
+    put(store, &key, 2, &[b"de"]).await;
     let old = variant(&store.lookup(&key).await.unwrap(), 1).id;
-    put(store, key, 1, &[b"en", b"2"]).await;
+    put(store, &key, 1, &[b"en", b"2"]).await;
     let found = store.lookup(&key).await.unwrap();
     assert_eq!(found.len(), 2);
     let new = variant(&found, 1).id;
     assert_ne!(new, old);
-    assert_eq!(read(store, key, new).await.unwrap().unwrap(), b"en2");
-    assert_eq!(read(store, key, old).await.unwrap(), None);
-    let de = read(store, key, variant(&found, 2).id).await.unwrap();
+    assert_eq!(read(store, &key, new).await.unwrap().unwrap(), b"en2");
+    assert_eq!(read(store, &key, old).await.unwrap(), None);
+    let de = read(store, &key, variant(&found, 2).id).await.unwrap();
     assert_eq!(de.unwrap(), b"de");
 }
 
@@ -172,7 +176,7 @@ pub async fn readers_see_old_or_new<S: Store>(store: &S) {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].id, first);
     assert_eq!(
-        read(store, key, first).await.unwrap().unwrap(),
+        read(store, &key, first).await.unwrap().unwrap(),
         b"first body"
     );
     writer.write(Bytes::from_static(b"body")).await.unwrap();
@@ -180,10 +184,10 @@ pub async fn readers_see_old_or_new<S: Store>(store: &S) {
     let found = store.lookup(&key).await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(
-        read(store, key, found[0].id).await.unwrap().unwrap(),
+        read(store, &key, found[0].id).await.unwrap().unwrap(),
         b"second body"
     );
-    assert_eq!(read(store, key, first).await.unwrap(), None);
+    assert_eq!(read(store, &key, first).await.unwrap(), None);
 }
 
 /// A writer dropped without commit leaves nothing readable, and the entry
@@ -195,14 +199,14 @@ pub async fn abort_stores_nothing<S: Store>(store: &S) {
     drop(writer);
     assert!(store.lookup(&key).await.unwrap().is_empty());
 
-    put(store, key, 0, &[b"kept"]).await;
+    put(store, &key, 0, &[b"kept"]).await;
     let mut writer = store.begin(&key, meta(0, 60)).await.unwrap();
     writer.write(Bytes::from_static(b"other")).await.unwrap();
     drop(writer);
     let found = store.lookup(&key).await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(
-        read(store, key, found[0].id).await.unwrap().unwrap(),
+        read(store, &key, found[0].id).await.unwrap().unwrap(),
         b"kept"
     );
 }
@@ -220,7 +224,7 @@ pub async fn expired_is_not_returned<S: Store>(store: &S) {
 /// `false`.
 pub async fn update_keeps_body<S: Store>(store: &S) {
     let key = key(8, 0);
-    put(store, key, 0, &[b"body"]).await;
+    put(store, &key, 0, &[b"body"]).await;
     let id = store.lookup(&key).await.unwrap()[0].id;
     let mut headers = HeaderMap::new();
     headers.insert("etag", HeaderValue::from_static("\"new\""));
@@ -238,7 +242,7 @@ pub async fn update_keeps_body<S: Store>(store: &S) {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].id, id);
     assert_eq!(found[0].meta.headers()["etag"], "\"new\"");
-    assert_eq!(read(store, key, id).await.unwrap().unwrap(), b"body");
+    assert_eq!(read(store, &key, id).await.unwrap().unwrap(), b"body");
     assert!(!store
         .update(&key, EntryId(u64::MAX), head.clone())
         .await
@@ -249,9 +253,9 @@ pub async fn update_keeps_body<S: Store>(store: &S) {
 /// `remove` drops every variant of a key; `clear` drops everything.
 pub async fn remove_and_clear<S: Store>(store: &S) {
     let (a, b) = (key(9, 0), key(9, 1));
-    put(store, a, 1, &[b"a1"]).await;
-    put(store, a, 2, &[b"a2"]).await;
-    put(store, b, 1, &[b"b1"]).await;
+    put(store, &a, 1, &[b"a1"]).await;
+    put(store, &a, 2, &[b"a2"]).await;
+    put(store, &b, 1, &[b"b1"]).await;
     let ids: Vec<EntryId> = store
         .lookup(&a)
         .await
@@ -262,16 +266,16 @@ pub async fn remove_and_clear<S: Store>(store: &S) {
     store.remove(&a).await.unwrap();
     assert!(store.lookup(&a).await.unwrap().is_empty());
     for id in ids {
-        assert_eq!(read(store, a, id).await.unwrap(), None);
+        assert_eq!(read(store, &a, id).await.unwrap(), None);
     }
     assert_eq!(store.lookup(&b).await.unwrap().len(), 1);
     store.clear().await.unwrap();
     assert!(store.lookup(&b).await.unwrap().is_empty());
     // Still usable, and ids are not reused.
-    put(store, b, 1, &[b"again"]).await;
+    put(store, &b, 1, &[b"again"]).await;
     let found = store.lookup(&b).await.unwrap();
     assert_eq!(
-        read(store, b, found[0].id).await.unwrap().unwrap(),
+        read(store, &b, found[0].id).await.unwrap().unwrap(),
         b"again"
     );
 }
@@ -281,12 +285,12 @@ pub async fn at_most_max_variants<S: Store>(store: &S) {
     let key = key(10, 0);
     let extra = 4u8;
     for v in 0..(MAX_VARIANTS as u8 + extra) {
-        put(store, key, v, &[&[v]]).await;
+        put(store, &key, v, &[&[v]]).await;
     }
     let found = store.lookup(&key).await.unwrap();
     assert_eq!(found.len(), MAX_VARIANTS);
     let newest = MAX_VARIANTS as u8 + extra - 1;
-    let body = read(store, key, variant(&found, newest).id).await.unwrap();
+    let body = read(store, &key, variant(&found, newest).id).await.unwrap();
     assert_eq!(body.unwrap(), [newest]);
 }
 
@@ -303,6 +307,6 @@ pub async fn entry_cap<S: Store>(store: &S, cap: usize) {
     drop(writer);
     assert!(store.lookup(&key).await.unwrap().is_empty());
 
-    put(store, key, 0, &[b"small"]).await;
+    put(store, &key, 0, &[b"small"]).await;
     assert_eq!(store.lookup(&key).await.unwrap().len(), 1);
 }
