@@ -103,11 +103,16 @@ where
                     }
                     // The hop is over: its span closes before the next one opens.
                     span.close();
-                    let hop = hop.take().expect("polled after completion");
-                    match hop.answered(result) {
-                        Ok(done) => return Poll::Ready(done),
-                        Err(follow) => this.state.set(State::Follow { future: follow }),
+                    if !matches!(&result, Ok(res) if super::location::is_redirect(res.status())) {
+                        // The common case: the kept request is dropped where
+                        // it lies, and the answer returned as it is.
+                        *hop = None;
+                        return Poll::Ready(result);
                     }
+                    let hop = hop.take().expect("polled after completion");
+                    this.state.set(State::Follow {
+                        future: hop.follow(result),
+                    });
                 }
                 StateProj::Follow { future } => return future.as_mut().poll(cx),
             }

@@ -220,27 +220,16 @@ where
     S: crate::transport::BodyService,
     P: Policy + Clone + Send + 'static,
 {
-    /// The first request's answer: returned as it is unless it is a redirect,
-    /// which starts the full loop.
-    pub(crate) fn answered(
+    /// The first request's answer was a redirect: the full loop follows it.
+    pub(crate) fn follow(
         self,
         result: Result<http::Response<Body>, BoxError>,
-    ) -> Result<Result<http::Response<Body>, BoxError>, super::future::BoxFuture> {
-        match result {
-            Ok(res) if location::is_redirect(res.status()) => {
-                let start = Start::Answered {
-                    saved: Box::new(self.saved),
-                    result: Ok(res),
-                };
-                Err(Box::pin(follow(
-                    self.inner,
-                    self.policy,
-                    self.config,
-                    start,
-                )))
-            }
-            other => Ok(other),
-        }
+    ) -> super::future::BoxFuture {
+        let start = Start::Answered {
+            saved: Box::new(self.saved),
+            result,
+        };
+        Box::pin(follow(self.inner, self.policy, self.config, start))
     }
 }
 
