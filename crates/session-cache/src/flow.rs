@@ -84,7 +84,10 @@ pub(crate) struct Prepared {
 pub(crate) struct Miss {
     shared: Arc<Shared>,
     key: Key,
-    view: View<'static>,
+    judged: Judged,
+    /// A copy of the request's headers, as they were sent (the policy
+    /// keeps them with an entry; `Vary` may name any of them).
+    headers: HeaderMap,
     leader: Leader,
     head: bool,
 }
@@ -108,7 +111,7 @@ pub(crate) fn start<B: CacheKeyBody>(shared: &Arc<Shared>, req: &Request<B>) -> 
     let config = &shared.config;
     let control = req.extensions().get::<CacheControl>().copied();
     let req_cc = Directives::of(req.headers());
-    let view = View::new(config, req.method(), req.uri(), req.headers());
+    let judged = Judged::new(config, req.method(), req.uri(), req.headers());
     let key = {
         let body = if req.method() == Method::POST {
             req.body().key_bytes()
@@ -116,7 +119,7 @@ pub(crate) fn start<B: CacheKeyBody>(shared: &Arc<Shared>, req: &Request<B>) -> 
             None
         };
         let partition = req.extensions().get::<CachePartition>();
-        primary_key(req.method(), &view, body, partition, config.mode)
+        primary_key(req.method(), &judged.uri, body, partition, config.mode)
     };
     let entries = if control == Some(CacheControl::Reload) {
         Some(Vec::new())
@@ -134,14 +137,15 @@ pub(crate) fn start<B: CacheKeyBody>(shared: &Arc<Shared>, req: &Request<B>) -> 
             return Start::Miss(Box::new(Miss {
                 shared: shared.clone(),
                 key,
-                view: view.into_owned(),
+                judged,
+                headers: req.headers().clone(),
                 leader,
                 head: req.method() == Method::HEAD,
             }));
         }
     }
     Start::Handle(Prepared {
-        judged: view.into_judged(),
+        judged,
         key,
         req_cc,
         control,
@@ -152,7 +156,7 @@ pub(crate) fn start<B: CacheKeyBody>(shared: &Arc<Shared>, req: &Request<B>) -> 
 /// The origin's answer to a [`Start::Miss`]: stored while it streams when
 /// it may be, else passed on.
 pub(crate) fn fetched<RB>(
-    miss: Miss,
+    miss: Box<Miss>,
     result: Result<Response<RB>, BoxError>,
 ) -> Result<Response<CacheBody<RB>>, BoxError>
 where
@@ -161,15 +165,16 @@ where
     let Miss {
         shared,
         key,
-        view,
+        judged,
+        headers,
         leader,
         head,
-    } = miss;
+    } = *miss;
     match result {
         Ok(res) => Ok(respond(
             &shared.config,
             key,
-            &view,
+            &View::with(judged, &headers),
             Some(leader),
             head,
             res,
@@ -833,7 +838,7 @@ where
         let partition = req.extensions().get::<CachePartition>();
         [Method::GET, Method::HEAD]
             .iter()
-            .map(|m| primary_key(m, &view, None, partition, config.mode))
+            .map(|m| primary_key(m, view.uri(), None, partition, config.mode))
             .collect()
     };
     let res = service.call(req).await.map_err(Into::into)?;

@@ -84,7 +84,7 @@ where
             KindProj::Miss { future, miss } => {
                 let result = ready!(future.poll(cx)).map_err(Into::into);
                 let miss = miss.take().expect("ResponseFuture polled after its end");
-                Poll::Ready(flow::fetched(*miss, result))
+                Poll::Ready(flow::fetched(miss, result))
             }
             KindProj::Cache { future } => future.as_mut().poll(cx),
         }

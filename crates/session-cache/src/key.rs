@@ -92,11 +92,6 @@ impl View<'_> {
         }
     }
 
-    /// What was judged, without the headers.
-    pub(crate) fn into_judged(self) -> Judged {
-        self.judged
-    }
-
     /// The URL, without the ignored parameters.
     pub(crate) fn uri(&self) -> &Uri {
         &self.judged.uri
@@ -212,16 +207,45 @@ fn strip_params(uri: &Uri, ignored: &[String]) -> Uri {
     Uri::from_parts(parts).unwrap_or_else(|_| uri.clone())
 }
 
-/// Length-prefixed fields gathered in one buffer, then hashed once: no two
-/// field lists give the same bytes (each length is a LEB128 varint, a
-/// prefix-free code), so none hash the same input.
-struct Fields(Vec<u8>);
+/// The most bytes a field's length prefix takes (a LEB128 `usize`).
+const LEN_MAX: usize = 10;
 
-impl Fields {
-    fn new(tag: &[u8]) -> Self {
-        let mut f = Fields(Vec::with_capacity(192));
+/// Bytes for a canonical form kept on the stack: a typical URL's key fits,
+/// and the key then allocates once, for its own copy of the bytes.
+const STACK: usize = 256;
+
+/// Length-prefixed fields written into one buffer sized beforehand (an
+/// upper bound of what is written), then keyed or hashed once: no two field
+/// lists give the same bytes (each length is a LEB128 varint, a prefix-free
+/// code), so none hash the same input.
+struct Fields<'b> {
+    buf: &'b mut [u8],
+    at: usize,
+}
+
+impl Fields<'_> {
+    /// Writes the fields `write` gives into a buffer of at most `bound`
+    /// bytes (on the stack when small), then hands the written bytes to
+    /// `done`.
+    fn with<R>(
+        tag: &[u8],
+        bound: usize,
+        write: impl FnOnce(&mut Fields<'_>),
+        done: impl FnOnce(&[u8]) -> R,
+    ) -> R {
+        let bound = bound + tag.len() + LEN_MAX;
+        let mut stack = [0u8; STACK];
+        let mut heap = Vec::new();
+        let buf = if bound <= STACK {
+            &mut stack[..]
+        } else {
+            heap.resize(bound, 0);
+            &mut heap[..]
+        };
+        let mut f = Fields { buf, at: 0 };
         f.field(tag);
-        f
+        write(&mut f);
+        done(&f.buf[..f.at])
     }
 
     fn len(&mut self, mut n: usize) {
@@ -229,36 +253,35 @@ impl Fields {
             let byte = (n & 0x7f) as u8;
             n >>= 7;
             if n == 0 {
-                self.0.push(byte);
+                self.marker(byte);
                 return;
             }
-            self.0.push(byte | 0x80);
+            self.marker(byte | 0x80);
         }
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) -> &mut [u8] {
+        let end = self.at + bytes.len();
+        let out = &mut self.buf[self.at..end];
+        out.copy_from_slice(bytes);
+        self.at = end;
+        out
     }
 
     fn field(&mut self, bytes: &[u8]) {
         self.len(bytes.len());
-        self.0.extend_from_slice(bytes);
+        self.bytes(bytes);
     }
 
     /// A field written in ASCII lowercase, without a copy of it first.
     fn field_lowercase(&mut self, bytes: &[u8]) {
         self.len(bytes.len());
-        self.0.extend(bytes.iter().map(u8::to_ascii_lowercase));
+        self.bytes(bytes).make_ascii_lowercase();
     }
 
     fn marker(&mut self, byte: u8) {
-        self.0.push(byte);
-    }
-
-    /// The fields as a key: their exact bytes.
-    fn key(self) -> Key {
-        Key::exact(&self.0)
-    }
-
-    /// The SHA-256 of the fields.
-    fn digest(self) -> [u8; 32] {
-        Sha256::digest(&self.0).into()
+        self.buf[self.at] = byte;
+        self.at += 1;
     }
 }
 
@@ -266,43 +289,64 @@ impl Fields {
 /// query, the body's digest for a `POST`, the partition.
 pub(crate) fn primary_key(
     method: &Method,
-    view: &View<'_>,
+    uri: &Uri,
     body: Option<&[u8]>,
     partition: Option<&CachePartition>,
     mode: Mode,
 ) -> Key {
-    let mut f = Fields::new(b"sck2");
-    f.field(method.as_str().as_bytes());
-    let uri = view.uri();
-    f.field_lowercase(uri.scheme_str().unwrap_or("").as_bytes());
-    f.field_lowercase(uri.authority().map_or("", |a| a.as_str()).as_bytes());
-    f.field(uri.path().as_bytes());
-    match uri.query() {
-        Some(q) => {
-            f.marker(1);
-            f.field(q.as_bytes());
-        }
-        None => f.marker(0),
-    }
-    match body {
-        Some(body) => {
-            f.marker(1);
-            f.field(&Sha256::digest(body));
-        }
-        None => f.marker(0),
-    }
-    match partition {
-        Some(p) => {
-            f.marker(1);
-            f.field(p.0.as_bytes());
-        }
-        None => f.marker(0),
-    }
-    f.marker(match mode {
-        Mode::Private => 0,
-        Mode::Shared => 1,
-    });
-    f.key()
+    let method = method.as_str().as_bytes();
+    let scheme = uri.scheme_str().unwrap_or("").as_bytes();
+    let authority = uri.authority().map_or("", |a| a.as_str()).as_bytes();
+    let path = uri.path().as_bytes();
+    let query = uri.query().map(str::as_bytes);
+    let body = body.map(|body| <[u8; 32]>::from(Sha256::digest(body)));
+    let partition = partition.map(|p| p.0.as_bytes());
+    // Six fields, each with its length and a marker before it at most.
+    let bound = 6 * (LEN_MAX + 1)
+        + 1
+        + method.len()
+        + scheme.len()
+        + authority.len()
+        + path.len()
+        + query.map_or(0, <[u8]>::len)
+        + body.map_or(0, |b| b.len())
+        + partition.map_or(0, <[u8]>::len);
+    Fields::with(
+        b"sck2",
+        bound,
+        |f| {
+            f.field(method);
+            f.field_lowercase(scheme);
+            f.field_lowercase(authority);
+            f.field(path);
+            match query {
+                Some(q) => {
+                    f.marker(1);
+                    f.field(q);
+                }
+                None => f.marker(0),
+            }
+            match &body {
+                Some(body) => {
+                    f.marker(1);
+                    f.field(body);
+                }
+                None => f.marker(0),
+            }
+            match partition {
+                Some(p) => {
+                    f.marker(1);
+                    f.field(p);
+                }
+                None => f.marker(0),
+            }
+            f.marker(match mode {
+                Mode::Private => 0,
+                Mode::Shared => 1,
+            });
+        },
+        Key::exact,
+    )
 }
 
 /// The header names a response's `Vary` selects (lowercase, sorted, no
@@ -329,19 +373,39 @@ pub(crate) fn variant_key(names: &[String], request: &HeaderMap) -> VariantKey {
     if names.is_empty() {
         return VariantKey::NONE;
     }
-    let mut f = Fields::new(b"scv2");
-    for name in names {
-        f.field(name.as_bytes());
-        let values = request.get_all(name.as_str());
-        let mut any = false;
-        for value in values {
-            any = true;
-            f.marker(1);
-            f.field(value.as_bytes());
-        }
-        f.marker(if any { 2 } else { 0 });
-    }
-    VariantKey::from_bytes(f.digest())
+    // Each name with its length and end marker, each value with its
+    // length and marker.
+    let bound = names
+        .iter()
+        .map(|name| {
+            LEN_MAX
+                + 1
+                + name.len()
+                + request
+                    .get_all(name.as_str())
+                    .iter()
+                    .map(|v| LEN_MAX + 1 + v.len())
+                    .sum::<usize>()
+        })
+        .sum();
+    let digest = Fields::with(
+        b"scv2",
+        bound,
+        |f| {
+            for name in names {
+                f.field(name.as_bytes());
+                let mut any = false;
+                for value in request.get_all(name.as_str()) {
+                    any = true;
+                    f.marker(1);
+                    f.field(value.as_bytes());
+                }
+                f.marker(if any { 2 } else { 0 });
+            }
+        },
+        |bytes| <[u8; 32]>::from(Sha256::digest(bytes)),
+    );
+    VariantKey::from_bytes(digest)
 }
 
 /// The `Cache-Control` directives the layer reads itself.
@@ -417,7 +481,7 @@ mod tests {
         let b = view(&cache, "http://a.test/x?api_key=t", &h);
         assert_eq!(*b.uri(), "http://a.test/x");
         let k = |v: &View<'_>, body: Option<&[u8]>| {
-            primary_key(&Method::GET, v, body, None, Mode::Private)
+            primary_key(&Method::GET, v.uri(), body, None, Mode::Private)
         };
         assert_eq!(
             k(&a, None),
@@ -433,7 +497,7 @@ mod tests {
         assert_ne!(k(&b, Some(b"a")), k(&b, Some(b"b")));
         let p = CachePartition::new("tenant");
         assert_ne!(
-            primary_key(&Method::GET, &b, None, Some(&p), Mode::Private),
+            primary_key(&Method::GET, b.uri(), None, Some(&p), Mode::Private),
             k(&b, None)
         );
     }

@@ -3,10 +3,10 @@
 //! A key is the exact bytes of the request's canonical form, so two
 //! different requests never share one, by construction. The SHA-256 of
 //! those bytes ([`Key::digest`]) is computed only when a store asks for a
-//! fixed-size name; the hash a map needs is a keyed SipHash of the bytes,
-//! computed once when the key is made.
+//! fixed-size name; the hash a map needs is a foldhash of the bytes with a
+//! seed drawn at random once per process, computed once when the key is
+//! made.
 
-use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::sync::{Arc, OnceLock};
@@ -34,12 +34,14 @@ enum Form {
     Digest([u8; 32]),
 }
 
-/// The process's hash keys: one SipHash key for every [`Key`], drawn at
-/// random once, so that every map of keys agrees on a key's hash and no
-/// one can predict it.
-fn hash_keys() -> &'static RandomState {
-    static KEYS: OnceLock<RandomState> = OnceLock::new();
-    KEYS.get_or_init(RandomState::new)
+/// The process's hash seed: one for every [`Key`], drawn at random once, so
+/// that every map of keys agrees on a key's hash and no one can predict it.
+/// foldhash (its `quality` variant, as the maps take the hash as it is)
+/// rather than SipHash: a key is a short canonical form, hashed once, and
+/// SipHash cost several times as much for it.
+fn hash_keys() -> &'static foldhash::quality::RandomState {
+    static KEYS: OnceLock<foldhash::quality::RandomState> = OnceLock::new();
+    KEYS.get_or_init(foldhash::quality::RandomState::default)
 }
 
 impl Key {
