@@ -15,7 +15,7 @@ use crate::body::{CacheBody, CacheKeyBody, Msg};
 use crate::config::{Cache, Expiry, Mode};
 use crate::control::{CacheControl, CachePartition, CacheStatus};
 use crate::flight::{Join, Leader, Outcome};
-use crate::key::{has_any, primary_key, variant_key, vary_names, Directives, Judged, View};
+use crate::key::{has_any, primary_key, variant_key, vary_names, Directives, Judged, Seen, View};
 use crate::service::Shared;
 use crate::store::{BoxError, Key, Meta, Store, Stored, TooLarge};
 
@@ -107,11 +107,13 @@ pub(crate) enum Start {
 /// Judges a cacheable request, keys it and, when the store answers at once
 /// that nothing is stored for it, leads its flight: the common miss then
 /// needs no future of the cache's own.
-pub(crate) fn start<B: CacheKeyBody>(shared: &Arc<Shared>, req: &Request<B>) -> Start {
+///
+/// `seen`: what `service::classify` found of its header names.
+pub(crate) fn start<B: CacheKeyBody>(shared: &Arc<Shared>, req: &Request<B>, seen: Seen) -> Start {
     let config = &shared.config;
     let control = req.extensions().get::<CacheControl>().copied();
-    let req_cc = Directives::of(req.headers());
-    let judged = Judged::new(config, req.method(), req.uri(), req.headers());
+    let req_cc = Directives::of_request(req.headers(), seen);
+    let judged = Judged::new(config, req.method(), req.uri(), seen.credentials);
     let key = {
         let body = if req.method() == Method::POST {
             req.body().key_bytes()

@@ -38,7 +38,9 @@ pub(crate) struct Judged {
 }
 
 impl Judged {
-    pub(crate) fn new(config: &Cache, method: &Method, uri: &Uri, headers: &HeaderMap) -> Judged {
+    /// `credentials`: whether the request's headers carry one
+    /// ([`Seen::credentials`]).
+    pub(crate) fn new(config: &Cache, method: &Method, uri: &Uri, credentials: bool) -> Judged {
         let uri = strip_params(uri, &config.ignored_params);
         let jar = config
             .request_cookies
@@ -54,7 +56,7 @@ impl Judged {
             method,
             uri,
             jar,
-            credentials: has_any(headers, &CREDENTIALS),
+            credentials,
         }
     }
 }
@@ -79,7 +81,8 @@ impl View<'_> {
         uri: &Uri,
         headers: &'a HeaderMap,
     ) -> View<'a> {
-        View::with(Judged::new(config, method, uri, headers), headers)
+        let credentials = Seen::of(headers).credentials;
+        View::with(Judged::new(config, method, uri, credentials), headers)
     }
 
     /// The view of a request judged already, with its headers (the same
@@ -119,6 +122,37 @@ impl View<'_> {
     /// Whether the request carries a cookie (its own or the jar's).
     pub(crate) fn has_cookie(&self) -> bool {
         self.judged.jar.is_some() || self.own.contains_key(header::COOKIE)
+    }
+}
+
+/// What one pass over a request's header names finds: a conditional or
+/// range field, `Cache-Control` or `Pragma`, a credential.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Seen {
+    pub(crate) conditional: bool,
+    pub(crate) directives: bool,
+    pub(crate) credentials: bool,
+}
+
+impl Seen {
+    /// Each name is matched as text once (names are lowercase), rather than
+    /// compared with each of the eleven in turn.
+    pub(crate) fn of(headers: &HeaderMap) -> Seen {
+        let mut seen = Seen::default();
+        for name in headers.keys() {
+            match name.as_str() {
+                "if-none-match"
+                | "if-modified-since"
+                | "if-match"
+                | "if-unmodified-since"
+                | "if-range"
+                | "range" => seen.conditional = true,
+                "cache-control" | "pragma" => seen.directives = true,
+                "authorization" | "proxy-authorization" | "cookie" => seen.credentials = true,
+                _ => {}
+            }
+        }
+        seen
     }
 }
 
@@ -260,23 +294,21 @@ impl Fields<'_> {
         }
     }
 
-    fn bytes(&mut self, bytes: &[u8]) -> &mut [u8] {
-        let end = self.at + bytes.len();
-        let out = &mut self.buf[self.at..end];
-        out.copy_from_slice(bytes);
-        self.at = end;
-        out
-    }
-
     fn field(&mut self, bytes: &[u8]) {
         self.len(bytes.len());
-        self.bytes(bytes);
+        let end = self.at + bytes.len();
+        self.buf[self.at..end].copy_from_slice(bytes);
+        self.at = end;
     }
 
     /// A field written in ASCII lowercase, without a copy of it first.
     fn field_lowercase(&mut self, bytes: &[u8]) {
         self.len(bytes.len());
-        self.bytes(bytes).make_ascii_lowercase();
+        let end = self.at + bytes.len();
+        for (out, byte) in self.buf[self.at..end].iter_mut().zip(bytes) {
+            *out = byte.to_ascii_lowercase();
+        }
+        self.at = end;
     }
 
     fn marker(&mut self, byte: u8) {
@@ -425,10 +457,22 @@ pub(crate) struct Directives {
 
 impl Directives {
     pub(crate) fn of(headers: &HeaderMap) -> Directives {
-        let mut d = Directives::default();
         if !has_any(headers, &[header::CACHE_CONTROL, header::PRAGMA]) {
-            return d;
+            return Directives::default();
         }
+        Directives::parse(headers)
+    }
+
+    /// A request's, when [`Seen`] found them.
+    pub(crate) fn of_request(headers: &HeaderMap, seen: Seen) -> Directives {
+        if !seen.directives {
+            return Directives::default();
+        }
+        Directives::parse(headers)
+    }
+
+    fn parse(headers: &HeaderMap) -> Directives {
+        let mut d = Directives::default();
         for value in headers.get_all(header::CACHE_CONTROL) {
             let Ok(value) = value.to_str() else { continue };
             for part in value.split(',') {

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::{header, Method, Request, Response};
+use http::{Method, Request, Response};
 use tower_service::Service;
 
 use crate::body::{CacheBody, CacheKeyBody};
@@ -12,7 +12,7 @@ use crate::config::Cache;
 use crate::flight::Flights;
 use crate::flow;
 use crate::future::ResponseFuture;
-use crate::key::has_any;
+use crate::key::Seen;
 use crate::layer::CacheLayer;
 use crate::store::BoxError;
 
@@ -107,33 +107,26 @@ enum Class {
     /// Nothing: the inner service's future as it is.
     Pass,
     /// Looked up, fetched, stored.
-    Cache,
+    Cache(Seen),
     /// An unsafe method: sent, then the URL's entries removed (RFC 9111
     /// §4.4).
     Invalidate,
 }
 
-const CONDITIONAL: [header::HeaderName; 6] = [
-    header::IF_NONE_MATCH,
-    header::IF_MODIFIED_SINCE,
-    header::IF_MATCH,
-    header::IF_UNMODIFIED_SINCE,
-    header::IF_RANGE,
-    header::RANGE,
-];
-
+/// What the cache does with a request, from its method and one pass over
+/// its header names (what that pass found is kept for [`flow::start`]).
 fn classify<B: CacheKeyBody>(config: &Cache, req: &Request<B>) -> Class {
     let method = req.method();
     let unsafe_method = matches!(
         *method,
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
     );
-    let conditional = has_any(req.headers(), &CONDITIONAL);
+    let seen = Seen::of(req.headers());
     if config.methods.contains(method)
-        && !conditional
+        && !seen.conditional
         && (*method != Method::POST || req.body().key_bytes().is_some())
     {
-        Class::Cache
+        Class::Cache(seen)
     } else if unsafe_method {
         Class::Invalidate
     } else {
@@ -166,7 +159,7 @@ where
         let mut service = std::mem::replace(&mut self.inner, clone);
         match classify(&self.shared.config, &req) {
             Class::Pass => ResponseFuture::pass(service.call(req)),
-            Class::Cache => match flow::start(&self.shared, &req) {
+            Class::Cache(seen) => match flow::start(&self.shared, &req, seen) {
                 flow::Start::Miss(miss) => ResponseFuture::miss(service.call(req), miss),
                 flow::Start::Handle(prepared) => ResponseFuture::cache(Box::pin(flow::handle(
                     self.shared.clone(),
