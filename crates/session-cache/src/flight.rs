@@ -119,12 +119,13 @@ impl Leader {
         }
         self.done = true;
         {
+            // One lookup: the flight under the key is this one but for a
+            // rare race, and another is put back as it was.
             let mut map = self.flights.lock();
-            if map
-                .get(&self.key)
-                .is_some_and(|flight| Arc::ptr_eq(flight, &self.flight))
-            {
-                map.remove(&self.key);
+            if let Some(flight) = map.remove(&self.key) {
+                if !Arc::ptr_eq(&flight, &self.flight) {
+                    map.insert(self.key.clone(), flight);
+                }
             }
         }
         *self.flight.phase() = Phase::Done(outcome);
