@@ -94,10 +94,27 @@ pub(crate) struct Template<B> {
 }
 
 impl<B: ReplayBody> Template<B> {
+    /// Keeps a copy of `req` in a box, or `None` when its body is not
+    /// replayable. The box is made first and the copy written into it (a
+    /// template built on the stack would be copied over once more).
+    pub(crate) fn boxed(req: &Request<B>) -> Option<Box<Self>> {
+        let body = req.body().try_clone_body()?;
+        let slot = Box::new_uninit();
+        Some(Box::write(slot, Template::with_body(req, body)))
+    }
+
     /// Keeps a copy of `req`, or `None` when its body is not replayable.
+    #[cfg(test)]
     pub(crate) fn of(req: &Request<B>) -> Option<Self> {
-        Some(Template {
-            body: req.body().try_clone_body()?,
+        let body = req.body().try_clone_body()?;
+        Some(Template::with_body(req, body))
+    }
+
+    /// The head of `req`, with `body`.
+    #[inline]
+    fn with_body(req: &Request<B>, body: B) -> Self {
+        Template {
+            body,
             method: req.method().clone(),
             uri: req.uri().clone(),
             version: req.version(),
@@ -107,7 +124,7 @@ impl<B: ReplayBody> Template<B> {
                 .map(|(name, value)| (name.clone(), value.clone()))
                 .collect(),
             extensions: req.extensions().clone(),
-        })
+        }
     }
 
     /// The request again, keeping the template (`None` should the body

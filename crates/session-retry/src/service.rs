@@ -113,7 +113,7 @@ where
         let idempotent =
             config.is_idempotent(req.method(), |name| req.headers().contains_key(name));
         let template = if config.may_retry() {
-            Template::of(&req).map(Box::new)
+            Template::boxed(&req)
         } else {
             None
         };
