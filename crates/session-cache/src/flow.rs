@@ -17,7 +17,7 @@ use crate::control::{CacheControl, CachePartition, CacheStatus};
 use crate::flight::{Join, Leader, Outcome};
 use crate::key::{has_any, primary_key, variant_key, vary_names, Directives, Judged, Seen, View};
 use crate::service::Shared;
-use crate::store::{BoxError, Key, Meta, Store, Stored, TooLarge};
+use crate::store::{BoxError, Key, Meta, Store, Stored, TooLarge, VariantKey};
 
 /// Headers never stored (they describe one connection).
 const HOP_BY_HOP: [&str; 8] = [
@@ -635,6 +635,35 @@ struct Lifetimes {
     no_stale: bool,
 }
 
+impl Lifetimes {
+    /// The entry of a head stored `now` with these lifetimes and the
+    /// response's stale directives.
+    fn entry(
+        self,
+        variant: VariantKey,
+        url: String,
+        (status, headers): (StatusCode, HeaderMap),
+        policy: CachePolicy,
+        cc: &Directives,
+        now: SystemTime,
+    ) -> Meta {
+        Meta {
+            variant,
+            url,
+            status,
+            headers,
+            policy,
+            stored_at: now,
+            fresh_until: self.fresh_until,
+            expires_at: self.expires_at,
+            stale_if_error: cc.stale_if_error,
+            stale_while_revalidate: cc.stale_while_revalidate,
+            no_stale: self.no_stale,
+            overridden: self.overridden,
+        }
+    }
+}
+
 fn lifetimes(
     config: &Cache,
     uri: &http::Uri,
@@ -756,20 +785,14 @@ fn storable(
     } else {
         policy
     };
-    Some(Meta {
-        variant: variant_key(&names, view.headers()),
-        url: view.uri().to_string(),
-        status: res.status,
-        headers,
+    Some(lifetimes.entry(
+        variant_key(&names, view.headers()),
+        view.uri().to_string(),
+        (res.status, headers),
         policy,
-        stored_at: now,
-        fresh_until: lifetimes.fresh_until,
-        expires_at: lifetimes.expires_at,
-        stale_if_error: cc.stale_if_error,
-        stale_while_revalidate: cc.stale_while_revalidate,
-        no_stale: lifetimes.no_stale,
-        overridden: lifetimes.overridden,
-    })
+        &cc,
+        now,
+    ))
 }
 
 /// The entry after a `304`: the merged headers and a new policy.
@@ -804,20 +827,14 @@ fn revalidated(
     let cc = Directives::of(&headers);
     let uri: http::Uri = old.url.parse().ok()?;
     let lifetimes = lifetimes(config, &uri, &policy, &cc, &headers, now)?;
-    Some(Meta {
-        variant: old.variant,
-        url: old.url.clone(),
-        status: old.status,
-        headers,
+    Some(lifetimes.entry(
+        old.variant,
+        old.url.clone(),
+        (old.status, headers),
         policy,
-        stored_at: now,
-        fresh_until: lifetimes.fresh_until,
-        expires_at: lifetimes.expires_at,
-        stale_if_error: cc.stale_if_error,
-        stale_while_revalidate: cc.stale_while_revalidate,
-        no_stale: lifetimes.no_stale,
-        overridden: lifetimes.overridden,
-    })
+        &cc,
+        now,
+    ))
 }
 
 /// An unsafe method: sent as it is; on success the URL's `GET` and `HEAD`
