@@ -25,8 +25,9 @@ pub enum Bench {
     RawJar(Client<HttpConnector, Empty<Bytes>>, Arc<MiniJar>),
     /// Raw hyper-util over hyper-rustls, trusting the test CA only.
     RawTls(Client<HttpsConnector<HttpConnector>, Empty<Bytes>>),
-    /// A session with an HTTP cache (named for the table).
-    Cached(&'static str, http_session::Session),
+    /// A session set up for one measurement (an HTTP cache, or sending
+    /// only what raw hyper-util sends), named for the table.
+    Named(&'static str, http_session::Session),
     /// A fresh raw hyper-util client for each request.
     OneOffRaw,
     /// `http_session::get(url)`: a fresh session for each request.
@@ -120,7 +121,7 @@ impl Bench {
             Bench::SessionRetry(_) => "session + retry",
             Bench::RawJar(..) => "hyper-util + jar",
             Bench::RawTls(_) => "hyper-rustls (raw)",
-            Bench::Cached(name, _) => name,
+            Bench::Named(name, _) => name,
             Bench::OneOffRaw => "hyper-util, fresh client",
             Bench::OneOffSession => "http_session::get",
             Bench::OneOffReqwest => "reqwest::get",
@@ -145,7 +146,7 @@ impl Bench {
             .cache(cache)
             .build()
             .expect("session with a cache");
-        Bench::Cached(name, session)
+        Bench::Named(name, session)
     }
 
     pub fn raw() -> Bench {
@@ -154,6 +155,21 @@ impl Bench {
 
     pub fn session() -> Bench {
         Bench::Session(http_session::Session::new())
+    }
+
+    /// The default session's stack, every layer present, sending the
+    /// request raw hyper-util sends: no `User-Agent` or `Accept` default
+    /// header and no `Accept-Encoding` (decompression off). What the
+    /// session's own request costs to build, send and parse is the
+    /// difference with [`Bench::session`].
+    pub fn session_bare() -> Bench {
+        let session = http_session::Session::builder()
+            .without_default_header(http::header::USER_AGENT)
+            .without_default_header(http::header::ACCEPT)
+            .decompress(false)
+            .build()
+            .expect("session without default headers");
+        Bench::Named("session, raw's request", session)
     }
 
     /// A session without and with the retry layer (success path only).
@@ -212,7 +228,7 @@ impl Bench {
     /// One GET; returns the body length.
     pub async fn get(&self, url: &str) -> usize {
         match self {
-            Bench::Session(s) | Bench::SessionRetry(s) | Bench::Cached(_, s) => s
+            Bench::Session(s) | Bench::SessionRetry(s) | Bench::Named(_, s) => s
                 .get(url)
                 .send()
                 .await

@@ -297,6 +297,7 @@ pub fn profile(name: &str, n: usize) {
             "raw-cookies" => Bench::raw_jar(),
             "raw-https" => Bench::raw_tls(),
             "session-https" => Bench::session_tls(),
+            "session-bare" => Bench::session_bare(),
             "session-cache-miss" | "session-cache-hit" => Bench::cached(
                 "session + cache",
                 http_session::cache::store::MemoryStore::new(64 << 20),

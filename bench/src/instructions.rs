@@ -10,9 +10,11 @@
 //! happens once (building the client, the first connection) drops out.
 //! Raw hyper-util and the session are also counted with 64 concurrent
 //! tasks on the client's one thread (`BENCH_TASKS=64`), the case whose
-//! throughput follows the client's instructions. Then two pairs, raw
-//! baseline first: the cookie round trip (`/cookies` sets 3 cookies, each
-//! request sends them back; raw hyper-util with a minimal jar) and HTTPS
+//! throughput follows the client's instructions. Then pairs, baseline
+//! first: the session's stack sending the request raw hyper-util sends (no
+//! default headers, no `Accept-Encoding`), the cookie round trip
+//! (`/cookies` sets 3 cookies, each request sends them back; raw hyper-util
+//! with a minimal jar), the cache layer on a miss and on a hit, and HTTPS
 //! (raw hyper-util + hyper-rustls). Needs `valgrind` on the PATH.
 
 use std::path::Path;
@@ -28,7 +30,14 @@ const CLIENTS: [(&str, &str); 4] = [
 
 /// The pairs counted after the main table: a title, then the raw baseline
 /// and the session, with the names `--profile` knows them by.
-const PAIRS: [(&str, [(&str, &str); 2]); 4] = [
+const PAIRS: [(&str, [(&str, &str); 2]); 5] = [
+    (
+        "the same stack sending raw's request (no default User-Agent, Accept or Accept-Encoding)",
+        [
+            ("raw", "hyper-util (raw)"),
+            ("session-bare", "http-session"),
+        ],
+    ),
     (
         "cookie round trip (3 Set-Cookie in, 3 cookies sent back)",
         [
