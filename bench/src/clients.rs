@@ -133,6 +133,18 @@ impl Bench {
         vec![Bench::raw(), Bench::session(), Bench::reqwest()]
     }
 
+    /// [`Bench::all`] and the session's stack sending raw hyper-util's
+    /// request ([`Bench::session_bare`]): how much of the gap to raw is the
+    /// stack and how much is the headers a `requests`-like client sends.
+    pub fn all_and_bare() -> Vec<Bench> {
+        vec![
+            Bench::raw(),
+            Bench::session(),
+            Bench::session_bare(),
+            Bench::reqwest(),
+        ]
+    }
+
     /// A fresh client per request: raw hyper-util, the session's one-off
     /// `http_session::get`, and `reqwest::get`.
     pub fn one_off_all() -> Vec<Bench> {
@@ -189,9 +201,10 @@ impl Bench {
     }
 
     /// The cookie round trip: raw hyper-util with a [`MiniJar`], then the
-    /// session (its jar is on by default). reqwest is built without cookies.
+    /// session (its jar is on by default), with and without its default
+    /// headers. reqwest is built without cookies.
     pub fn cookie_pair() -> Vec<Bench> {
-        vec![Bench::raw_jar(), Bench::session()]
+        vec![Bench::raw_jar(), Bench::session(), Bench::session_bare()]
     }
 
     pub fn raw_jar() -> Bench {

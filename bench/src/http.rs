@@ -273,12 +273,13 @@ pub fn build_cost() -> String {
 }
 
 /// Runs one client alone for `n` requests (for `perf record`), sequential
-/// or over `BENCH_TASKS` concurrent tasks. `raw-cookies` and
-/// `session-cookies` GET `/cookies` (the cookie round trip), `raw-https` and
+/// or over `BENCH_TASKS` concurrent tasks. `raw-cookies`, `session-cookies`
+/// and `session-bare-cookies` GET `/cookies` (the cookie round trip;
+/// `session-bare*` is the session sending raw's request), `raw-https` and
 /// `session-https` GET `/small` over TLS; the others GET `/small`.
 pub fn profile(name: &str, n: usize) {
     let (path, tls) = match name {
-        "raw-cookies" | "session-cookies" => ("/cookies", false),
+        "raw-cookies" | "session-cookies" | "session-bare-cookies" => ("/cookies", false),
         "raw-https" | "session-https" => ("/small", true),
         "session-cache-hit" => ("/cacheable", false),
         _ => ("/small", false),
@@ -297,7 +298,7 @@ pub fn profile(name: &str, n: usize) {
             "raw-cookies" => Bench::raw_jar(),
             "raw-https" => Bench::raw_tls(),
             "session-https" => Bench::session_tls(),
-            "session-bare" => Bench::session_bare(),
+            "session-bare" | "session-bare-cookies" => Bench::session_bare(),
             "session-cache-miss" | "session-cache-hit" => Bench::cached(
                 "session + cache",
                 http_session::cache::store::MemoryStore::new(64 << 20),

@@ -14,7 +14,7 @@
 //! first: the session's stack sending the request raw hyper-util sends (no
 //! default headers, no `Accept-Encoding`), the cookie round trip
 //! (`/cookies` sets 3 cookies, each request sends them back; raw hyper-util
-//! with a minimal jar), the cache layer on a miss and on a hit, and HTTPS
+//! with a minimal jar), the same sending raw's request, the cache layer on a miss and on a hit, and HTTPS
 //! (raw hyper-util + hyper-rustls). Needs `valgrind` on the PATH.
 
 use std::path::Path;
@@ -30,7 +30,7 @@ const CLIENTS: [(&str, &str); 4] = [
 
 /// The pairs counted after the main table: a title, then the raw baseline
 /// and the session, with the names `--profile` knows them by.
-const PAIRS: [(&str, [(&str, &str); 2]); 5] = [
+const PAIRS: [(&str, [(&str, &str); 2]); 6] = [
     (
         "the same stack sending raw's request (no default User-Agent, Accept or Accept-Encoding)",
         [
@@ -43,6 +43,13 @@ const PAIRS: [(&str, [(&str, &str); 2]); 5] = [
         [
             ("raw-cookies", "hyper-util + jar"),
             ("session-cookies", "http-session"),
+        ],
+    ),
+    (
+        "the cookie round trip, the session sending raw's request",
+        [
+            ("raw-cookies", "hyper-util + jar"),
+            ("session-bare-cookies", "http-session"),
         ],
     ),
     (

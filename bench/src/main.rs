@@ -81,7 +81,7 @@ fn main() {
                 concurrency: 1,
                 pin: Some(0),
                 tls: false,
-                clients: clients::Bench::all,
+                clients: clients::Bench::all_and_bare,
             },
             http::Scenario {
                 title: format!("64 concurrent tasks, 13 B body, {rounds} rounds"),
@@ -91,7 +91,7 @@ fn main() {
                 concurrency: 64,
                 pin: None,
                 tls: false,
-                clients: clients::Bench::all,
+                clients: clients::Bench::all_and_bare,
             },
             http::Scenario {
                 title: format!("sequential keep-alive GET, 1 MiB body, {rounds} rounds"),

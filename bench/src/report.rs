@@ -25,7 +25,7 @@ impl fmt::Display for Table {
         writeln!(f, "== {}", self.title)?;
         writeln!(
             f,
-            "{:<18} {:>10} {:>7} {:>10} {:>10} {:>10} {:>9}",
+            "{:<22} {:>10} {:>7} {:>10} {:>10} {:>10} {:>9}",
             "client", "req/s", "ratio", "p50", "p99", "cpu/req", "cpu ratio"
         )?;
         let base = self.rows.first();
@@ -39,7 +39,7 @@ impl fmt::Display for Table {
             };
             writeln!(
                 f,
-                "{:<18} {:>10.0} {:>6.2}x {:>10.1?} {:>10.1?} {:>10.2?} {:>8.2}x",
+                "{:<22} {:>10.0} {:>6.2}x {:>10.1?} {:>10.1?} {:>10.2?} {:>8.2}x",
                 r.name, r.rps, ratio, r.p50, r.p99, r.cpu_per_req, cpu_ratio
             )?;
         }
