@@ -14,8 +14,9 @@
 //! first: the session's stack sending the request raw hyper-util sends (no
 //! default headers, no `Accept-Encoding`), the cookie round trip
 //! (`/cookies` sets 3 cookies, each request sends them back; raw hyper-util
-//! with a minimal jar), the same sending raw's request, the cache layer on a miss and on a hit, and HTTPS
-//! (raw hyper-util + hyper-rustls). Needs `valgrind` on the PATH.
+//! with a minimal jar), the same sending raw's request, the cache layer on
+//! a miss and on a hit, and HTTPS (raw hyper-util + hyper-rustls). Needs
+//! `valgrind` on the PATH.
 
 use std::path::Path;
 use std::process::Command;

@@ -69,12 +69,10 @@ impl Response {
     ) -> Self {
         // Looked up before it is removed: a lookup is a third of a removal,
         // and most responses (no redirect) have none.
-        let url = match inner.extensions().get::<FinalUrl>().is_some() {
-            true => match inner.extensions_mut().remove::<FinalUrl>() {
-                Some(FinalUrl(url)) => TargetUrl::parsed(Box::new(url)),
-                None => url,
-            },
-            false => url,
+        let redirected = inner.extensions().get::<FinalUrl>().is_some();
+        let url = match redirected.then(|| inner.extensions_mut().remove::<FinalUrl>()) {
+            Some(Some(FinalUrl(url))) => TargetUrl::parsed(Box::new(url)),
+            _ => url,
         };
         Response {
             inner,
